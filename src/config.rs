@@ -1,0 +1,268 @@
+//! Configuration: what a model is (stored in its file) and how to train one (the JSON accepted by
+//! `senti_train`). Every training field is optional; its default is documented in the README and
+//! the header. Unknown fields are errors, so a typo never silently trains the wrong model.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::Format;
+use crate::error::{Error, Result};
+use crate::nn::{CellKind, Pooling};
+use crate::text::Truncation;
+
+/// Limits that keep absurd requests from exhausting memory; far beyond any sensible model.
+pub const MAX_VOCAB: usize = 2_000_000;
+pub const MAX_DIM: usize = 4096;
+pub const MAX_LAYERS: usize = 8;
+pub const MAX_LEN: usize = 100_000;
+pub const MAX_BATCH: usize = 65_536;
+/// Parameters of a model (floats), about 2 GB.
+pub const MAX_PARAMS: usize = 500_000_000;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    pub cell: CellKind,
+    pub embedding_dim: usize,
+    pub hidden_size: usize,
+    pub layers: usize,
+    pub bidirectional: bool,
+    pub pooling: Pooling,
+    pub dropout: f32,
+    pub embedding_dropout: f32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextConfig {
+    /// Entries in the vocabulary, padding and unknown included.
+    pub vocab_size: usize,
+    pub max_len: usize,
+    pub truncation: Truncation,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Optimizer {
+    Adam,
+    Adamw,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LrSchedule {
+    Constant,
+    /// Linear decay to 10% of the initial rate over the whole run.
+    Linear,
+    /// Cosine decay to 10% of the initial rate over the whole run.
+    Cosine,
+}
+
+/// The parameters of `senti_train`, flat as the JSON is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainParams {
+    pub data_path: PathBuf,
+    pub data_format: Format,
+    /// Use at most this many training reviews (a seeded, class-balanced sample); all when absent.
+    pub train_limit: Option<usize>,
+    pub validation_fraction: f32,
+    pub cell: CellKind,
+    pub embedding_dim: usize,
+    pub hidden_size: usize,
+    pub layers: usize,
+    pub bidirectional: bool,
+    pub pooling: Pooling,
+    pub dropout: f32,
+    pub embedding_dropout: f32,
+    pub vocab_size: usize,
+    pub max_len: usize,
+    pub truncation: Truncation,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub optimizer: Optimizer,
+    pub learning_rate: f64,
+    pub lr_schedule: LrSchedule,
+    pub weight_decay: f64,
+    /// Global gradient-norm clip; 0 disables clipping.
+    pub clip_norm: f64,
+    /// Keep the weights of the epoch with the best validation accuracy.
+    pub restore_best: bool,
+    pub seed: u64,
+    /// Worker threads; 0 means one per available core.
+    pub threads: usize,
+}
+
+impl Default for TrainParams {
+    fn default() -> Self {
+        Self {
+            data_path: PathBuf::from("data/imdb/reviews.json"),
+            data_format: Format::Auto,
+            train_limit: None,
+            validation_fraction: 0.1,
+            cell: CellKind::Lstm,
+            embedding_dim: 128,
+            hidden_size: 128,
+            layers: 1,
+            bidirectional: false,
+            pooling: Pooling::MaxMean,
+            dropout: 0.3,
+            embedding_dropout: 0.1,
+            vocab_size: 20_000,
+            max_len: 400,
+            truncation: Truncation::KeepEnd,
+            epochs: 4,
+            batch_size: 64,
+            optimizer: Optimizer::Adam,
+            learning_rate: 2e-3,
+            lr_schedule: LrSchedule::Cosine,
+            weight_decay: 0.0,
+            clip_norm: 1.0,
+            restore_best: true,
+            seed: 42,
+            threads: 0,
+        }
+    }
+}
+
+fn check(ok: bool, msg: impl FnOnce() -> String) -> Result<()> {
+    if ok { Ok(()) } else { Err(Error::config(msg())) }
+}
+
+fn check_fraction(name: &str, v: f32, max: f32) -> Result<()> {
+    check(v.is_finite() && (0.0..max).contains(&v), || format!("{name} must be in [0, {max}), got {v}"))
+}
+
+impl ModelConfig {
+    pub fn validate(&self, vocab_size: usize) -> Result<()> {
+        for (name, v, max) in [
+            ("embedding_dim", self.embedding_dim, MAX_DIM),
+            ("hidden_size", self.hidden_size, MAX_DIM),
+            ("layers", self.layers, MAX_LAYERS),
+        ] {
+            check((1..=max).contains(&v), || format!("{name} must be between 1 and {max}, got {v}"))?;
+        }
+        check_fraction("dropout", self.dropout, 1.0)?;
+        check_fraction("embedding_dropout", self.embedding_dropout, 1.0)?;
+        let params = self.parameter_count(vocab_size);
+        check(params <= MAX_PARAMS, || format!("the model would have {params} parameters; the limit is {MAX_PARAMS}"))
+    }
+
+    pub fn directions(&self) -> usize {
+        if self.bidirectional { 2 } else { 1 }
+    }
+
+    /// Width of the vector the dense head reads.
+    pub fn feature_size(&self) -> usize {
+        let width = self.hidden_size * self.directions();
+        if self.pooling == Pooling::MaxMean { 2 * width } else { width }
+    }
+
+    pub fn parameter_count(&self, vocab_size: usize) -> usize {
+        let g = self.cell.gates() * self.hidden_size;
+        let mut total = vocab_size.saturating_mul(self.embedding_dim);
+        for layer in 0..self.layers {
+            let input = if layer == 0 { self.embedding_dim } else { self.hidden_size * self.directions() };
+            total = total.saturating_add(self.directions() * (g * input + g * self.hidden_size + 2 * g));
+        }
+        total.saturating_add(self.feature_size() + 1)
+    }
+}
+
+impl TextConfig {
+    pub fn validate(&self) -> Result<()> {
+        check((3..=MAX_VOCAB).contains(&self.vocab_size), || format!("vocab_size must be between 3 and {MAX_VOCAB}, got {}", self.vocab_size))?;
+        check((1..=MAX_LEN).contains(&self.max_len), || format!("max_len must be between 1 and {MAX_LEN}, got {}", self.max_len))
+    }
+}
+
+impl TrainParams {
+    /// Parses the JSON given to `senti_train`. An empty string or `null` means all defaults.
+    pub fn from_json(json: &str) -> Result<Self> {
+        let trimmed = json.trim();
+        if trimmed.is_empty() || trimmed == "null" {
+            return Ok(Self::default());
+        }
+        let params: Self = serde_json::from_str(trimmed).map_err(|e| Error::config(format!("training parameters: {e}")))?;
+        params.validate()?;
+        Ok(params)
+    }
+
+    pub fn model_config(&self) -> ModelConfig {
+        ModelConfig {
+            cell: self.cell,
+            embedding_dim: self.embedding_dim,
+            hidden_size: self.hidden_size,
+            layers: self.layers,
+            bidirectional: self.bidirectional,
+            pooling: self.pooling,
+            dropout: self.dropout,
+            embedding_dropout: self.embedding_dropout,
+        }
+    }
+
+    pub fn text_config(&self) -> TextConfig {
+        TextConfig { vocab_size: self.vocab_size, max_len: self.max_len, truncation: self.truncation }
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        self.text_config().validate()?;
+        self.model_config().validate(self.vocab_size)?;
+        check(self.epochs >= 1 && self.epochs <= 10_000, || format!("epochs must be between 1 and 10000, got {}", self.epochs))?;
+        check((1..=MAX_BATCH).contains(&self.batch_size), || format!("batch_size must be between 1 and {MAX_BATCH}, got {}", self.batch_size))?;
+        check(self.learning_rate.is_finite() && self.learning_rate > 0.0 && self.learning_rate <= 10.0, || {
+            format!("learning_rate must be a finite number in (0, 10], got {}", self.learning_rate)
+        })?;
+        check(self.weight_decay.is_finite() && (0.0..=1.0).contains(&self.weight_decay), || {
+            format!("weight_decay must be in [0, 1], got {}", self.weight_decay)
+        })?;
+        check(self.clip_norm.is_finite() && self.clip_norm >= 0.0, || format!("clip_norm must be finite and >= 0, got {}", self.clip_norm))?;
+        check_fraction("validation_fraction", self.validation_fraction, 0.9)?;
+        check(self.train_limit != Some(0), || "train_limit must be at least 1".to_string())?;
+        check(self.threads <= 1024, || format!("threads must be at most 1024, got {}", self.threads))?;
+        // Activations saved for the backward pass grow with batch × length × width.
+        let per_step = self.hidden_size * (self.cell.gates() + 3) * self.layers * if self.bidirectional { 2 } else { 1 } + self.embedding_dim;
+        let activations = self.batch_size.saturating_mul(self.max_len).saturating_mul(per_step);
+        check(activations <= 1_000_000_000, || {
+            format!("batch_size × max_len × model width needs about {} GB of activations; reduce one of them", activations * 4 / 1_000_000_000)
+        })
+    }
+
+    pub fn thread_count(&self) -> usize {
+        if self.threads > 0 { self.threads } else { std::thread::available_parallelism().map_or(1, |n| n.get()) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_json_gives_defaults_and_fields_override() {
+        assert_eq!(TrainParams::from_json("").unwrap(), TrainParams::default());
+        assert_eq!(TrainParams::from_json("{}").unwrap(), TrainParams::default());
+        let p = TrainParams::from_json(r#"{"cell":"gru","epochs":2,"pooling":"last"}"#).unwrap();
+        assert_eq!((p.cell, p.epochs, p.pooling), (CellKind::Gru, 2, Pooling::Last));
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_values_are_errors() {
+        let err = TrainParams::from_json(r#"{"epoch":2}"#).unwrap_err().to_string();
+        assert!(err.contains("unknown field `epoch`"), "{err}");
+        for bad in [
+            r#"{"hidden_size":0}"#,
+            r#"{"vocab_size":2}"#,
+            r#"{"dropout":1.0}"#,
+            r#"{"learning_rate":-1}"#,
+            r#"{"cell":"rnn"}"#,
+            r#"{"batch_size":0}"#,
+            r#"{"vocab_size":2000000,"embedding_dim":4096}"#,
+            r#"{"max_len":100000,"batch_size":65536}"#,
+            "[1,2]",
+            "{",
+        ] {
+            assert!(TrainParams::from_json(bad).is_err(), "{bad} accepted");
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! The library's one error type. It carries a kind (which the C boundary maps to a stable
+//! status code) and a message written for the person reading a log.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// A caller passed something unusable: a NULL pointer, an empty batch, a bad length.
+    InvalidArgument,
+    /// Text that is not valid UTF-8.
+    InvalidUtf8,
+    /// A training or data parameter is unknown, mistyped or out of range.
+    Config,
+    /// The operating system refused a read or a write.
+    Io,
+    /// A data file is malformed (bad JSON, a label that is not 0/1, an empty file, ...).
+    Data,
+    /// A model file is damaged, truncated, foreign or from an incompatible version.
+    ModelFile,
+    /// The progress callback asked training to stop.
+    Cancelled,
+    /// Training produced a non-finite loss.
+    Diverged,
+    /// The request would need more memory than the library allows itself.
+    ResourceLimit,
+    /// A bug in the library (including a caught panic).
+    Internal,
+}
+
+#[derive(Debug, Clone)]
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into() }
+    }
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+    pub fn config(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Config, message)
+    }
+    pub fn data(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Data, message)
+    }
+    pub fn model_file(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::ModelFile, message)
+    }
+    pub fn invalid_argument(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidArgument, message)
+    }
+    pub fn io(path: &std::path::Path, err: std::io::Error) -> Self {
+        Self::new(ErrorKind::Io, format!("{}: {err}", path.display()))
+    }
+    /// Prefixes the message with where the problem was found.
+    pub fn context(mut self, what: impl fmt::Display) -> Self {
+        self.message = format!("{what}: {}", self.message);
+        self
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<candle_core::Error> for Error {
+    fn from(err: candle_core::Error) -> Self {
+        Self::new(ErrorKind::Internal, format!("tensor operation failed: {err}"))
+    }
+}

@@ -1,0 +1,37 @@
+//! libsenti: train and serve LSTM/GRU sentiment classifiers, in Rust on Candle, behind a C ABI.
+//!
+//! The core (`text`, `data`, `nn`, `train`, `model`, `model_file`) knows nothing of C; the `ffi`
+//! module converts C arguments, delegates to the core and turns errors into status codes.
+
+pub mod config;
+pub mod data;
+mod error;
+pub mod ffi;
+pub mod model;
+pub mod model_file;
+pub mod nn;
+mod optim;
+pub mod rng;
+mod runtime;
+pub mod text;
+pub mod train;
+
+pub use config::TrainParams;
+pub use data::{Example, Format, Split};
+pub use error::{Error, ErrorKind, Result};
+pub use model::{Evaluation, SentimentModel};
+pub use train::{Control, Phase, Progress, train};
+
+/// The library version, also recorded in every model file.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+impl SentimentModel {
+    pub fn load(path: impl AsRef<std::path::Path>) -> Result<Self> {
+        runtime::init();
+        model_file::load(path.as_ref())
+    }
+
+    pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        model_file::save(self, path.as_ref())
+    }
+}

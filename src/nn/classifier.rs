@@ -1,0 +1,261 @@
+//! Embedding -> (bi)LSTM/GRU layers -> pooling over time -> dropout -> dense -> logit.
+//! The sigmoid is applied by the caller (prediction) or folded into the loss (training).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use candle_core::{D, DType, Device, Tensor, Var};
+
+use super::recurrent::RecurrenceOp;
+use super::{CellKind, Pooling};
+use crate::config::ModelConfig;
+use crate::error::{Error, Result};
+use crate::rng::Rng;
+
+/// A batch of encoded reviews, right-padded to the longest one; `lengths` says where each ends.
+pub struct Batch {
+    pub ids: Tensor,
+    pub lengths: Arc<[usize]>,
+}
+
+impl Batch {
+    pub fn new(seqs: &[&[u32]]) -> Result<Self> {
+        let steps = seqs.iter().map(|s| s.len()).max().unwrap_or(0);
+        if seqs.is_empty() || steps == 0 || seqs.iter().any(|s| s.is_empty()) {
+            return Err(Error::invalid_argument("a batch needs at least one sequence, and no empty ones"));
+        }
+        let mut ids = vec![0u32; seqs.len() * steps];
+        for (row, s) in ids.chunks_exact_mut(steps).zip(seqs) {
+            row[..s.len()].copy_from_slice(s);
+        }
+        let lengths: Arc<[usize]> = seqs.iter().map(|s| s.len()).collect();
+        Ok(Self { ids: Tensor::from_vec(ids, (seqs.len(), steps), &Device::Cpu)?, lengths })
+    }
+
+    pub fn size(&self) -> usize {
+        self.lengths.len()
+    }
+}
+
+pub enum Mode<'a> {
+    Train { rng: &'a mut Rng },
+    Infer,
+}
+
+struct Recurrent {
+    w_ih: Tensor,
+    b_ih: Tensor,
+    w_hh: Tensor,
+    b_hh: Tensor,
+}
+
+pub struct Classifier {
+    config: ModelConfig,
+    embedding: Tensor,
+    /// layers[layer][direction]
+    layers: Vec<Vec<Recurrent>>,
+    head_w: Tensor,
+    head_b: Tensor,
+    /// Every weight by its name in the model file, in a fixed order.
+    named: Vec<(String, Tensor)>,
+}
+
+/// Where weights come from: a seeded initialiser (training) or a model file's tensors.
+pub enum Weights<'a> {
+    Init { rng: &'a mut Rng, vars: &'a mut Vec<(String, Var)> },
+    Load(&'a HashMap<String, Tensor>),
+}
+
+impl Weights<'_> {
+    fn get(&mut self, name: &str, shape: &[usize], init: Init) -> Result<Tensor> {
+        match self {
+            Weights::Load(map) => {
+                let t = map.get(name).ok_or_else(|| Error::model_file(format!("missing tensor {name:?}")))?;
+                if t.dims() != shape {
+                    return Err(Error::model_file(format!("tensor {name:?} has shape {:?}, the configuration needs {shape:?}", t.dims())));
+                }
+                if t.dtype() != DType::F32 {
+                    return Err(Error::model_file(format!("tensor {name:?} is {:?}, expected f32", t.dtype())));
+                }
+                Ok(t.clone())
+            }
+            Weights::Init { rng, vars } => {
+                let values = init.values(shape, rng);
+                let var = Var::from_tensor(&Tensor::from_vec(values, shape, &Device::Cpu)?)?;
+                let t = var.as_tensor().clone();
+                vars.push((name.to_string(), var));
+                Ok(t)
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Init {
+    Uniform(f32),
+    /// Glorot/Xavier uniform for a (fan_out, fan_in) matrix.
+    Glorot,
+    /// Each (H × H) gate block of the recurrent matrix orthogonal, as Keras does.
+    OrthogonalBlocks,
+    /// Zeros, except the given gate block set to one (the LSTM forget gate).
+    Bias { ones_block: Option<usize>, block: usize },
+}
+
+impl Init {
+    fn values(self, shape: &[usize], rng: &mut Rng) -> Vec<f32> {
+        let n: usize = shape.iter().product();
+        match self {
+            Init::Uniform(a) => (0..n).map(|_| (rng.next_f32() * 2.0 - 1.0) * a).collect(),
+            Init::Glorot => {
+                let a = (6.0 / (shape[0] + shape[1]) as f32).sqrt();
+                Init::Uniform(a).values(shape, rng)
+            }
+            Init::OrthogonalBlocks => {
+                let h = shape[1];
+                (0..shape[0] / h).flat_map(|_| orthogonal(h, rng)).collect()
+            }
+            Init::Bias { ones_block, block } => {
+                (0..n).map(|i| if Some(i / block) == ones_block { 1.0 } else { 0.0 }).collect()
+            }
+        }
+    }
+}
+
+/// A random orthogonal n×n matrix (Gram–Schmidt on uniform noise; run once at initialisation).
+fn orthogonal(n: usize, rng: &mut Rng) -> Vec<f32> {
+    let mut rows: Vec<Vec<f64>> = Vec::with_capacity(n);
+    while rows.len() < n {
+        let mut v: Vec<f64> = (0..n).map(|_| rng.next_f32() as f64 * 2.0 - 1.0).collect();
+        for r in &rows {
+            let dot: f64 = v.iter().zip(r).map(|(a, b)| a * b).sum();
+            v.iter_mut().zip(r).for_each(|(a, b)| *a -= dot * b);
+        }
+        let norm = v.iter().map(|a| a * a).sum::<f64>().sqrt();
+        if norm > 1e-6 {
+            rows.push(v.into_iter().map(|a| a / norm).collect());
+        }
+    }
+    rows.into_iter().flatten().map(|x| x as f32).collect()
+}
+
+fn dropout(x: &Tensor, p: f32, rng: &mut Rng) -> Result<Tensor> {
+    if p <= 0.0 {
+        return Ok(x.clone());
+    }
+    let scale = 1.0 / (1.0 - p);
+    let mask: Vec<f32> = (0..x.elem_count()).map(|_| if rng.next_f32() < p { 0.0 } else { scale }).collect();
+    Ok(x.mul(&Tensor::from_vec(mask, x.shape(), x.device())?)?)
+}
+
+impl Classifier {
+    pub fn new(config: &ModelConfig, vocab_size: usize, mut weights: Weights) -> Result<Self> {
+        let (e, h) = (config.embedding_dim, config.hidden_size);
+        let g = config.cell.gates() * h;
+        let mut named = Vec::new();
+        let mut get = |name: String, shape: &[usize], init: Init| -> Result<Tensor> {
+            let t = weights.get(&name, shape, init)?;
+            named.push((name, t.clone()));
+            Ok(t)
+        };
+        let embedding = get("embedding.weight".into(), &[vocab_size, e], Init::Uniform(0.05))?;
+        let forget = (config.cell == CellKind::Lstm).then_some(1);
+        let mut layers = Vec::with_capacity(config.layers);
+        for l in 0..config.layers {
+            let input = if l == 0 { e } else { h * config.directions() };
+            let mut dirs = Vec::new();
+            for dir in ["fwd", "bwd"].into_iter().take(config.directions()) {
+                let p = format!("rnn.{l}.{dir}");
+                dirs.push(Recurrent {
+                    w_ih: get(format!("{p}.w_ih"), &[g, input], Init::Glorot)?,
+                    b_ih: get(format!("{p}.b_ih"), &[g], Init::Bias { ones_block: forget, block: h })?,
+                    w_hh: get(format!("{p}.w_hh"), &[g, h], Init::OrthogonalBlocks)?,
+                    b_hh: get(format!("{p}.b_hh"), &[g], Init::Bias { ones_block: None, block: h })?,
+                });
+            }
+            layers.push(dirs);
+        }
+        let head_w = get("head.weight".into(), &[1, config.feature_size()], Init::Glorot)?;
+        let head_b = get("head.bias".into(), &[1], Init::Bias { ones_block: None, block: 1 })?;
+        Ok(Self { config: config.clone(), embedding, layers, head_w, head_b, named })
+    }
+
+    pub fn named_tensors(&self) -> &[(String, Tensor)] {
+        &self.named
+    }
+
+    pub fn config(&self) -> &ModelConfig {
+        &self.config
+    }
+
+    /// Logits, shape (batch,).
+    pub fn forward(&self, batch: &Batch, mut mode: Mode, threads: usize) -> Result<Tensor> {
+        let (b, t) = batch.ids.dims2()?;
+        let training = matches!(mode, Mode::Train { .. });
+        let cfg = &self.config;
+        let mut x = self.embedding.index_select(&batch.ids.flatten_all()?, 0)?;
+        if let Mode::Train { rng } = &mut mode {
+            x = dropout(&x, cfg.embedding_dropout, rng)?;
+        }
+        let mut outputs: Vec<Tensor> = Vec::new();
+        for (l, dirs) in self.layers.iter().enumerate() {
+            if l > 0 {
+                x = Tensor::cat(&outputs, 2)?.reshape((b * t, ()))?;
+                if let Mode::Train { rng } = &mut mode {
+                    x = dropout(&x, cfg.dropout, rng)?;
+                }
+            }
+            outputs = Vec::with_capacity(dirs.len());
+            for (d, w) in dirs.iter().enumerate() {
+                let gx = x.matmul(&w.w_ih.t()?)?.broadcast_add(&w.b_ih)?.reshape((b, t, ()))?;
+                let op = RecurrenceOp::new(cfg.cell, cfg.hidden_size, d == 1, batch.lengths.clone(), threads, training);
+                outputs.push(gx.apply_op3(&w.w_hh, &w.b_hh, op)?);
+            }
+        }
+        let mut features = self.pool(&outputs, &batch.lengths, t)?;
+        if let Mode::Train { rng } = &mut mode {
+            features = dropout(&features, cfg.dropout, rng)?;
+        }
+        let logits = features.matmul(&self.head_w.t()?)?.broadcast_add(&self.head_b)?;
+        Ok(logits.squeeze(1)?)
+    }
+
+    fn pool(&self, outputs: &[Tensor], lengths: &[usize], t: usize) -> Result<Tensor> {
+        let b = lengths.len();
+        let dev = &Device::Cpu;
+        let last = || -> Result<Tensor> {
+            let parts = outputs
+                .iter()
+                .enumerate()
+                .map(|(d, out)| {
+                    // Forward direction ends at the last real token, the backward one at the first.
+                    let idx: Vec<u32> = lengths.iter().enumerate().map(|(r, &len)| (r * t + if d == 0 { len - 1 } else { 0 }) as u32).collect();
+                    let flat = out.reshape((b * t, ()))?;
+                    Ok(flat.index_select(&Tensor::from_vec(idx, b, dev)?, 0)?)
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Ok(Tensor::cat(&parts, 1)?)
+        };
+        let seq = || -> Result<Tensor> { Ok(if outputs.len() == 1 { outputs[0].clone() } else { Tensor::cat(outputs, 2)? }) };
+        let mean = |seq: &Tensor| -> Result<Tensor> {
+            // Padded steps are exactly zero, so the sum only counts real steps.
+            let lens: Vec<f32> = lengths.iter().map(|&l| l as f32).collect();
+            Ok(seq.sum(1)?.broadcast_div(&Tensor::from_vec(lens, (b, 1), dev)?)?)
+        };
+        let max = |seq: &Tensor| -> Result<Tensor> {
+            if lengths.iter().all(|&l| l == t) {
+                return Ok(seq.max(1)?);
+            }
+            let mask: Vec<f32> = lengths.iter().flat_map(|&l| (0..t).map(move |s| if s < l { 0.0 } else { -1e9 })).collect();
+            Ok(seq.broadcast_add(&Tensor::from_vec(mask, (b, t, 1), dev)?)?.max(1)?)
+        };
+        match self.config.pooling {
+            Pooling::Last => last(),
+            Pooling::Mean => mean(&seq()?),
+            Pooling::Max => max(&seq()?),
+            Pooling::MaxMean => {
+                let s = seq()?;
+                Ok(Tensor::cat(&[max(&s)?, mean(&s)?], D::Minus1)?)
+            }
+        }
+    }
+}

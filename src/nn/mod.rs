@@ -1,0 +1,39 @@
+//! The network: recurrent layers (with their kernels) and the classifier built from them.
+
+mod classifier;
+mod kernels;
+mod recurrent;
+
+pub use classifier::{Batch, Classifier, Mode, Weights};
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CellKind {
+    Lstm,
+    Gru,
+}
+
+impl CellKind {
+    /// Number of gate blocks in the stacked weight matrices.
+    pub fn gates(self) -> usize {
+        match self {
+            CellKind::Lstm => 4,
+            CellKind::Gru => 3,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pooling {
+    /// The state after the last real token (for a backward direction: after the first).
+    Last,
+    /// Elementwise maximum over the real time steps.
+    Max,
+    /// Mean over the real time steps.
+    Mean,
+    /// Maximum and mean, concatenated.
+    MaxMean,
+}

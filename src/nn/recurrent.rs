@@ -1,0 +1,238 @@
+//! One direction of an LSTM or GRU layer as a single Candle custom op with a hand-written backward
+//! pass: the whole recurrence is one node of the graph instead of a dozen small ops per time step.
+//!
+//! Inputs: the gate inputs `gx` (batch, steps, G·H) for every step, the recurrent weights `w_hh`
+//! (G·H, H) and bias `b_hh` (G·H). Output: hidden states (batch, steps, H), zero past each row's
+//! length. Gate order: LSTM i, f, g, o; GRU r, z, n.
+
+use std::sync::{Arc, Mutex};
+
+use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Tensor, bail};
+use rayon::prelude::*;
+
+use super::CellKind;
+use super::kernels::{self, Dims};
+
+pub(crate) struct RecurrenceOp {
+    pub cell: CellKind,
+    pub hidden: usize,
+    pub reverse: bool,
+    pub lengths: Arc<[usize]>,
+    /// Worker threads for this op (rows are split between them).
+    pub threads: usize,
+    /// Whether the forward pass keeps what the backward pass needs.
+    pub training: bool,
+    saved: Mutex<Option<Vec<f32>>>,
+}
+
+/// Rows per block: enough to keep each thread's multiplies efficient.
+const MIN_ROWS_PER_THREAD: usize = 8;
+
+impl RecurrenceOp {
+    pub fn new(cell: CellKind, hidden: usize, reverse: bool, lengths: Arc<[usize]>, threads: usize, training: bool) -> Self {
+        Self { cell, hidden, reverse, lengths, threads, training, saved: Mutex::new(None) }
+    }
+
+    fn rows_per_block(&self, batch: usize) -> usize {
+        let blocks = self.threads.min(batch / MIN_ROWS_PER_THREAD).max(1);
+        batch.div_ceil(blocks)
+    }
+
+    fn dims(&self, steps: usize) -> Dims {
+        Dims { cell: self.cell, hidden: self.hidden, steps, reverse: self.reverse }
+    }
+}
+
+fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> candle_core::Result<&'a [f32]> {
+    let CpuStorage::F32(v) = s else { bail!("recurrence: {what} must be f32") };
+    let Some((start, end)) = l.contiguous_offsets() else { bail!("recurrence: {what} must be contiguous") };
+    Ok(&v[start..end])
+}
+
+fn tensor_f32(t: &Tensor) -> candle_core::Result<Vec<f32>> {
+    t.flatten_all()?.to_dtype(DType::F32)?.to_vec1::<f32>()
+}
+
+impl CustomOp3 for RecurrenceOp {
+    fn name(&self) -> &'static str {
+        "senti-recurrence"
+    }
+
+    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout, s3: &CpuStorage, l3: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (batch, steps, g_n) = l1.shape().dims3()?;
+        let d = self.dims(steps);
+        if g_n != d.gates() || l2.shape().dims() != [d.gates(), d.hidden] || l3.shape().dims() != [d.gates()] {
+            bail!("recurrence: shapes {:?} {:?} {:?} do not fit hidden size {}", l1.shape(), l2.shape(), l3.shape(), d.hidden);
+        }
+        if self.lengths.len() != batch || self.lengths.iter().any(|&l| l == 0 || l > steps) {
+            bail!("recurrence: lengths must be 1..={steps}, one per row");
+        }
+        let (gx, w, b) = (f32_slice(s1, l1, "gx")?, f32_slice(s2, l2, "w_hh")?, f32_slice(s3, l3, "b_hh")?);
+        let h_n = d.hidden;
+        let mut out = vec![0f32; batch * steps * h_n];
+        let rows = self.rows_per_block(batch);
+        let lens = &self.lengths;
+        if self.training {
+            let sv_n = d.saved();
+            let mut saved = vec![0f32; batch * steps * sv_n];
+            let run = |(i, (o, sv)): (usize, (&mut [f32], &mut [f32]))| {
+                let r0 = i * rows;
+                let n = o.len() / (steps * h_n);
+                kernels::forward(&d, &lens[r0..r0 + n], &gx[r0 * steps * g_n..(r0 + n) * steps * g_n], w, b, o, Some(sv));
+            };
+            if rows >= batch {
+                run((0, (&mut out, &mut saved)));
+            } else {
+                out.par_chunks_mut(rows * steps * h_n).zip(saved.par_chunks_mut(rows * steps * sv_n)).enumerate().for_each(run);
+            }
+            *self.saved.lock().unwrap_or_else(|e| e.into_inner()) = Some(saved);
+        } else {
+            let run = |(i, o): (usize, &mut [f32])| {
+                let r0 = i * rows;
+                let n = o.len() / (steps * h_n);
+                kernels::forward(&d, &lens[r0..r0 + n], &gx[r0 * steps * g_n..(r0 + n) * steps * g_n], w, b, o, None);
+            };
+            if rows >= batch {
+                run((0, &mut out));
+            } else {
+                out.par_chunks_mut(rows * steps * h_n).enumerate().for_each(run);
+            }
+        }
+        Ok((CpuStorage::F32(out), Shape::from((batch, steps, h_n))))
+    }
+
+    fn bwd(&self, gx: &Tensor, w_hh: &Tensor, _b: &Tensor, res: &Tensor, grad_res: &Tensor) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let Some(saved) = self.saved.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+            bail!("recurrence: backward without a training forward pass");
+        };
+        let (batch, steps, g_n) = gx.dims3()?;
+        let d = self.dims(steps);
+        let (h_n, sv_n) = (d.hidden, d.saved());
+        let (w, out, d_out) = (tensor_f32(w_hh)?, tensor_f32(res)?, tensor_f32(grad_res)?);
+        let mut d_gx = vec![0f32; batch * steps * g_n];
+        // The LSTM's recurrent pre-activation gradient equals d_gx; only the GRU needs its own.
+        let mut d_gh = if self.cell == CellKind::Gru { vec![0f32; batch * steps * g_n] } else { Vec::new() };
+        let mut h_prev = vec![0f32; batch * steps * h_n];
+        let rows = self.rows_per_block(batch);
+        let lens = &self.lengths;
+        let run = |i: usize, dgx: &mut [f32], dgh: &mut [f32], hp: &mut [f32]| {
+            let r0 = i * rows;
+            let n = hp.len() / (steps * h_n);
+            let span = |k: usize| r0 * steps * k..(r0 + n) * steps * k;
+            kernels::backward(&d, &lens[r0..r0 + n], &w, &out[span(h_n)], &saved[span(sv_n)], &d_out[span(h_n)], dgx, dgh, hp);
+        };
+        let block = |k: usize| rows * steps * k;
+        if rows >= batch {
+            run(0, &mut d_gx, &mut d_gh, &mut h_prev);
+        } else if d_gh.is_empty() {
+            d_gx.par_chunks_mut(block(g_n)).zip(h_prev.par_chunks_mut(block(h_n))).enumerate().for_each(|(i, (a, hp))| run(i, a, &mut [], hp));
+        } else {
+            d_gx.par_chunks_mut(block(g_n))
+                .zip(d_gh.par_chunks_mut(block(g_n)))
+                .zip(h_prev.par_chunks_mut(block(h_n)))
+                .enumerate()
+                .for_each(|(i, ((a, g), hp))| run(i, a, g, hp));
+        }
+        let d_pre = if d_gh.is_empty() { &d_gx } else { &d_gh };
+        let mut d_w = vec![0f32; g_n * h_n];
+        kernels::matmul_tn(g_n, h_n, batch * steps, &mut d_w, d_pre, &h_prev, self.threads);
+        let mut d_b = vec![0f32; g_n];
+        for row in d_pre.chunks_exact(g_n) {
+            for (acc, v) in d_b.iter_mut().zip(row) {
+                *acc += v;
+            }
+        }
+        let dev = gx.device();
+        Ok((
+            Some(Tensor::from_vec(d_gx, (batch, steps, g_n), dev)?),
+            Some(Tensor::from_vec(d_w, (g_n, h_n), dev)?),
+            Some(Tensor::from_vec(d_b, g_n, dev)?),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+    use candle_core::{Device, Var};
+
+    fn random(n: usize, rng: &mut Rng, scale: f32) -> Vec<f32> {
+        (0..n).map(|_| (rng.next_f32() * 2.0 - 1.0) * scale).collect()
+    }
+
+    /// Compares the hand-written backward pass with central finite differences.
+    fn check_gradients(cell: CellKind, reverse: bool) {
+        let (b, t, h) = (3, 4, 5);
+        let g = cell.gates() * h;
+        let mut rng = Rng::new(11);
+        let lengths: Arc<[usize]> = Arc::from(vec![4, 1, 3]);
+        let dev = Device::Cpu;
+        let gx = Var::from_vec(random(b * t * g, &mut rng, 1.0), (b, t, g), &dev).unwrap();
+        let w = Var::from_vec(random(g * h, &mut rng, 0.5), (g, h), &dev).unwrap();
+        let bias = Var::from_vec(random(g, &mut rng, 0.5), g, &dev).unwrap();
+        let probe = Tensor::from_vec(random(b * t * h, &mut rng, 1.0), (b, t, h), &dev).unwrap();
+        let loss = |gx: &Tensor, w: &Tensor, bias: &Tensor, training: bool| -> Tensor {
+            let op = RecurrenceOp::new(cell, h, reverse, lengths.clone(), 2, training);
+            gx.apply_op3(w, bias, op).unwrap().mul(&probe).unwrap().sum_all().unwrap()
+        };
+        let grads = loss(gx.as_tensor(), w.as_tensor(), bias.as_tensor(), true).backward().unwrap();
+        for (name, var) in [("gx", &gx), ("w_hh", &w), ("b_hh", &bias)] {
+            let analytic = grads.get(var).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            let base = var.as_tensor().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            for i in 0..base.len() {
+                let eps = 1e-2f32;
+                let eval = |delta: f32| {
+                    let mut v = base.clone();
+                    v[i] += delta;
+                    let moved = Tensor::from_vec(v, var.shape(), &dev).unwrap();
+                    let (a, b2, c) = match name {
+                        "gx" => (moved, w.as_tensor().clone(), bias.as_tensor().clone()),
+                        "w_hh" => (gx.as_tensor().clone(), moved, bias.as_tensor().clone()),
+                        _ => (gx.as_tensor().clone(), w.as_tensor().clone(), moved),
+                    };
+                    loss(&a, &b2, &c, false).to_scalar::<f32>().unwrap()
+                };
+                let numeric = (eval(eps) - eval(-eps)) / (2.0 * eps);
+                let tol = 2e-3 + 1e-2 * numeric.abs();
+                assert!((numeric - analytic[i]).abs() < tol, "{cell:?} reverse={reverse} d{name}[{i}]: numeric {numeric}, analytic {}", analytic[i]);
+            }
+        }
+    }
+
+    #[test]
+    fn lstm_gradients_match_finite_differences() {
+        check_gradients(CellKind::Lstm, false);
+        check_gradients(CellKind::Lstm, true);
+    }
+
+    #[test]
+    fn gru_gradients_match_finite_differences() {
+        check_gradients(CellKind::Gru, false);
+        check_gradients(CellKind::Gru, true);
+    }
+
+    #[test]
+    fn padding_does_not_change_a_rows_output() {
+        let (h, cell) = (4, CellKind::Lstm);
+        let g = cell.gates() * h;
+        let mut rng = Rng::new(3);
+        let row = random(2 * g, &mut rng, 1.0);
+        let w = Tensor::from_vec(random(g * h, &mut rng, 0.5), (g, h), &Device::Cpu).unwrap();
+        let bias = Tensor::zeros(g, DType::F32, &Device::Cpu).unwrap();
+        for reverse in [false, true] {
+            let run = |steps: usize| {
+                let mut gx = row.clone();
+                gx.resize(steps * g, 7.0); // garbage in the padded steps must not matter
+                let gx = Tensor::from_vec(gx, (1, steps, g), &Device::Cpu).unwrap();
+                let op = RecurrenceOp::new(cell, h, reverse, Arc::from(vec![2]), 1, false);
+                let out = gx.apply_op3(&w, &bias, op).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+                (out[..2 * h].to_vec(), out[2 * h..].to_vec())
+            };
+            let (short, _) = run(2);
+            let (long, pad) = run(5);
+            assert_eq!(short, long);
+            assert!(pad.iter().all(|&v| v == 0.0));
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! Turns a review into the token ids the model reads. Reviews longer than `max_len` tokens are
+//! truncated; shorter ones are *not* padded here: batches carry each review's length and the
+//! recurrent layers stop at it (see `nn::recurrent`), so padding never reaches the state.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Tokenizer, UNK_ID, Vocab};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Truncation {
+    /// Keep the last `max_len` tokens (Keras' `truncating="pre"`): reviews tend to conclude.
+    KeepEnd,
+    /// Keep the first `max_len` tokens.
+    KeepStart,
+}
+
+#[derive(Debug, Clone)]
+pub struct Encoder {
+    pub tokenizer: Tokenizer,
+    pub vocab: Vocab,
+    pub max_len: usize,
+    pub truncation: Truncation,
+}
+
+impl Encoder {
+    /// Token ids of `text`, at most `max_len` of them. A text without any token encodes as a
+    /// single unknown word, so every review has a state to classify.
+    pub fn encode(&self, text: &str) -> Vec<u32> {
+        let mut ids = Vec::new();
+        self.tokenizer.for_each_token(text, |t| ids.push(self.vocab.id(t)));
+        if ids.len() > self.max_len {
+            match self.truncation {
+                Truncation::KeepEnd => {
+                    ids.drain(..ids.len() - self.max_len);
+                }
+                Truncation::KeepStart => ids.truncate(self.max_len),
+            }
+        }
+        if ids.is_empty() {
+            ids.push(UNK_ID);
+        }
+        ids
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encoder(max_len: usize, truncation: Truncation) -> Encoder {
+        let tokenizer = Tokenizer::new();
+        let vocab = Vocab::build(&tokenizer, ["a b c d e"], 10).unwrap();
+        Encoder { tokenizer, vocab, max_len, truncation }
+    }
+
+    #[test]
+    fn truncates_at_the_chosen_end() {
+        assert_eq!(encoder(2, Truncation::KeepEnd).encode("a b c"), [3, 4]);
+        assert_eq!(encoder(2, Truncation::KeepStart).encode("a b c"), [2, 3]);
+        assert_eq!(encoder(9, Truncation::KeepEnd).encode("a zzz"), [2, UNK_ID]);
+    }
+
+    #[test]
+    fn empty_text_is_one_unknown_word() {
+        assert_eq!(encoder(5, Truncation::KeepEnd).encode(""), [UNK_ID]);
+        assert_eq!(encoder(5, Truncation::KeepEnd).encode(" \t"), [UNK_ID]);
+    }
+}

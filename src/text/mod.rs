@@ -1,0 +1,9 @@
+//! Text preprocessing: tokenizer, vocabulary and the encoding of a review into token ids.
+
+mod encoding;
+mod tokenizer;
+mod vocab;
+
+pub use encoding::{Encoder, Truncation};
+pub use tokenizer::Tokenizer;
+pub use vocab::{PAD_ID, UNK_ID, Vocab};

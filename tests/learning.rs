@@ -1,0 +1,61 @@
+//! A short training run on a slice of IMDB must clearly learn, and the model must survive a
+//! save/load round trip with identical predictions.
+
+use senti::{Control, Format, SentimentModel, Split, TrainParams, data};
+
+fn imdb() -> std::path::PathBuf {
+    let p = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/imdb/reviews.json");
+    assert!(p.exists(), "run examples/fetch-imdb.sh first ({} is missing)", p.display());
+    p
+}
+
+fn small(cell: &str, pooling: &str, bidirectional: bool) -> TrainParams {
+    let json = format!(
+        r#"{{"data_path": {:?}, "train_limit": 3000, "epochs": 3, "max_len": 150, "vocab_size": 8000,
+            "embedding_dim": 64, "hidden_size": 64, "cell": "{cell}", "pooling": "{pooling}",
+            "bidirectional": {bidirectional}, "seed": 7, "threads": 2}}"#,
+        imdb()
+    );
+    TrainParams::from_json(&json).unwrap()
+}
+
+fn held_out_accuracy(model: &SentimentModel) -> f64 {
+    let test = data::load(&imdb(), Format::ImdbJson, Some(Split::Test)).unwrap();
+    // 1,000 test reviews, both classes.
+    let slice: Vec<_> = test.iter().step_by(25).cloned().collect();
+    model.evaluate(&slice).unwrap().accuracy
+}
+
+#[test]
+fn lstm_learns_and_round_trips() {
+    let start = std::time::Instant::now();
+    let mut last = None;
+    let model = senti::train(&small("lstm", "max_mean", false), &mut |p| {
+        last = Some(*p);
+        Control::Continue
+    })
+    .unwrap();
+    eprintln!("trained in {:.1}s: {:?}", start.elapsed().as_secs_f64(), model.record().history);
+    assert!(last.unwrap().val_accuracy > 0.6);
+    let acc = held_out_accuracy(&model);
+    eprintln!("held-out accuracy {acc:.4}");
+    assert!(acc > 0.70, "accuracy {acc} is not well above chance");
+
+    let dir = std::env::temp_dir().join(format!("senti-rt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("m.safetensors");
+    model.save(&path).unwrap();
+    let loaded = SentimentModel::load(&path).unwrap();
+    let texts = ["A wonderful, moving film.", "Dull and far too long. I want my money back.", ""];
+    assert_eq!(model.predict_batch(&texts).unwrap(), loaded.predict_batch(&texts).unwrap());
+    assert_eq!(loaded.record(), model.record());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn gru_bidirectional_learns() {
+    let model = senti::train(&small("gru", "last", true), &mut |_| Control::Continue).unwrap();
+    let acc = held_out_accuracy(&model);
+    eprintln!("gru held-out accuracy {acc:.4} {:?}", model.record().history);
+    assert!(acc > 0.70, "accuracy {acc} is not well above chance");
+}
