@@ -12,13 +12,13 @@ use crate::nn::{CellKind, Pooling};
 use crate::text::Truncation;
 
 /// Limits that keep absurd requests from exhausting memory; far beyond any sensible model.
-pub const MAX_VOCAB: usize = 2_000_000;
-pub const MAX_DIM: usize = 4096;
-pub const MAX_LAYERS: usize = 8;
-pub const MAX_LEN: usize = 100_000;
-pub const MAX_BATCH: usize = 65_536;
+pub(crate) const MAX_VOCAB: usize = 2_000_000;
+pub(crate) const MAX_DIM: usize = 4096;
+pub(crate) const MAX_LAYERS: usize = 8;
+pub(crate) const MAX_LEN: usize = 100_000;
+pub(crate) const MAX_BATCH: usize = 65_536;
 /// Parameters of a model (floats), about 2 GB.
-pub const MAX_PARAMS: usize = 500_000_000;
+pub(crate) const MAX_PARAMS: usize = 500_000_000;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -134,6 +134,16 @@ fn check_fraction(name: &str, v: f32, max: f32) -> Result<()> {
     check(v.is_finite() && (0.0..max).contains(&v), || format!("{name} must be in [0, {max}), got {v}"))
 }
 
+/// Serde names the position of a type error but not the field; find the first field that fails
+/// on its own (for types whose fields are all optional).
+fn offending_field<T: serde::de::DeserializeOwned>(json: &str) -> Option<String> {
+    let serde_json::Value::Object(map) = serde_json::from_str(json).ok()? else { return None };
+    map.into_iter().find_map(|(key, value)| {
+        let single = serde_json::Value::Object([(key.clone(), value)].into_iter().collect());
+        serde_json::from_value::<T>(single).is_err().then_some(key)
+    })
+}
+
 impl ModelConfig {
     pub fn validate(&self, vocab_size: usize) -> Result<()> {
         for (name, v, max) in [
@@ -184,7 +194,10 @@ impl TrainParams {
         if trimmed.is_empty() || trimmed == "null" {
             return Ok(Self::default());
         }
-        let params: Self = serde_json::from_str(trimmed).map_err(|e| Error::config(format!("training parameters: {e}")))?;
+        let params: Self = serde_json::from_str(trimmed).map_err(|e| match offending_field::<Self>(trimmed) {
+            Some(field) => Error::config(format!("training parameters: field `{field}`: {e}")),
+            None => Error::config(format!("training parameters: {e}")),
+        })?;
         params.validate()?;
         Ok(params)
     }
@@ -264,5 +277,38 @@ mod tests {
         ] {
             assert!(TrainParams::from_json(bad).is_err(), "{bad} accepted");
         }
+    }
+}
+
+/// Labeled data to evaluate on, as the JSON accepted by `senti_evaluate`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSpec {
+    pub path: PathBuf,
+    #[serde(default)]
+    pub format: Format,
+    /// For IMDB sources; defaults to the test split. Must be absent for JSONL and CSV files.
+    #[serde(default)]
+    pub split: Option<crate::data::Split>,
+    /// Evaluate on at most this many reviews (a fixed, class-balanced sample).
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+impl DataSpec {
+    pub fn from_json(json: &str) -> Result<Self> {
+        let spec: Self = serde_json::from_str(json).map_err(|e| Error::config(format!("data specification: {e}")))?;
+        check(spec.limit != Some(0), || "limit must be at least 1".to_string())?;
+        Ok(spec)
+    }
+
+    pub fn load(&self) -> Result<Vec<crate::data::Example>> {
+        let format = self.format.resolve(&self.path)?;
+        let split = if format.has_splits() { Some(self.split.unwrap_or(crate::data::Split::Test)) } else { self.split };
+        let examples = crate::data::load(&self.path, format, split)?;
+        Ok(match self.limit {
+            Some(limit) => crate::train::balanced_sample(examples, limit, &mut crate::rng::Rng::new(0)),
+            None => examples,
+        })
     }
 }

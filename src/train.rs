@@ -47,7 +47,7 @@ pub enum Control {
 const BUCKET_BATCHES: usize = 50;
 
 /// A seeded, class-balanced sample of at most `limit` examples.
-fn balanced_sample(examples: Vec<Example>, limit: usize, rng: &mut Rng) -> Vec<Example> {
+pub(crate) fn balanced_sample(examples: Vec<Example>, limit: usize, rng: &mut Rng) -> Vec<Example> {
     if limit >= examples.len() {
         return examples;
     }

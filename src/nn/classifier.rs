@@ -24,7 +24,7 @@ impl Batch {
         if seqs.is_empty() || steps == 0 || seqs.iter().any(|s| s.is_empty()) {
             return Err(Error::invalid_argument("a batch needs at least one sequence, and no empty ones"));
         }
-        let mut ids = vec![0u32; seqs.len() * steps];
+        let mut ids = vec![crate::text::PAD_ID; seqs.len() * steps];
         for (row, s) in ids.chunks_exact_mut(steps).zip(seqs) {
             row[..s.len()].copy_from_slice(s);
         }

@@ -6,4 +6,5 @@ mod vocab;
 
 pub use encoding::{Encoder, Truncation};
 pub use tokenizer::Tokenizer;
-pub use vocab::{PAD_ID, UNK_ID, Vocab};
+pub use vocab::Vocab;
+pub(crate) use vocab::{PAD_ID, UNK_ID};

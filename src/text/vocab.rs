@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use super::Tokenizer;
 use crate::error::{Error, Result};
 
-pub const PAD_ID: u32 = 0;
-pub const UNK_ID: u32 = 1;
+pub(crate) const PAD_ID: u32 = 0;
+pub(crate) const UNK_ID: u32 = 1;
 const PAD: &str = "<pad>";
 const UNK: &str = "<unk>";
 

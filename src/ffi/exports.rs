@@ -1,0 +1,419 @@
+//! The exported functions. Each one: NULL checks first, then argument conversion, then the core
+//! call inside `guard`, then out-parameters (written only on success).
+
+use std::ffi::{CStr, c_char, c_void};
+
+use super::guard::{Failure, Outcome, guard, quietly};
+use super::handles;
+use super::types::*;
+use crate::config::{DataSpec, TrainParams};
+use crate::data::Example;
+use crate::error::{Error, ErrorKind};
+use crate::model::{Evaluation, SentimentModel};
+use crate::train::{Control, Phase, Progress};
+
+/// `text_len` value meaning "the text is NUL-terminated".
+const NUL_TERMINATED: usize = usize::MAX;
+/// Longest text accepted by prediction (bytes). Longer reviews are truncated to `max_len`
+/// tokens anyway; this only bounds the work of tokenizing.
+const MAX_TEXT_BYTES: usize = 64 << 20;
+
+fn utf8<'a>(bytes: &'a [u8], what: &str) -> Result<&'a str, Failure> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        Failure::new(senti_status::SENTI_ERR_INVALID_UTF8, format!("{what} is not valid UTF-8 (first invalid byte at offset {})", e.valid_up_to()))
+    })
+}
+
+/// # Safety
+/// `p` must be NULL or point to a NUL-terminated string.
+unsafe fn c_str<'a>(p: *const c_char, what: &str) -> Result<&'a str, Failure> {
+    if p.is_null() {
+        return Err(Failure::null(what));
+    }
+    // SAFETY: non-NULL and NUL-terminated per the contract.
+    utf8(unsafe { CStr::from_ptr(p) }.to_bytes(), what)
+}
+
+/// # Safety
+/// `p` must be valid for `len` bytes, or NUL-terminated when `len` is `NUL_TERMINATED`.
+unsafe fn text<'a>(p: *const c_char, len: usize, what: &str) -> Result<&'a str, Failure> {
+    if p.is_null() {
+        return if len == 0 { Ok("") } else { Err(Failure::null(what)) };
+    }
+    let bytes = if len == NUL_TERMINATED {
+        // SAFETY: NUL-terminated per the contract.
+        unsafe { CStr::from_ptr(p) }.to_bytes()
+    } else {
+        if len > MAX_TEXT_BYTES {
+            return Err(Failure::new(senti_status::SENTI_ERR_INVALID_ARGUMENT, format!("{what} is {len} bytes; the limit is {MAX_TEXT_BYTES}")));
+        }
+        // SAFETY: valid for `len` bytes per the contract.
+        unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) }
+    };
+    if bytes.len() > MAX_TEXT_BYTES {
+        return Err(Failure::new(senti_status::SENTI_ERR_INVALID_ARGUMENT, format!("{what} is {} bytes; the limit is {MAX_TEXT_BYTES}", bytes.len())));
+    }
+    utf8(bytes, what)
+}
+
+/// # Safety
+/// `texts` must hold `count` pointers, `lens` NULL or `count` lengths, each text as for `text`.
+unsafe fn texts<'a>(texts: *const *const c_char, lens: *const usize, count: usize) -> Result<Vec<&'a str>, Failure> {
+    if count == 0 {
+        return Err(Failure::new(senti_status::SENTI_ERR_INVALID_ARGUMENT, "count is 0: an empty batch has nothing to predict"));
+    }
+    if texts.is_null() {
+        return Err(Failure::null("texts"));
+    }
+    // SAFETY: `count` elements per the contract.
+    let ptrs = unsafe { std::slice::from_raw_parts(texts, count) };
+    let lens = if lens.is_null() { None } else { Some(unsafe { std::slice::from_raw_parts(lens, count) }) };
+    ptrs.iter()
+        .enumerate()
+        .map(|(i, &p)| unsafe { text(p, lens.map_or(NUL_TERMINATED, |l| l[i]), &format!("texts[{i}]")) })
+        .collect()
+}
+
+fn to_c(e: Evaluation) -> senti_evaluation {
+    senti_evaluation {
+        count: e.count,
+        true_positive: e.true_positive,
+        true_negative: e.true_negative,
+        false_positive: e.false_positive,
+        false_negative: e.false_negative,
+        loss: e.loss,
+        accuracy: e.accuracy,
+    }
+}
+
+fn out<T>(p: *mut T, what: &str) -> Result<(), Failure> {
+    if p.is_null() { Err(Failure::null(what)) } else { Ok(()) }
+}
+
+/// The library version as a static NUL-terminated string, e.g. "0.1.0". Never free it.
+#[unsafe(no_mangle)]
+pub extern "C" fn senti_version() -> *const c_char {
+    static VERSION: &CStr = match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+        Ok(s) => s,
+        Err(_) => c"?",
+    };
+    VERSION.as_ptr()
+}
+
+/// The library version as MAJOR * 10000 + MINOR * 100 + PATCH; compare with
+/// `SENTI_VERSION_NUMBER` to detect a header/library mismatch.
+#[unsafe(no_mangle)]
+pub extern "C" fn senti_version_number() -> u32 {
+    SENTI_VERSION_NUMBER
+}
+
+/// The name of a status code as a static string ("SENTI_OK", "SENTI_ERR_IO", ...), or
+/// "SENTI_UNKNOWN_STATUS" for a value this version does not define. Never free it.
+#[unsafe(no_mangle)]
+pub extern "C" fn senti_status_name(status: i32) -> *const c_char {
+    use senti_status::*;
+    const NAMES: [(senti_status, &CStr); 14] = [
+        (SENTI_OK, c"SENTI_OK"),
+        (SENTI_ERR_INVALID_ARGUMENT, c"SENTI_ERR_INVALID_ARGUMENT"),
+        (SENTI_ERR_NULL_POINTER, c"SENTI_ERR_NULL_POINTER"),
+        (SENTI_ERR_INVALID_HANDLE, c"SENTI_ERR_INVALID_HANDLE"),
+        (SENTI_ERR_INVALID_UTF8, c"SENTI_ERR_INVALID_UTF8"),
+        (SENTI_ERR_CONFIG, c"SENTI_ERR_CONFIG"),
+        (SENTI_ERR_IO, c"SENTI_ERR_IO"),
+        (SENTI_ERR_DATA, c"SENTI_ERR_DATA"),
+        (SENTI_ERR_MODEL_FILE, c"SENTI_ERR_MODEL_FILE"),
+        (SENTI_ERR_CANCELLED, c"SENTI_ERR_CANCELLED"),
+        (SENTI_ERR_DIVERGED, c"SENTI_ERR_DIVERGED"),
+        (SENTI_ERR_RESOURCE_LIMIT, c"SENTI_ERR_RESOURCE_LIMIT"),
+        (SENTI_ERR_BUFFER_TOO_SMALL, c"SENTI_ERR_BUFFER_TOO_SMALL"),
+        (SENTI_ERR_INTERNAL, c"SENTI_ERR_INTERNAL"),
+    ];
+    NAMES.iter().find(|(s, _)| *s as i32 == status).map_or(c"SENTI_UNKNOWN_STATUS", |(_, n)| n).as_ptr()
+}
+
+/// Trains a model.
+///
+/// `params_json`: a JSON object of training parameters, or NULL / "" / "{}" for all defaults.
+/// Every field is optional (see the README for fields and defaults); an unknown field, a wrong
+/// type or an out-of-range value fails with `SENTI_ERR_CONFIG`. Borrowed for the call.
+/// `progress`: optional callback, called on this thread after every batch and every epoch; a
+/// nonzero return cancels training (`SENTI_ERR_CANCELLED`). `user_data` is passed to it untouched.
+/// `model_out`: receives a new model handle on success; the caller owns it and releases it with
+/// `senti_free`.
+/// `error_out`: optional; on failure receives an error the caller releases with `senti_error_free`.
+///
+/// # Safety
+/// Pointers must be NULL or valid as described; `progress` must be safe to call with `user_data`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn senti_train(
+    params_json: *const c_char,
+    progress: senti_progress_fn,
+    user_data: *mut c_void,
+    model_out: *mut *mut senti_model,
+    error_out: *mut *mut senti_error,
+) -> senti_status {
+    unsafe {
+        guard(error_out, || -> Outcome {
+            out(model_out, "model_out")?;
+            let json = if params_json.is_null() { "" } else { c_str(params_json, "params_json")? };
+            let params = TrainParams::from_json(json)?;
+            let mut callback = |p: &Progress| -> Control {
+                let Some(cb) = progress else { return Control::Continue };
+                let c = senti_progress {
+                    phase: if p.phase == Phase::Batch { SENTI_PHASE_BATCH } else { SENTI_PHASE_EPOCH },
+                    epoch: p.epoch as u32,
+                    epochs: p.epochs as u32,
+                    batch: p.batch as u32,
+                    batches: p.batches as u32,
+                    loss: p.loss,
+                    accuracy: p.accuracy,
+                    val_loss: p.val_loss,
+                    val_accuracy: p.val_accuracy,
+                };
+                // SAFETY: the caller vouches for the callback and its user data.
+                if cb(&c, user_data) != 0 { Control::Stop } else { Control::Continue }
+            };
+            let model = crate::train::train(&params, &mut callback)?;
+            *model_out = handles::insert_model(model);
+            Ok(())
+        })
+    }
+}
+
+/// Loads a model file written by `senti_save`.
+///
+/// `path`: NUL-terminated UTF-8 path, borrowed. `model_out`: receives a new handle on success
+/// (release with `senti_free`). A missing file fails with `SENTI_ERR_IO`; a damaged, truncated
+/// or foreign file with `SENTI_ERR_MODEL_FILE`.
+///
+/// # Safety
+/// Pointers must be NULL or valid as described.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn senti_load(path: *const c_char, model_out: *mut *mut senti_model, error_out: *mut *mut senti_error) -> senti_status {
+    unsafe {
+        guard(error_out, || {
+            out(model_out, "model_out")?;
+            let path = c_str(path, "path")?;
+            let model = SentimentModel::load(path)?;
+            *model_out = handles::insert_model(model);
+            Ok(())
+        })
+    }
+}
+
+/// Saves a model to `path` (NUL-terminated UTF-8, borrowed) as one .safetensors file. The file is
+/// written to a temporary name, synced and renamed over `path`, so a failed or interrupted save
+/// leaves any previous file intact. Safe to call while other threads predict with the model.
+///
+/// # Safety
+/// Pointers must be NULL or valid as described.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn senti_save(model: *const senti_model, path: *const c_char, error_out: *mut *mut senti_error) -> senti_status {
+    unsafe {
+        guard(error_out, || {
+            let model = handles::model(model)?;
+            let path = c_str(path, "path")?;
+            model.save(path)?;
+            Ok(())
+        })
+    }
+}
+
+/// Probability in [0, 1] that `text` is a positive review.
+///
+/// `text`: UTF-8 bytes, borrowed; `text_len` bytes long, or NUL-terminated when `text_len` is
+/// `SENTI_NUL_TERMINATED`. With an explicit length the text may contain NUL bytes (they separate
+/// words). Invalid UTF-8 fails with `SENTI_ERR_INVALID_UTF8`. A text without words (empty or
+/// only spaces) gets the model's prior for an unknown word. NULL with length 0 is the empty text.
+/// `probability_out`: written on success only. Thread-safe: any number of threads may predict
+/// with the same model at once.
+///
+/// # Safety
+/// Pointers must be NULL or valid as described.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn senti_predict(
+    model: *const senti_model,
+    text: *const c_char,
+    text_len: usize,
+    probability_out: *mut f32,
+    error_out: *mut *mut senti_error,
+) -> senti_status {
+    unsafe {
+        guard(error_out, || {
+            let model = handles::model(model)?;
+            out(probability_out, "probability_out")?;
+            let text = self::text(text, text_len, "text")?;
+            let p = model.predict(text)?;
+            *probability_out = p;
+            Ok(())
+        })
+    }
+}
+
+/// Probabilities for `count` texts at once (faster than one call per text).
+///
+/// `texts`: `count` pointers to UTF-8 texts, borrowed. `text_lens`: NULL when every text is
+/// NUL-terminated, else `count` lengths (each may be `SENTI_NUL_TERMINATED`). `probabilities_out`:
+/// caller-allocated array of `count` floats, written on success only, in input order. `count`
+/// of 0 fails with `SENTI_ERR_INVALID_ARGUMENT`. Thread-safe like `senti_predict`.
+///
+/// # Safety
+/// Pointers must be NULL or valid as described.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn senti_predict_batch(
+    model: *const senti_model,
+    texts: *const *const c_char,
+    text_lens: *const usize,
+    count: usize,
+    probabilities_out: *mut f32,
+    error_out: *mut *mut senti_error,
+) -> senti_status {
+    unsafe {
+        guard(error_out, || {
+            let model = handles::model(model)?;
+            out(probabilities_out, "probabilities_out")?;
+            let texts = self::texts(texts, text_lens, count)?;
+            let probs = model.predict_batch(&texts)?;
+            std::ptr::copy_nonoverlapping(probs.as_ptr(), probabilities_out, probs.len());
+            Ok(())
+        })
+    }
+}
+
+/// Evaluates the model on labeled data described by `data_json` (borrowed):
+/// `{"path": "...", "format": "auto|imdb-json|aclimdb|jsonl|csv", "split": "test|train",
+/// "limit": N}`. Only `path` is required; IMDB sources default to the test split; `limit` takes a
+/// fixed class-balanced sample. `result_out` is written on success only. Thread-safe.
+///
+/// # Safety
+/// Pointers must be NULL or valid as described.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn senti_evaluate(
+    model: *const senti_model,
+    data_json: *const c_char,
+    result_out: *mut senti_evaluation,
+    error_out: *mut *mut senti_error,
+) -> senti_status {
+    unsafe {
+        guard(error_out, || {
+            let model = handles::model(model)?;
+            out(result_out, "result_out")?;
+            let spec = DataSpec::from_json(c_str(data_json, "data_json")?)?;
+            let examples = spec.load()?;
+            *result_out = to_c(model.evaluate(&examples)?);
+            Ok(())
+        })
+    }
+}
+
+/// Evaluates the model on `count` texts held in memory with their `labels` (each 0 or 1).
+/// `texts` and `text_lens` as for `senti_predict_batch`. `result_out` is written on success only.
+///
+/// # Safety
+/// Pointers must be NULL or valid as described.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn senti_evaluate_texts(
+    model: *const senti_model,
+    texts: *const *const c_char,
+    text_lens: *const usize,
+    labels: *const u8,
+    count: usize,
+    result_out: *mut senti_evaluation,
+    error_out: *mut *mut senti_error,
+) -> senti_status {
+    unsafe {
+        guard(error_out, || {
+            let model = handles::model(model)?;
+            out(result_out, "result_out")?;
+            let texts = self::texts(texts, text_lens, count)?;
+            if labels.is_null() {
+                return Err(Failure::null("labels"));
+            }
+            let labels = std::slice::from_raw_parts(labels, count);
+            let mut examples = Vec::with_capacity(count);
+            for (i, (t, &l)) in texts.iter().zip(labels).enumerate() {
+                if l > 1 {
+                    return Err(Error::new(ErrorKind::InvalidArgument, format!("labels[{i}] is {l}; labels must be 0 or 1")).into());
+                }
+                examples.push(Example { text: t.to_string(), label: l });
+            }
+            *result_out = to_c(model.evaluate(&examples)?);
+            Ok(())
+        })
+    }
+}
+
+/// Describes the model as JSON: library version, model and text configuration, vocabulary
+/// size, and the training record (parameters, per-epoch history, best epoch, wall time).
+///
+/// Copies the JSON and a terminating NUL into `buffer` when `capacity` exceeds its length.
+/// `length_out` (optional) receives the JSON's length without the NUL, on success and on
+/// `SENTI_ERR_BUFFER_TOO_SMALL` alike, so a caller can ask with capacity 0 (buffer may then be
+/// NULL), allocate, and ask again.
+///
+/// # Safety
+/// `buffer` must be valid for `capacity` bytes (or NULL with capacity 0).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn senti_model_info(
+    model: *const senti_model,
+    buffer: *mut c_char,
+    capacity: usize,
+    length_out: *mut usize,
+    error_out: *mut *mut senti_error,
+) -> senti_status {
+    unsafe {
+        guard(error_out, || {
+            let model = handles::model(model)?;
+            if buffer.is_null() && capacity > 0 {
+                return Err(Failure::null("buffer"));
+            }
+            let info = serde_json::json!({
+                "library_version": crate::VERSION,
+                "model_config": model.model_config(),
+                "text_config": model.text_config(),
+                "vocab_len": model.vocab_len(),
+                "training": model.record(),
+            })
+            .to_string();
+            if !length_out.is_null() {
+                *length_out = info.len();
+            }
+            if capacity <= info.len() {
+                return Err(Failure::new(
+                    senti_status::SENTI_ERR_BUFFER_TOO_SMALL,
+                    format!("the model info needs {} bytes plus a NUL; the buffer holds {capacity}", info.len()),
+                ));
+            }
+            std::ptr::copy_nonoverlapping(info.as_ptr(), buffer.cast::<u8>(), info.len());
+            *buffer.add(info.len()) = 0;
+            Ok(())
+        })
+    }
+}
+
+/// Releases a model handle. NULL, an already-freed handle or any other value is ignored, so an
+/// explicit close and a finalizer may both call it. Calls already running with the model on
+/// other threads finish normally; later calls with the handle fail with `SENTI_ERR_INVALID_HANDLE`.
+#[unsafe(no_mangle)]
+pub extern "C" fn senti_free(model: *mut senti_model) {
+    quietly((), || handles::remove_model(model))
+}
+
+/// The status code of an error; `SENTI_ERR_INVALID_HANDLE` if `error` is not a live error.
+#[unsafe(no_mangle)]
+pub extern "C" fn senti_error_code(error: *const senti_error) -> senti_status {
+    quietly(senti_status::SENTI_ERR_INTERNAL, || handles::error(error).map_or(senti_status::SENTI_ERR_INVALID_HANDLE, |e| e.status))
+}
+
+/// The full message of an error as NUL-terminated UTF-8, owned by the error and valid until
+/// `senti_error_free(error)`; NULL if `error` is not a live error.
+#[unsafe(no_mangle)]
+pub extern "C" fn senti_error_message(error: *const senti_error) -> *const c_char {
+    quietly(std::ptr::null(), || handles::error_message(error))
+}
+
+/// Releases an error. NULL or an already-freed error is ignored.
+#[unsafe(no_mangle)]
+pub extern "C" fn senti_error_free(error: *mut senti_error) {
+    quietly((), || handles::remove_error(error))
+}

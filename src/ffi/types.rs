@@ -1,0 +1,104 @@
+//! Types that appear in `senti.h`.
+#![allow(non_camel_case_types)]
+
+use std::ffi::c_void;
+
+/// Library version, as macros (compile time) and through `senti_version_number()` (run time).
+pub const SENTI_VERSION_MAJOR: u32 = 0;
+pub const SENTI_VERSION_MINOR: u32 = 1;
+pub const SENTI_VERSION_PATCH: u32 = 0;
+/// MAJOR * 10000 + MINOR * 100 + PATCH.
+pub const SENTI_VERSION_NUMBER: u32 = SENTI_VERSION_MAJOR * 10000 + SENTI_VERSION_MINOR * 100 + SENTI_VERSION_PATCH;
+
+/// Status of every fallible call. The numeric values are stable: new codes may be added,
+/// existing ones never change meaning.
+#[repr(i32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum senti_status {
+    /// Success.
+    SENTI_OK = 0,
+    /// An argument is unusable (empty batch, bad length, oversized text, bad data spec).
+    SENTI_ERR_INVALID_ARGUMENT = 1,
+    /// A required pointer argument is NULL.
+    SENTI_ERR_NULL_POINTER = 2,
+    /// A handle that was freed, never issued by this library, or of the wrong kind.
+    SENTI_ERR_INVALID_HANDLE = 3,
+    /// Text that is not valid UTF-8.
+    SENTI_ERR_INVALID_UTF8 = 4,
+    /// Training parameters: malformed JSON, unknown field, wrong type or out-of-range value.
+    SENTI_ERR_CONFIG = 5,
+    /// The operating system refused a read or a write (missing file, permissions, full disk).
+    SENTI_ERR_IO = 6,
+    /// A data file is malformed; the message names the file and the line or entry.
+    SENTI_ERR_DATA = 7,
+    /// A model file is damaged, truncated, foreign or of an unsupported version.
+    SENTI_ERR_MODEL_FILE = 8,
+    /// The progress callback returned nonzero; no model was produced.
+    SENTI_ERR_CANCELLED = 9,
+    /// Training diverged (the loss became NaN or infinite); no model was produced.
+    SENTI_ERR_DIVERGED = 10,
+    /// The request would need more memory than the library allows itself.
+    SENTI_ERR_RESOURCE_LIMIT = 11,
+    /// A caller-supplied buffer is too small; the needed length was reported.
+    SENTI_ERR_BUFFER_TOO_SMALL = 12,
+    /// A bug in the library, including a caught panic. Please report it.
+    SENTI_ERR_INTERNAL = 13,
+}
+
+/// A trained model. Opaque; obtained from `senti_train` or `senti_load`, released with
+/// `senti_free`.
+pub struct senti_model {
+    _opaque: [u8; 0],
+}
+
+/// A failure's status code and full message. Opaque; owned by the caller, released with
+/// `senti_error_free`.
+pub struct senti_error {
+    _opaque: [u8; 0],
+}
+
+/// `senti_progress.phase` after each training batch.
+pub const SENTI_PHASE_BATCH: i32 = 0;
+/// `senti_progress.phase` after each epoch's validation.
+pub const SENTI_PHASE_EPOCH: i32 = 1;
+
+/// Training progress, passed to the progress callback. Owned by the library and valid only
+/// during the callback. Later versions may append fields, never reorder them.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct senti_progress {
+    /// `SENTI_PHASE_BATCH` or `SENTI_PHASE_EPOCH`.
+    pub phase: i32,
+    /// 1-based epoch and total epochs.
+    pub epoch: u32,
+    pub epochs: u32,
+    /// 1-based batch within the epoch and batches per epoch.
+    pub batch: u32,
+    pub batches: u32,
+    /// Running mean training loss and accuracy of the current epoch.
+    pub loss: f64,
+    pub accuracy: f64,
+    /// Validation loss and accuracy after the epoch; NaN in batch updates and without validation.
+    pub val_loss: f64,
+    pub val_accuracy: f64,
+}
+
+/// Called on the thread that called `senti_train`. Return 0 to continue, nonzero to cancel
+/// (`senti_train` then returns `SENTI_ERR_CANCELLED`).
+pub type senti_progress_fn = Option<unsafe extern "C" fn(progress: *const senti_progress, user_data: *mut c_void) -> i32>;
+
+/// Result of `senti_evaluate`. Caller-allocated; its layout is fixed for this major version.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct senti_evaluation {
+    /// Number of labeled reviews evaluated.
+    pub count: u64,
+    pub true_positive: u64,
+    pub true_negative: u64,
+    pub false_positive: u64,
+    pub false_negative: u64,
+    /// Mean binary cross-entropy.
+    pub loss: f64,
+    /// Fraction classified correctly (probability > 0.5 means positive).
+    pub accuracy: f64,
+}
