@@ -1,0 +1,3 @@
+module github.com/libsenti/senti/bindings/go
+
+go 1.22
