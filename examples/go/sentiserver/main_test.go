@@ -1,0 +1,369 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	senti "github.com/libsenti/senti/bindings/go"
+)
+
+// TestMain trains a tiny model on a slice of IMDB (../../../data/imdb/reviews.json from this
+// directory, or $SENTI_DATA) and saves it; the tests serve it. Its quality does not matter.
+var (
+	modelPath string
+	model     *senti.Model
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(testMain(m))
+}
+
+func testMain(m *testing.M) int {
+	data := os.Getenv("SENTI_DATA")
+	if data == "" {
+		data = filepath.Join("..", "..", "..", "data", "imdb", "reviews.json")
+	}
+	data, _ = filepath.Abs(data)
+	if _, err := os.Stat(data); err != nil {
+		fmt.Fprintf(os.Stderr, "sentiserver tests need the IMDB data at %s (examples/fetch-imdb.sh) or $SENTI_DATA\n", data)
+		return 1
+	}
+	dir, err := os.MkdirTemp("", "sentiserver-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+
+	params, _ := json.Marshal(map[string]any{
+		"data_path": data, "train_limit": 400, "epochs": 1, "max_len": 64, "vocab_size": 2000,
+		"embedding_dim": 16, "hidden_size": 16, "cell": "gru", "seed": 1, "threads": 2,
+	})
+	trained, err := senti.Train(string(params), nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "training the test model:", err)
+		return 1
+	}
+	modelPath = filepath.Join(dir, "tiny.safetensors")
+	err = trained.Save(modelPath)
+	trained.Close()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "saving the test model:", err)
+		return 1
+	}
+	if model, err = senti.Load(modelPath); err != nil {
+		fmt.Fprintln(os.Stderr, "loading the test model:", err)
+		return 1
+	}
+	defer model.Close()
+	return m.Run()
+}
+
+// do sends a request and decodes the JSON answer into out (nil: only check that it is JSON).
+func do(client *http.Client, method, url, body string, out any) (*http.Response, error) {
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if method == http.MethodHead {
+		return resp, nil
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		return resp, fmt.Errorf("%s %s: Content-Type %q", method, url, ct)
+	}
+	if out == nil {
+		out = new(any)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(out); err != nil {
+		return resp, fmt.Errorf("%s %s: answer %q is not the expected JSON: %v", method, url, raw, err)
+	}
+	return resp, nil
+}
+
+// call is do for the test goroutine: a failure ends the test.
+func call(t *testing.T, client *http.Client, method, url, body string, out any) *http.Response {
+	t.Helper()
+	resp, err := do(client, method, url, body, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+// wantError checks a 4xx/5xx answer: the status and a JSON error whose text contains needle.
+func wantError(t *testing.T, client *http.Client, method, url, body string, status int, needle string) {
+	t.Helper()
+	var e errorResponse
+	resp := call(t, client, method, url, body, &e)
+	if resp.StatusCode != status {
+		t.Errorf("%s %s %.60q: status %d, want %d (%q)", method, url, body, resp.StatusCode, status, e.Error)
+	}
+	if e.Error == "" || !strings.Contains(e.Error, needle) {
+		t.Errorf("%s %s %.60q: error %q lacks %q", method, url, body, e.Error, needle)
+	}
+}
+
+func checkResult(t *testing.T, text string, got sentiment) {
+	t.Helper()
+	want, err := model.Predict(text)
+	if err != nil {
+		t.Error(err) // called from other goroutines too: no Fatal
+		return
+	}
+	if math.Abs(float64(got.Positive-want)) > 1e-5 {
+		t.Errorf("%.40q: positive %v, want %v", text, got.Positive, want)
+	}
+	if wantLabel := result(want).Label; got.Label != wantLabel || (got.Label == "positive") != (got.Positive > 0.5) {
+		t.Errorf("%.40q: label %q for %v", text, got.Label, got.Positive)
+	}
+}
+
+func TestSentiment(t *testing.T) {
+	srv := httptest.NewServer(handler(model))
+	defer srv.Close()
+	c := srv.Client()
+	for _, text := range []string{
+		"An absolute masterpiece: moving, funny and beautifully acted.",
+		"Terrible. Boring plot, wooden acting. A waste of time.",
+		"",               // allowed: the model's prior
+		"great\x00movie", // a NUL byte, escaped in JSON
+		"Ünïcödé — 素晴らしい 😀",
+	} {
+		body, _ := json.Marshal(map[string]string{"text": text})
+		var got sentiment
+		resp := call(t, c, http.MethodPost, srv.URL+"/v1/sentiment", string(body), &got)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%q: status %d", text, resp.StatusCode)
+		}
+		checkResult(t, text, got)
+	}
+}
+
+func TestBatch(t *testing.T) {
+	srv := httptest.NewServer(handler(model))
+	defer srv.Close()
+	c := srv.Client()
+	texts := []string{"Loved it, wonderful cast.", "", "Dull and far too long.", "meh"}
+	body, _ := json.Marshal(map[string]any{"texts": texts})
+	var got batchResponse
+	resp := call(t, c, http.MethodPost, srv.URL+"/v1/sentiment/batch", string(body), &got)
+	if resp.StatusCode != http.StatusOK || len(got.Results) != len(texts) {
+		t.Fatalf("status %d, %d results for %d texts", resp.StatusCode, len(got.Results), len(texts))
+	}
+	for i, text := range texts {
+		checkResult(t, text, got.Results[i])
+	}
+
+	full := make([]string, maxBatchTexts)
+	for i := range full {
+		full[i] = fmt.Sprintf("review number %d was fine", i)
+	}
+	body, _ = json.Marshal(map[string]any{"texts": full})
+	resp = call(t, c, http.MethodPost, srv.URL+"/v1/sentiment/batch", string(body), &got)
+	if resp.StatusCode != http.StatusOK || len(got.Results) != maxBatchTexts {
+		t.Errorf("a batch at the limit: status %d, %d results", resp.StatusCode, len(got.Results))
+	}
+	body, _ = json.Marshal(map[string]any{"texts": append(full, "one too many")})
+	wantError(t, c, http.MethodPost, srv.URL+"/v1/sentiment/batch", string(body), http.StatusBadRequest, "limit is 1000")
+}
+
+func TestErrors(t *testing.T) {
+	srv := httptest.NewServer(handler(model))
+	defer srv.Close()
+	c := srv.Client()
+	one, batch := srv.URL+"/v1/sentiment", srv.URL+"/v1/sentiment/batch"
+	bad := http.StatusBadRequest
+	cases := []struct {
+		url, body string
+		status    int
+		needle    string
+	}{
+		{one, `{"text": "unterminated`, bad, "malformed JSON"},
+		{one, `{"text": "x",}`, bad, "malformed JSON"},
+		{one, ``, bad, "empty"},
+		{one, `{"text": "x", "lang": "en"}`, bad, `unknown field "lang"`},
+		{one, `{}`, bad, `missing field "text"`},
+		{one, `{"text": null}`, bad, `missing field "text"`},
+		{one, `null`, bad, `missing field "text"`},
+		{one, `{"text": 3}`, bad, `field "text"`},
+		{one, `["x"]`, bad, "want an object"},
+		{one, `{"text": "x"} {"text": "y"}`, bad, "more than one"},
+		{one, "{\"text\": \"ok \xc3\x28 bad\"}", bad, "UTF-8"},
+		{one, `{"text": "` + strings.Repeat("a", maxBodyBytes) + `"}`, http.StatusRequestEntityTooLarge, "exceeds"},
+		{batch, `{}`, bad, `missing field "texts"`},
+		{batch, `{"texts": []}`, bad, "empty"},
+		{batch, `{"texts": ["a", null]}`, bad, "texts[1] is null"},
+		{batch, `{"texts": "a"}`, bad, `field "texts"`},
+		{batch, `{"text": "a"}`, bad, `unknown field "text"`},
+		{batch, "{\"texts\": [\"\xff\"]}", bad, "UTF-8"},
+		{srv.URL + "/v2/sentiment", `{"text": "x"}`, http.StatusNotFound, "no route"},
+	}
+	for _, tc := range cases {
+		wantError(t, c, http.MethodPost, tc.url, tc.body, tc.status, tc.needle)
+	}
+
+	for _, m := range []struct{ method, url, allow string }{
+		{http.MethodGet, one, "POST"},
+		{http.MethodPut, batch, "POST"},
+		{http.MethodPost, srv.URL + "/healthz", "GET, HEAD"},
+	} {
+		wantError(t, c, m.method, m.url, "", http.StatusMethodNotAllowed, "not allowed")
+		req, _ := http.NewRequest(m.method, m.url, nil)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Allow"); got != m.allow {
+			t.Errorf("%s %s: Allow %q, want %q", m.method, m.url, got, m.allow)
+		}
+	}
+}
+
+func TestHealthz(t *testing.T) {
+	srv := httptest.NewServer(handler(model))
+	defer srv.Close()
+	var got healthResponse
+	resp := call(t, srv.Client(), http.MethodGet, srv.URL+"/healthz", "", &got)
+	if resp.StatusCode != http.StatusOK || got.Status != "ok" || got.Version != senti.Version() {
+		t.Errorf("status %d, %+v", resp.StatusCode, got)
+	}
+	if resp := call(t, srv.Client(), http.MethodHead, srv.URL+"/healthz", "", nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("HEAD /healthz: status %d", resp.StatusCode)
+	}
+}
+
+func TestConcurrentRequests(t *testing.T) {
+	srv := httptest.NewServer(handler(model))
+	defer srv.Close()
+	var wg sync.WaitGroup
+	for g := 0; g < 16; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 10; i++ {
+				text := fmt.Sprintf("goroutine %d says review %d was wonderful", g, i)
+				body, _ := json.Marshal(map[string]string{"text": text})
+				var got sentiment
+				resp, err := do(srv.Client(), http.MethodPost, srv.URL+"/v1/sentiment", string(body), &got)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if resp.StatusCode != http.StatusOK {
+					t.Errorf("status %d", resp.StatusCode)
+					return
+				}
+				checkResult(t, text, got)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// syncBuffer is a log destination shared by the server's goroutines and the test.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestRun runs the command on a loopback port, calls it, and shuts it down as a signal would.
+func TestRun(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var logs syncBuffer
+	addrc := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-model", modelPath, "-addr", "127.0.0.1:0"}, &logs, func(a net.Addr) { addrc <- a })
+	}()
+	var base string
+	select {
+	case a := <-addrc:
+		base = "http://" + a.String()
+	case err := <-done:
+		t.Fatalf("run: %v\n%s", err, logs.String())
+	case <-time.After(30 * time.Second):
+		t.Fatal("the server did not start")
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	var health healthResponse
+	if resp := call(t, client, http.MethodGet, base+"/healthz", "", &health); resp.StatusCode != http.StatusOK || health.Status != "ok" {
+		t.Errorf("healthz: %d %+v", resp.StatusCode, health)
+	}
+	var got sentiment
+	if resp := call(t, client, http.MethodPost, base+"/v1/sentiment", `{"text": "a fine film"}`, &got); resp.StatusCode != http.StatusOK {
+		t.Errorf("sentiment: status %d", resp.StatusCode)
+	}
+	checkResult(t, "a fine film", got)
+
+	cancel() // what SIGINT / SIGTERM do in main
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run after shutdown: %v", err)
+		}
+	case <-time.After(shutdownTimeout + 5*time.Second):
+		t.Fatal("the server did not shut down")
+	}
+	if !strings.Contains(logs.String(), "stopped") {
+		t.Errorf("logs:\n%s", logs.String())
+	}
+	if _, err := client.Get(base + "/healthz"); err == nil {
+		t.Error("the server still answers after shutdown")
+	}
+}
+
+func TestRunErrors(t *testing.T) {
+	var logs syncBuffer
+	ctx := context.Background()
+	if err := run(ctx, nil, &logs, nil); !errors.Is(err, errUsage) {
+		t.Errorf("without -model: %v", err)
+	}
+	err := run(ctx, []string{"-model", "/nonexistent/model.safetensors", "-addr", "127.0.0.1:0"}, &logs, nil)
+	if !errors.Is(err, senti.ErrIO) {
+		t.Errorf("missing model file: %v", err)
+	}
+	err = run(ctx, []string{"-model", modelPath, "-addr", "256.0.0.1:http"}, &logs, nil)
+	if err == nil {
+		t.Error("bad address: no error")
+	}
+}
