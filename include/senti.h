@@ -60,7 +60,7 @@
 #include <stdint.h>
 
 /* Pass as a text length to mean "the text is NUL-terminated". */
-#define SENTI_NUL_TERMINATED ((size_t)-1)
+#define SENTI_NUL_TERMINATED SIZE_MAX
 
 
 /**
