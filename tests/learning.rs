@@ -11,7 +11,7 @@ fn imdb() -> std::path::PathBuf {
 
 fn small(cell: &str, pooling: &str, bidirectional: bool) -> TrainParams {
     let json = format!(
-        r#"{{"data_path": {:?}, "train_limit": 3000, "epochs": 3, "max_len": 150, "vocab_size": 8000,
+        r#"{{"data_path": {:?}, "train_limit": 4000, "epochs": 4, "validation_fraction": 0.2, "max_len": 150, "vocab_size": 8000,
             "embedding_dim": 64, "hidden_size": 64, "cell": "{cell}", "pooling": "{pooling}",
             "bidirectional": {bidirectional}, "seed": 7, "threads": 2}}"#,
         imdb()
@@ -58,4 +58,22 @@ fn gru_bidirectional_learns() {
     let acc = held_out_accuracy(&model);
     eprintln!("gru held-out accuracy {acc:.4} {:?}", model.record().history);
     assert!(acc > 0.70, "accuracy {acc} is not well above chance");
+}
+
+#[test]
+fn same_seed_and_thread_count_give_the_same_weights() {
+    let json = |seed: u64| {
+        format!(
+            r#"{{"data_path": {:?}, "train_limit": 400, "epochs": 1, "max_len": 60, "vocab_size": 2000,
+                "embedding_dim": 16, "hidden_size": 16, "bidirectional": true, "seed": {seed}, "threads": 2}}"#,
+            imdb()
+        )
+    };
+    let run = |seed| senti::train(&TrainParams::from_json(&json(seed)).unwrap(), &mut |_| Control::Continue).unwrap();
+    let texts: Vec<String> = data::load(&imdb(), Format::ImdbJson, Some(Split::Test)).unwrap().into_iter().step_by(500).map(|e| e.text).collect();
+    let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let (a, b, c) = (run(5), run(5), run(6));
+    let pa = a.predict_batch(&texts).unwrap();
+    assert_eq!(pa, b.predict_batch(&texts).unwrap());
+    assert_ne!(pa, c.predict_batch(&texts).unwrap());
 }

@@ -259,3 +259,52 @@ impl Classifier {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::CellKind;
+
+    fn config(cell: CellKind, layers: usize, bidirectional: bool, pooling: Pooling) -> ModelConfig {
+        ModelConfig { cell, embedding_dim: 6, hidden_size: 5, layers, bidirectional, pooling, dropout: 0.2, embedding_dropout: 0.1 }
+    }
+
+    #[test]
+    fn shapes_for_every_configuration() {
+        let seqs: Vec<Vec<u32>> = vec![vec![2, 3, 4], vec![5], vec![6, 7]];
+        let refs: Vec<&[u32]> = seqs.iter().map(Vec::as_slice).collect();
+        let batch = Batch::new(&refs).unwrap();
+        for cell in [CellKind::Lstm, CellKind::Gru] {
+            for pooling in [Pooling::Last, Pooling::Max, Pooling::Mean, Pooling::MaxMean] {
+                for (layers, bi) in [(1, false), (2, true)] {
+                    let cfg = config(cell, layers, bi, pooling);
+                    let (mut rng, mut vars) = (Rng::new(1), Vec::new());
+                    let model = Classifier::new(&cfg, 10, Weights::Init { rng: &mut rng, vars: &mut vars }).unwrap();
+                    assert_eq!(vars.len(), 1 + layers * cfg.directions() * 4 + 2);
+                    let params: usize = vars.iter().map(|(_, v)| v.elem_count()).sum();
+                    assert_eq!(params, cfg.parameter_count(10));
+                    let infer = model.forward(&batch, Mode::Infer, 1).unwrap();
+                    assert_eq!(infer.dims(), [3]);
+                    let train = model.forward(&batch, Mode::Train { rng: &mut Rng::new(2) }, 1).unwrap();
+                    assert_eq!(train.dims(), [3]);
+                    // Inference is deterministic; a row's answer does not depend on its batch.
+                    let alone = model.forward(&Batch::new(&refs[1..2]).unwrap(), Mode::Infer, 1).unwrap();
+                    let (a, b) = (infer.to_vec1::<f32>().unwrap()[1], alone.to_vec1::<f32>().unwrap()[0]);
+                    assert!((a - b).abs() < 1e-5, "{cfg:?}: {a} vs {b}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn loading_rejects_wrong_shapes_and_missing_tensors() {
+        let cfg = config(CellKind::Gru, 1, false, Pooling::Last);
+        let (mut rng, mut vars) = (Rng::new(1), Vec::new());
+        Classifier::new(&cfg, 10, Weights::Init { rng: &mut rng, vars: &mut vars }).unwrap();
+        let mut map: HashMap<String, Tensor> = vars.iter().map(|(n, v)| (n.clone(), v.as_tensor().clone())).collect();
+        assert!(Classifier::new(&cfg, 10, Weights::Load(&map)).is_ok());
+        assert!(Classifier::new(&cfg, 11, Weights::Load(&map)).is_err());
+        map.remove("head.bias");
+        assert!(Classifier::new(&cfg, 10, Weights::Load(&map)).is_err());
+    }
+}
