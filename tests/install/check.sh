@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs libsenti into a scratch prefix, then builds against the installed tree only:
+# the C example with pkg-config (shared and static), the C++ example with find_package(senti),
+# and the Go package and web service with `#cgo pkg-config: senti`. Runs each of them.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+work="$(mktemp -d)"
+trap 'kill "${server_pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+prefix="$work/prefix"
+bindings/install.sh "$prefix" >"$work/install.log"
+
+libdir="$(dirname "$(find "$prefix" -name libsenti.so -print -quit)")"
+echo "installed into $prefix (libdir ${libdir#"$prefix"/})"
+for f in include/senti.h include/senti.hpp; do test -f "$prefix/$f" || { echo "missing $f" >&2; exit 1; }; done
+test "$(readlink "$libdir/libsenti.so")" = libsenti.so.0
+test -L "$libdir/libsenti.so.0"
+readelf -d "$libdir/libsenti.so.0" | grep -q 'SONAME.*\[libsenti.so.0\]' || { echo "no SONAME libsenti.so.0" >&2; exit 1; }
+test -f "$libdir/libsenti.a" && test -f "$libdir/pkgconfig/senti.pc" && test -f "$libdir/cmake/senti/senti-config.cmake"
+export PKG_CONFIG_PATH="$libdir/pkgconfig"
+export LD_LIBRARY_PATH="$libdir"   # a scratch prefix is not on the loader's path
+
+# C, shared, with pkg-config.
+cc -std=c11 -Wall -Wextra -Werror examples/c/classify.c $(pkg-config --cflags --libs senti) -o "$work/classify"
+"$work/classify" --train data/imdb/reviews.json "$work/tiny.safetensors"
+"$work/classify" "$work/tiny.safetensors" "A delightful, moving film." "Awful. Just awful." | tee "$work/c.out"
+test "$(wc -l <"$work/c.out")" -eq 2
+
+# C, static: libsenti.a plus the private libraries pkg-config lists.
+static_libs="$(pkg-config --static --libs senti | sed "s#-lsenti#$libdir/libsenti.a#")"
+cc -std=c11 -Wall -Wextra -Werror examples/c/classify.c $(pkg-config --cflags senti) $static_libs -o "$work/classify-static"
+if ldd "$work/classify-static" | grep -q libsenti; then echo "static build links libsenti.so" >&2; exit 1; fi
+env -u LD_LIBRARY_PATH "$work/classify-static" "$work/tiny.safetensors" "Great acting." >/dev/null
+
+# C++ with find_package(senti).
+cmake -S examples/cpp -B "$work/cpp" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake --build "$work/cpp" -j2 >/dev/null
+cpp_exe="$(find "$work/cpp" -maxdepth 1 -type f -perm -u+x -name 'classify*' -print -quit)"
+echo "I loved this movie." | "$cpp_exe" "$work/tiny.safetensors"
+
+# Go with `#cgo pkg-config: senti`, against the installed tree.
+(cd bindings/go && go vet ./... && go build ./...)
+(cd examples/go/sentiserver && go build -o "$work/sentiserver" .)
+port=$((20000 + RANDOM % 20000))
+"$work/sentiserver" -model "$work/tiny.safetensors" -addr "127.0.0.1:$port" &
+server_pid=$!
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+curl -sf "http://127.0.0.1:$port/healthz"; echo
+curl -sf -X POST -d '{"text": "What a great film"}' "http://127.0.0.1:$port/v1/sentiment" | tee "$work/go.out"; echo
+grep -q '"label"' "$work/go.out"
+echo "install: 4 passed, 0 failed"
