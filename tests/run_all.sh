@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every test: Rust unit and integration tests, the C harness, the C++ wrapper tests
+# (GoogleTest), the Go binding and web service tests (-race, cgocheck), and builds against an
+# installed tree (pkg-config, find_package, cgo). Fetches IMDB first if needed: the tests train
+# on small slices of it.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then export PATH="$PATH:/usr/local/go/bin"; fi
+examples/fetch-imdb.sh
+suites_passed=0
+suites_failed=0
+run_suite() {
+  local name="$1"; shift
+  echo "=== $name"
+  if "$@"; then suites_passed=$((suites_passed + 1)); else suites_failed=$((suites_failed + 1)); echo "=== $name FAILED"; fi
+}
+
+cargo build --release --quiet
+run_suite "rust" cargo test --release --quiet
+
+mkdir -p build
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+cc -std=c11 -Wall -Wextra -Werror -O1 -g -Iinclude tests/c/test_capi.c -Ltarget/release -lsenti \
+  -Wl,-rpath,"$root/target/release" -lm -o build/test_capi
+run_suite "c-api" build/test_capi data/imdb/reviews.json "$scratch"
+run_suite "c++" tests/cpp/run.sh
+run_suite "go" bindings/go/run-tests.sh
+run_suite "install" tests/install/check.sh
+
+echo "suites: $suites_passed passed, $suites_failed failed"
+[ "$suites_failed" -eq 0 ]
