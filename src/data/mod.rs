@@ -98,14 +98,30 @@ pub fn load(path: &Path, format: Format, split: Option<Split>) -> Result<Vec<Exa
     Ok(examples)
 }
 
-/// Reads a whole file as UTF-8, naming the line of the first invalid byte.
-fn read_utf8(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+/// Parses the content of a JSONL, CSV or IMDB-JSON file held in memory (`name` appears in
+/// errors). For IMDB JSON, every entry is returned (no split). Used by the fuzzers.
+pub fn parse(format: Format, name: &str, bytes: &[u8]) -> Result<Vec<Example>> {
+    let text = utf8(name, bytes.to_vec())?;
+    match format {
+        Format::ImdbJson => imdb_json::parse(name, &text),
+        Format::Jsonl => jsonl::parse(name, &text),
+        Format::Csv => csv::parse(name, &text),
+        Format::Aclimdb | Format::Auto => Err(Error::config("parse needs the jsonl, csv or imdb-json format")),
+    }
+}
+
+fn utf8(name: &str, bytes: Vec<u8>) -> Result<String> {
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let line = 1 + e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count();
-        Error::data(format!("{}: line {line}: text is not valid UTF-8 (byte offset {at})", path.display()))
+        Error::data(format!("{name}: line {line}: text is not valid UTF-8 (byte offset {at})"))
     })
+}
+
+/// Reads a whole file as UTF-8, naming the line of the first invalid byte.
+fn read_utf8(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    utf8(&path.display().to_string(), bytes)
 }
 
 fn parse_label(value: &serde_json::Value) -> Option<u8> {
