@@ -6,11 +6,7 @@
 //! time steps beforehand in one large matmul by the caller.
 
 use super::CellKind;
-
-#[inline]
-fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
-}
+use super::simd::{dispatch, sigmoid, tanh};
 
 /// `dst (m×n) = lhs (m×k) · rhs` where `rhs` is stored transposed as `rhs_t (n×k)` (alpha = 0), or
 /// `dst += ...` when `accumulate`.
@@ -90,10 +86,13 @@ impl Dims {
     pub fn gates(&self) -> usize {
         self.cell.gates() * self.hidden
     }
-    /// Floats saved per (row, step) for the backward pass: activated gates plus one extra
-    /// vector (the LSTM cell state, or the GRU's recurrent candidate projection).
+    /// Floats saved per (row, step) for the backward pass: the activated gates, then for the
+    /// LSTM the cell state and its tanh, for the GRU the recurrent candidate projection.
     pub fn saved(&self) -> usize {
-        self.gates() + self.hidden
+        match self.cell {
+            CellKind::Lstm => self.gates() + 2 * self.hidden,
+            CellKind::Gru => self.gates() + self.hidden,
+        }
     }
     fn time(&self, len: usize, s: usize) -> usize {
         if self.reverse { len - 1 - s } else { s }
@@ -113,9 +112,14 @@ fn active_rows(order: &[usize], lens: &[usize], s: usize, mut active: usize) -> 
     active
 }
 
-/// Forward pass over a block of rows. `gx` is (rows, steps, G·H), `out` is (rows, steps, H) and must
-/// be zeroed; `saved`, when given, is (rows, steps, saved()).
-pub(crate) fn forward(d: &Dims, lens: &[usize], gx: &[f32], w_hh: &[f32], b_hh: &[f32], out: &mut [f32], mut saved: Option<&mut [f32]>) {
+dispatch!(pub(crate) fn forward = forward_impl(d: &Dims, lens: &[usize], gx: &[f32], w_hh: &[f32], b_ih: &[f32], b_hh: &[f32], out: &mut [f32], saved: Option<&mut [f32]>));
+
+/// Forward pass over a block of rows. `gx` is (rows, steps, G·H), the input projection without its
+/// bias `b_ih`; `out` is (rows, steps, H) and must be zeroed; `saved`, when given, is
+/// (rows, steps, saved()).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn forward_impl(d: &Dims, lens: &[usize], gx: &[f32], w_hh: &[f32], b_ih: &[f32], b_hh: &[f32], out: &mut [f32], mut saved: Option<&mut [f32]>) {
     let (h_n, g_n, sv_n, t_n) = (d.hidden, d.gates(), d.saved(), d.steps);
     let n = lens.len();
     let order = order_by_length(lens);
@@ -133,78 +137,120 @@ pub(crate) fn forward(d: &Dims, lens: &[usize], gx: &[f32], w_hh: &[f32], b_hh: 
         }
         for p in 0..active {
             let b = order[p];
-            let t = d.time(lens[b], s);
-            let at = b * t_n + t;
+            let at = b * t_n + d.time(lens[b], s);
+            let pre = &mut gh[p * g_n..][..g_n];
             let x = &gx[at * g_n..][..g_n];
-            let g = &gh[p * g_n..][..g_n];
+            let (bi, bh) = (&b_ih[..g_n], &b_hh[..g_n]);
+            // The GRU's candidate keeps x's part apart: r multiplies only the recurrent part.
+            let x_part = if d.cell == CellKind::Gru { 2 * h_n } else { g_n };
+            for k in 0..g_n {
+                pre[k] += bh[k];
+            }
+            for k in 0..x_part {
+                pre[k] += x[k] + bi[k];
+            }
             let hp = &mut h[p * h_n..][..h_n];
             let o_row = &mut out[at * h_n..][..h_n];
             let sv = saved.as_deref_mut().map(|sv| &mut sv[at * sv_n..][..sv_n]);
             match d.cell {
-                CellKind::Lstm => {
-                    let cp = &mut c[p * h_n..][..h_n];
-                    lstm_step(h_n, x, g, b_hh, hp, cp, o_row, sv);
-                }
-                CellKind::Gru => gru_step(h_n, x, g, b_hh, hp, o_row, sv),
+                CellKind::Lstm => lstm_step(h_n, pre, hp, &mut c[p * h_n..][..h_n], o_row, sv),
+                CellKind::Gru => gru_step(h_n, pre, &x[2 * h_n..], &bi[2 * h_n..], hp, o_row, sv),
             }
         }
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-#[inline]
-fn lstm_step(h_n: usize, x: &[f32], g: &[f32], bias: &[f32], h: &mut [f32], c: &mut [f32], out: &mut [f32], sv: Option<&mut [f32]>) {
-    let pre = |k: usize, j: usize| x[k * h_n + j] + g[k * h_n + j] + bias[k * h_n + j];
+/// `pre` holds the four gate pre-activations (i, f, g, o).
+#[inline(always)]
+fn lstm_step(h_n: usize, pre: &mut [f32], h: &mut [f32], c: &mut [f32], out: &mut [f32], sv: Option<&mut [f32]>) {
+    for k in 0..2 * h_n {
+        pre[k] = sigmoid(pre[k]);
+    }
+    for k in 2 * h_n..3 * h_n {
+        pre[k] = tanh(pre[k]);
+    }
+    for k in 3 * h_n..4 * h_n {
+        pre[k] = sigmoid(pre[k]);
+    }
+    let (i, rest) = pre.split_at(h_n);
+    let (f, rest) = rest.split_at(h_n);
+    let (g, o) = rest.split_at(h_n);
+    let (h, c, out, o) = (&mut h[..h_n], &mut c[..h_n], &mut out[..h_n], &o[..h_n]);
+    for j in 0..h_n {
+        c[j] = f[j] * c[j] + i[j] * g[j];
+    }
     match sv {
         Some(sv) => {
+            let (acts, rest) = sv.split_at_mut(4 * h_n);
+            let (cs, tcs) = rest.split_at_mut(h_n);
+            acts.copy_from_slice(&pre[..4 * h_n]);
+            cs[..h_n].copy_from_slice(c);
+            let tcs = &mut tcs[..h_n];
             for j in 0..h_n {
-                let (i, f, gg, o) = (sigmoid(pre(0, j)), sigmoid(pre(1, j)), pre(2, j).tanh(), sigmoid(pre(3, j)));
-                let cn = f * c[j] + i * gg;
-                let hn = o * cn.tanh();
-                c[j] = cn;
-                h[j] = hn;
-                out[j] = hn;
-                sv[j] = i;
-                sv[h_n + j] = f;
-                sv[2 * h_n + j] = gg;
-                sv[3 * h_n + j] = o;
-                sv[4 * h_n + j] = cn;
+                let tc = tanh(c[j]);
+                tcs[j] = tc;
+                h[j] = o[j] * tc;
             }
         }
         None => {
             for j in 0..h_n {
-                let (i, f, gg, o) = (sigmoid(pre(0, j)), sigmoid(pre(1, j)), pre(2, j).tanh(), sigmoid(pre(3, j)));
-                let cn = f * c[j] + i * gg;
-                let hn = o * cn.tanh();
-                c[j] = cn;
-                h[j] = hn;
-                out[j] = hn;
+                h[j] = o[j] * tanh(c[j]);
             }
         }
     }
+    out.copy_from_slice(h);
 }
 
 /// GRU with the reset gate applied after the recurrent projection (Keras' `reset_after=True`,
-/// PyTorch's formulation): n = tanh(Wx + r ⊙ (U h + b)).
-#[inline]
-fn gru_step(h_n: usize, x: &[f32], g: &[f32], bias: &[f32], h: &mut [f32], out: &mut [f32], sv: Option<&mut [f32]>) {
-    let mut sv = sv;
-    for j in 0..h_n {
-        let r = sigmoid(x[j] + g[j] + bias[j]);
-        let z = sigmoid(x[h_n + j] + g[h_n + j] + bias[h_n + j]);
-        let hn_pre = g[2 * h_n + j] + bias[2 * h_n + j];
-        let n = (x[2 * h_n + j] + r * hn_pre).tanh();
-        let hn = (1.0 - z) * n + z * h[j];
-        h[j] = hn;
-        out[j] = hn;
-        if let Some(sv) = sv.as_deref_mut() {
-            sv[j] = r;
-            sv[h_n + j] = z;
-            sv[2 * h_n + j] = n;
-            sv[3 * h_n + j] = hn_pre;
+/// PyTorch's formulation): n = tanh(Wx + r ⊙ (U h + b)). `pre` holds the r and z pre-activations
+/// in its first two blocks and, in the third, U h + b for the candidate, whose input part is
+/// `xn + bn`.
+#[inline(always)]
+fn gru_step(h_n: usize, pre: &mut [f32], xn: &[f32], bn: &[f32], h: &mut [f32], out: &mut [f32], sv: Option<&mut [f32]>) {
+    for k in 0..2 * h_n {
+        pre[k] = sigmoid(pre[k]);
+    }
+    let (r, rest) = pre.split_at_mut(h_n);
+    let (z, hn_pre) = rest.split_at_mut(h_n);
+    let (r, z, hn_pre, xn, bn) = (&r[..h_n], &z[..h_n], &hn_pre[..h_n], &xn[..h_n], &bn[..h_n]);
+    let (h, out) = (&mut h[..h_n], &mut out[..h_n]);
+    match sv {
+        Some(sv) => {
+            let (acts, extra) = sv.split_at_mut(3 * h_n);
+            let (sr, rest) = acts.split_at_mut(h_n);
+            let (sz, sn) = rest.split_at_mut(h_n);
+            let (sr, sz, sn, extra) = (&mut sr[..h_n], &mut sz[..h_n], &mut sn[..h_n], &mut extra[..h_n]);
+            for j in 0..h_n {
+                let n = tanh(xn[j] + bn[j] + r[j] * hn_pre[j]);
+                let hn = (1.0 - z[j]) * n + z[j] * h[j];
+                h[j] = hn;
+                sr[j] = r[j];
+                sz[j] = z[j];
+                sn[j] = n;
+                extra[j] = hn_pre[j];
+            }
+        }
+        None => {
+            for j in 0..h_n {
+                let n = tanh(xn[j] + bn[j] + r[j] * hn_pre[j]);
+                h[j] = (1.0 - z[j]) * n + z[j] * h[j];
+            }
         }
     }
+    out.copy_from_slice(h);
 }
+
+dispatch!(pub(crate) fn backward = backward_impl(
+    d: &Dims,
+    lens: &[usize],
+    w_hh: &[f32],
+    out: &[f32],
+    saved: &[f32],
+    d_out: &[f32],
+    d_gx: &mut [f32],
+    d_gh: &mut [f32],
+    h_prev: &mut [f32],
+));
 
 /// Backward pass over a block of rows. Inputs: the forward outputs `out` and `saved`, the gradient
 /// of the outputs `d_out`. Writes the gradient of the gate inputs `d_gx` (rows, steps, G·H), the
@@ -212,7 +258,8 @@ fn gru_step(h_n: usize, x: &[f32], g: &[f32], bias: &[f32], h: &mut [f32], out: 
 /// it is left untouched then) and each step's previous hidden state `h_prev` (rows, steps, H), from
 /// which the caller forms the weight gradients in one multiply.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn backward(
+#[inline(always)]
+fn backward_impl(
     d: &Dims,
     lens: &[usize],
     w_hh: &[f32],
@@ -230,6 +277,7 @@ pub(crate) fn backward(
     let mut dh_next = vec![0f32; n * h_n];
     let mut dc_next = vec![0f32; n * h_n];
     let mut dgs = vec![0f32; n * g_n];
+    let zeros = vec![0f32; h_n];
     let mut active = 0;
     for s in (0..max_len).rev() {
         while active < n && lens[order[active]] > s {
@@ -237,8 +285,7 @@ pub(crate) fn backward(
         }
         for p in 0..active {
             let b = order[p];
-            let t = d.time(lens[b], s);
-            let at = b * t_n + t;
+            let at = b * t_n + d.time(lens[b], s);
             let prev_at = (s > 0).then(|| b * t_n + d.time(lens[b], s - 1));
             let sv = &saved[at * sv_n..][..sv_n];
             let dgs_p = &mut dgs[p * g_n..][..g_n];
@@ -251,39 +298,12 @@ pub(crate) fn backward(
             let dout = &d_out[at * h_n..][..h_n];
             match d.cell {
                 CellKind::Lstm => {
-                    let dc_p = &mut dc_next[p * h_n..][..h_n];
-                    for j in 0..h_n {
-                        let (i, f, g, o, c) = (sv[j], sv[h_n + j], sv[2 * h_n + j], sv[3 * h_n + j], sv[4 * h_n + j]);
-                        let c_prev = prev_at.map_or(0.0, |pa| saved[pa * sv_n + 4 * h_n + j]);
-                        let dh = dout[j] + dh_p[j];
-                        let tc = c.tanh();
-                        let dc = dh * o * (1.0 - tc * tc) + dc_p[j];
-                        dc_p[j] = dc * f;
-                        dgs_p[j] = dc * g * i * (1.0 - i);
-                        dgs_p[h_n + j] = dc * c_prev * f * (1.0 - f);
-                        dgs_p[2 * h_n + j] = dc * i * (1.0 - g * g);
-                        dgs_p[3 * h_n + j] = dh * tc * o * (1.0 - o);
-                    }
+                    let c_prev = prev_at.map_or(&zeros[..], |pa| &saved[pa * sv_n + 4 * h_n..][..h_n]);
+                    lstm_step_back(h_n, sv, c_prev, dout, dh_p, &mut dc_next[p * h_n..][..h_n], dgs_p);
                     d_gx[at * g_n..][..g_n].copy_from_slice(dgs_p);
                 }
                 CellKind::Gru => {
-                    let dgx = &mut d_gx[at * g_n..][..g_n];
-                    for j in 0..h_n {
-                        let (r, z, nn, hn_pre) = (sv[j], sv[h_n + j], sv[2 * h_n + j], sv[3 * h_n + j]);
-                        let hp = hp_row[j];
-                        let dh = dout[j] + dh_p[j];
-                        let dn = dh * (1.0 - z) * (1.0 - nn * nn);
-                        let dz = dh * (hp - nn) * z * (1.0 - z);
-                        let dr = dn * hn_pre * r * (1.0 - r);
-                        dgx[j] = dr;
-                        dgx[h_n + j] = dz;
-                        dgx[2 * h_n + j] = dn;
-                        dgs_p[j] = dr;
-                        dgs_p[h_n + j] = dz;
-                        dgs_p[2 * h_n + j] = dn * r;
-                        // The direct path h_prev -> h; the recurrent path is added by the multiply below.
-                        dh_p[j] = dh * z;
-                    }
+                    gru_step_back(h_n, sv, hp_row, dout, dh_p, &mut d_gx[at * g_n..][..g_n], dgs_p);
                     d_gh[at * g_n..][..g_n].copy_from_slice(dgs_p);
                 }
             }
@@ -291,5 +311,52 @@ pub(crate) fn backward(
         // dh_prev = d(pre-activations) · W_hh, plus the GRU's direct path already in dh_next.
         let accumulate = d.cell == CellKind::Gru;
         matmul_nn(active, h_n, g_n, &mut dh_next, &dgs, w_hh, accumulate, 1);
+    }
+}
+
+#[inline(always)]
+fn lstm_step_back(h_n: usize, sv: &[f32], c_prev: &[f32], dout: &[f32], dh: &[f32], dc_next: &mut [f32], dg: &mut [f32]) {
+    let (i, f, g, o) = (&sv[..h_n], &sv[h_n..2 * h_n], &sv[2 * h_n..3 * h_n], &sv[3 * h_n..4 * h_n]);
+    let tc = &sv[5 * h_n..6 * h_n];
+    let (c_prev, dout, dh, dc_next) = (&c_prev[..h_n], &dout[..h_n], &dh[..h_n], &mut dc_next[..h_n]);
+    let (di, rest) = dg.split_at_mut(h_n);
+    let (df, rest) = rest.split_at_mut(h_n);
+    let (dgg, do_) = rest.split_at_mut(h_n);
+    let (di, df, dgg, do_) = (&mut di[..h_n], &mut df[..h_n], &mut dgg[..h_n], &mut do_[..h_n]);
+    for j in 0..h_n {
+        let dhj = dout[j] + dh[j];
+        let dc = dhj * o[j] * (1.0 - tc[j] * tc[j]) + dc_next[j];
+        dc_next[j] = dc * f[j];
+        di[j] = dc * g[j] * i[j] * (1.0 - i[j]);
+        df[j] = dc * c_prev[j] * f[j] * (1.0 - f[j]);
+        dgg[j] = dc * i[j] * (1.0 - g[j] * g[j]);
+        do_[j] = dhj * tc[j] * o[j] * (1.0 - o[j]);
+    }
+}
+
+/// Writes the gradient of the gate inputs into `dgx` and of the recurrent pre-activations into
+/// `dgh` (they differ in the candidate block, where r multiplies the recurrent part), and leaves
+/// in `dh` the direct-path gradient dL/dh_prev = dL/dh · z.
+#[inline(always)]
+fn gru_step_back(h_n: usize, sv: &[f32], hp: &[f32], dout: &[f32], dh: &mut [f32], dgx: &mut [f32], dgh: &mut [f32]) {
+    let (r, z, nn, hn_pre) = (&sv[..h_n], &sv[h_n..2 * h_n], &sv[2 * h_n..3 * h_n], &sv[3 * h_n..4 * h_n]);
+    let (hp, dout, dh) = (&hp[..h_n], &dout[..h_n], &mut dh[..h_n]);
+    let (xr, rest) = dgx.split_at_mut(h_n);
+    let (xz, xn) = rest.split_at_mut(h_n);
+    let (hr, rest) = dgh.split_at_mut(h_n);
+    let (hz, hn) = rest.split_at_mut(h_n);
+    let (xr, xz, xn, hr, hz, hn) = (&mut xr[..h_n], &mut xz[..h_n], &mut xn[..h_n], &mut hr[..h_n], &mut hz[..h_n], &mut hn[..h_n]);
+    for j in 0..h_n {
+        let dhj = dout[j] + dh[j];
+        let dn = dhj * (1.0 - z[j]) * (1.0 - nn[j] * nn[j]);
+        let dz = dhj * (hp[j] - nn[j]) * z[j] * (1.0 - z[j]);
+        let dr = dn * hn_pre[j] * r[j] * (1.0 - r[j]);
+        xr[j] = dr;
+        xz[j] = dz;
+        xn[j] = dn;
+        hr[j] = dr;
+        hz[j] = dz;
+        hn[j] = dn * r[j];
+        dh[j] = dhj * z[j];
     }
 }

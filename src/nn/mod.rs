@@ -2,6 +2,8 @@
 
 mod classifier;
 mod kernels;
+mod pooling;
+pub(crate) mod simd;
 mod recurrent;
 
 pub use classifier::{Batch, Classifier, Mode, Weights};

@@ -1,0 +1,105 @@
+//! Vectorised activation functions and a run-time dispatch to the widest SIMD the CPU offers.
+//!
+//! The library is compiled for the baseline x86-64 (SSE2), where LLVM vectorises four lanes at a
+//! time and `f32::exp`/`tanh` are scalar library calls (a third of the training time before this
+//! module). Kernels written with the branch-free functions below and instantiated through
+//! `dispatch!` are compiled a second and third time with AVX2+FMA and AVX-512 enabled.
+
+/// e^x for f32 in [-87, 88]: Cody–Waite range reduction and a degree-6 polynomial, about 1 ulp.
+/// Inputs outside the range are clamped (e^-87 is below f32's normal range anyway).
+#[inline(always)]
+pub fn exp(x: f32) -> f32 {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    const ROUND: f32 = 12_582_912.0; // 1.5 * 2^23: adding it rounds to an integer
+    let x = x.clamp(-87.0, 88.0);
+    let n = (x * LOG2E + ROUND) - ROUND;
+    let r = x - n * LN2_HI - n * LN2_LO;
+    let p = 1.0
+        + r * (1.0
+            + r * (0.5
+                + r * (0.166_666_67 + r * (0.041_666_668 + r * (0.008_333_34 + r * 0.001_388_89)))));
+    p * f32::from_bits(((n as i32 + 127) as u32) << 23)
+}
+
+#[inline(always)]
+pub fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + exp(-x))
+}
+
+#[inline(always)]
+pub fn tanh(x: f32) -> f32 {
+    // tanh(x) = 2σ(2x) − 1; absolute error ~1e-7, which is what a network sees.
+    2.0 / (1.0 + exp(-2.0 * x)) - 1.0
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Level {
+    Baseline,
+    Avx2,
+    Avx512,
+}
+
+pub fn level() -> Level {
+    static LEVEL: std::sync::OnceLock<Level> = std::sync::OnceLock::new();
+    *LEVEL.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512vl") && std::is_x86_feature_detected!("fma") {
+                return Level::Avx512;
+            }
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                return Level::Avx2;
+            }
+        }
+        Level::Baseline
+    })
+}
+
+/// Defines `$name` calling the `#[inline(always)]` function `$imp` compiled for the best
+/// available instruction set.
+macro_rules! dispatch {
+    ($vis:vis fn $name:ident = $imp:ident ( $($arg:ident : $ty:ty),* $(,)? ) $(-> $ret:ty)?) => {
+        $vis fn $name($($arg: $ty),*) $(-> $ret)? {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+                unsafe fn avx512($($arg: $ty),*) $(-> $ret)? { $imp($($arg),*) }
+                #[target_feature(enable = "avx2,fma")]
+                unsafe fn avx2($($arg: $ty),*) $(-> $ret)? { $imp($($arg),*) }
+                match $crate::nn::simd::level() {
+                    // SAFETY: `level()` detected these features on this CPU.
+                    $crate::nn::simd::Level::Avx512 => return unsafe { avx512($($arg),*) },
+                    $crate::nn::simd::Level::Avx2 => return unsafe { avx2($($arg),*) },
+                    $crate::nn::simd::Level::Baseline => {}
+                }
+            }
+            $imp($($arg),*)
+        }
+    };
+}
+pub(crate) use dispatch;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn activations_match_the_standard_library() {
+        let mut worst = (0f32, 0f32, 0f32);
+        for i in -20_000..=20_000 {
+            let x = i as f32 / 1000.0;
+            let e = (exp(x) - x.exp()).abs() / x.exp();
+            worst.0 = worst.0.max(e);
+            worst.1 = worst.1.max((sigmoid(x) - 1.0 / (1.0 + (-x).exp())).abs());
+            worst.2 = worst.2.max((tanh(x) - x.tanh()).abs());
+        }
+        assert!(worst.0 < 3e-7 && worst.1 < 2e-7 && worst.2 < 3e-7, "{worst:?}");
+        assert!(sigmoid(-1000.0) < 1e-30);
+        assert_eq!(sigmoid(1000.0), 1.0);
+        assert_eq!(tanh(1000.0), 1.0);
+        assert_eq!(tanh(-1000.0), -1.0);
+        assert!(exp(f32::NAN).is_nan());
+    }
+}
