@@ -4,10 +4,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use candle_core::{D, DType, Device, Tensor, Var};
+use candle_core::{DType, Device, Tensor, Var};
 
+use super::pooling::PoolOp;
 use super::recurrent::RecurrenceOp;
-use super::{CellKind, Pooling};
+use super::CellKind;
 use crate::config::ModelConfig;
 use crate::error::{Error, Result};
 use crate::rng::Rng;
@@ -206,12 +207,13 @@ impl Classifier {
             }
             outputs = Vec::with_capacity(dirs.len());
             for (d, w) in dirs.iter().enumerate() {
-                let gx = x.matmul(&w.w_ih.t()?)?.broadcast_add(&w.b_ih)?.reshape((b, t, ()))?;
+                let gx = x.matmul(&w.w_ih.t()?)?.reshape((b, t, ()))?;
+                let biases = Tensor::cat(&[&w.b_ih, &w.b_hh], 0)?;
                 let op = RecurrenceOp::new(cfg.cell, cfg.hidden_size, d == 1, batch.lengths.clone(), threads, training);
-                outputs.push(gx.apply_op3(&w.w_hh, &w.b_hh, op)?);
+                outputs.push(gx.apply_op3(&w.w_hh, &biases, op)?);
             }
         }
-        let mut features = self.pool(&outputs, &batch.lengths, t)?;
+        let mut features = self.pool(&outputs, &batch.lengths)?;
         if let Mode::Train { rng } = &mut mode {
             features = dropout(&features, cfg.dropout, rng)?;
         }
@@ -219,51 +221,22 @@ impl Classifier {
         Ok(logits.squeeze(1)?)
     }
 
-    fn pool(&self, outputs: &[Tensor], lengths: &[usize], t: usize) -> Result<Tensor> {
-        let b = lengths.len();
-        let dev = &Device::Cpu;
-        let last = || -> Result<Tensor> {
-            let parts = outputs
-                .iter()
-                .enumerate()
-                .map(|(d, out)| {
-                    // Forward direction ends at the last real token, the backward one at the first.
-                    let idx: Vec<u32> = lengths.iter().enumerate().map(|(r, &len)| (r * t + if d == 0 { len - 1 } else { 0 }) as u32).collect();
-                    let flat = out.reshape((b * t, ()))?;
-                    Ok(flat.index_select(&Tensor::from_vec(idx, b, dev)?, 0)?)
-                })
-                .collect::<Result<Vec<_>>>()?;
-            Ok(Tensor::cat(&parts, 1)?)
-        };
-        let seq = || -> Result<Tensor> { Ok(if outputs.len() == 1 { outputs[0].clone() } else { Tensor::cat(outputs, 2)? }) };
-        let mean = |seq: &Tensor| -> Result<Tensor> {
-            // Padded steps are exactly zero, so the sum only counts real steps.
-            let lens: Vec<f32> = lengths.iter().map(|&l| l as f32).collect();
-            Ok(seq.sum(1)?.broadcast_div(&Tensor::from_vec(lens, (b, 1), dev)?)?)
-        };
-        let max = |seq: &Tensor| -> Result<Tensor> {
-            if lengths.iter().all(|&l| l == t) {
-                return Ok(seq.max(1)?);
-            }
-            let mask: Vec<f32> = lengths.iter().flat_map(|&l| (0..t).map(move |s| if s < l { 0.0 } else { -1e9 })).collect();
-            Ok(seq.broadcast_add(&Tensor::from_vec(mask, (b, t, 1), dev)?)?.max(1)?)
-        };
-        match self.config.pooling {
-            Pooling::Last => last(),
-            Pooling::Mean => mean(&seq()?),
-            Pooling::Max => max(&seq()?),
-            Pooling::MaxMean => {
-                let s = seq()?;
-                Ok(Tensor::cat(&[max(&s)?, mean(&s)?], D::Minus1)?)
-            }
-        }
+    /// Pools each direction's states over its real steps; features are the directions' pooled
+    /// vectors side by side.
+    fn pool(&self, outputs: &[Tensor], lengths: &Arc<[usize]>) -> Result<Tensor> {
+        let parts = outputs
+            .iter()
+            .enumerate()
+            .map(|(d, out)| out.apply_op1(PoolOp { pooling: self.config.pooling, lengths: lengths.clone(), reverse: d == 1 }))
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        Ok(if parts.len() == 1 { parts.into_iter().next().unwrap() } else { Tensor::cat(&parts, 1)? })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::CellKind;
+    use crate::nn::{CellKind, Pooling};
 
     fn config(cell: CellKind, layers: usize, bidirectional: bool, pooling: Pooling) -> ModelConfig {
         ModelConfig { cell, embedding_dim: 6, hidden_size: 5, layers, bidirectional, pooling, dropout: 0.2, embedding_dropout: 0.1 }

@@ -1,9 +1,10 @@
 //! One direction of an LSTM or GRU layer as a single Candle custom op with a hand-written backward
 //! pass: the whole recurrence is one node of the graph instead of a dozen small ops per time step.
 //!
-//! Inputs: the gate inputs `gx` (batch, steps, G·H) for every step, the recurrent weights `w_hh`
-//! (G·H, H) and bias `b_hh` (G·H). Output: hidden states (batch, steps, H), zero past each row's
-//! length. Gate order: LSTM i, f, g, o; GRU r, z, n.
+//! Inputs: the input projections `gx` (batch, steps, G·H) for every step, without bias; the
+//! recurrent weights `w_hh` (G·H, H); and both biases side by side, `[b_ih, b_hh]` (2·G·H) —
+//! adding the input bias here saves a pass over `gx` and its gradient. Output: hidden states
+//! (batch, steps, H), zero past each row's length. Gate order: LSTM i, f, g, o; GRU r, z, n.
 
 use std::sync::{Arc, Mutex};
 
@@ -61,13 +62,14 @@ impl CustomOp3 for RecurrenceOp {
     fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout, s3: &CpuStorage, l3: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
         let (batch, steps, g_n) = l1.shape().dims3()?;
         let d = self.dims(steps);
-        if g_n != d.gates() || l2.shape().dims() != [d.gates(), d.hidden] || l3.shape().dims() != [d.gates()] {
+        if g_n != d.gates() || l2.shape().dims() != [d.gates(), d.hidden] || l3.shape().dims() != [2 * d.gates()] {
             bail!("recurrence: shapes {:?} {:?} {:?} do not fit hidden size {}", l1.shape(), l2.shape(), l3.shape(), d.hidden);
         }
         if self.lengths.len() != batch || self.lengths.iter().any(|&l| l == 0 || l > steps) {
             bail!("recurrence: lengths must be 1..={steps}, one per row");
         }
-        let (gx, w, b) = (f32_slice(s1, l1, "gx")?, f32_slice(s2, l2, "w_hh")?, f32_slice(s3, l3, "b_hh")?);
+        let (gx, w, b) = (f32_slice(s1, l1, "gx")?, f32_slice(s2, l2, "w_hh")?, f32_slice(s3, l3, "biases")?);
+        let (b_ih, b_hh) = b.split_at(g_n);
         let h_n = d.hidden;
         let mut out = vec![0f32; batch * steps * h_n];
         let rows = self.rows_per_block(batch);
@@ -78,7 +80,7 @@ impl CustomOp3 for RecurrenceOp {
             let run = |(i, (o, sv)): (usize, (&mut [f32], &mut [f32]))| {
                 let r0 = i * rows;
                 let n = o.len() / (steps * h_n);
-                kernels::forward(&d, &lens[r0..r0 + n], &gx[r0 * steps * g_n..(r0 + n) * steps * g_n], w, b, o, Some(sv));
+                kernels::forward(&d, &lens[r0..r0 + n], &gx[r0 * steps * g_n..(r0 + n) * steps * g_n], w, b_ih, b_hh, o, Some(sv));
             };
             if rows >= batch {
                 run((0, (&mut out, &mut saved)));
@@ -90,7 +92,7 @@ impl CustomOp3 for RecurrenceOp {
             let run = |(i, o): (usize, &mut [f32])| {
                 let r0 = i * rows;
                 let n = o.len() / (steps * h_n);
-                kernels::forward(&d, &lens[r0..r0 + n], &gx[r0 * steps * g_n..(r0 + n) * steps * g_n], w, b, o, None);
+                kernels::forward(&d, &lens[r0..r0 + n], &gx[r0 * steps * g_n..(r0 + n) * steps * g_n], w, b_ih, b_hh, o, None);
             };
             if rows >= batch {
                 run((0, &mut out));
@@ -136,17 +138,21 @@ impl CustomOp3 for RecurrenceOp {
         let d_pre = if d_gh.is_empty() { &d_gx } else { &d_gh };
         let mut d_w = vec![0f32; g_n * h_n];
         kernels::matmul_tn(g_n, h_n, batch * steps, &mut d_w, d_pre, &h_prev, self.threads);
-        let mut d_b = vec![0f32; g_n];
-        for row in d_pre.chunks_exact(g_n) {
-            for (acc, v) in d_b.iter_mut().zip(row) {
-                *acc += v;
+        // Bias gradients: column sums of the input and recurrent pre-activation gradients.
+        let mut d_b = vec![0f32; 2 * g_n];
+        let (d_bi, d_bh) = d_b.split_at_mut(g_n);
+        for (acc, src) in [(d_bi, &d_gx), (d_bh, d_pre)] {
+            for row in src.chunks_exact(g_n) {
+                for (a, v) in acc.iter_mut().zip(row) {
+                    *a += v;
+                }
             }
         }
         let dev = gx.device();
         Ok((
             Some(Tensor::from_vec(d_gx, (batch, steps, g_n), dev)?),
             Some(Tensor::from_vec(d_w, (g_n, h_n), dev)?),
-            Some(Tensor::from_vec(d_b, g_n, dev)?),
+            Some(Tensor::from_vec(d_b, 2 * g_n, dev)?),
         ))
     }
 }
@@ -170,14 +176,14 @@ mod tests {
         let dev = Device::Cpu;
         let gx = Var::from_vec(random(b * t * g, &mut rng, 1.0), (b, t, g), &dev).unwrap();
         let w = Var::from_vec(random(g * h, &mut rng, 0.5), (g, h), &dev).unwrap();
-        let bias = Var::from_vec(random(g, &mut rng, 0.5), g, &dev).unwrap();
+        let bias = Var::from_vec(random(2 * g, &mut rng, 0.5), 2 * g, &dev).unwrap();
         let probe = Tensor::from_vec(random(b * t * h, &mut rng, 1.0), (b, t, h), &dev).unwrap();
         let loss = |gx: &Tensor, w: &Tensor, bias: &Tensor, training: bool| -> Tensor {
             let op = RecurrenceOp::new(cell, h, reverse, lengths.clone(), 2, training);
             gx.apply_op3(w, bias, op).unwrap().mul(&probe).unwrap().sum_all().unwrap()
         };
         let grads = loss(gx.as_tensor(), w.as_tensor(), bias.as_tensor(), true).backward().unwrap();
-        for (name, var) in [("gx", &gx), ("w_hh", &w), ("b_hh", &bias)] {
+        for (name, var) in [("gx", &gx), ("w_hh", &w), ("biases", &bias)] {
             let analytic = grads.get(var).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
             let base = var.as_tensor().flatten_all().unwrap().to_vec1::<f32>().unwrap();
             for i in 0..base.len() {
@@ -219,7 +225,7 @@ mod tests {
         let mut rng = Rng::new(3);
         let row = random(2 * g, &mut rng, 1.0);
         let w = Tensor::from_vec(random(g * h, &mut rng, 0.5), (g, h), &Device::Cpu).unwrap();
-        let bias = Tensor::zeros(g, DType::F32, &Device::Cpu).unwrap();
+        let bias = Tensor::zeros(2 * g, DType::F32, &Device::Cpu).unwrap();
         for reverse in [false, true] {
             let run = |steps: usize| {
                 let mut gx = row.clone();
