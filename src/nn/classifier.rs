@@ -59,7 +59,17 @@ pub struct Classifier {
     head_b: Tensor,
     /// Every weight by its name in the model file, in a fixed order.
     named: Vec<(String, Tensor)>,
+    /// For a loaded model: the first layer's input projection of every vocabulary word, per
+    /// direction (embedding · W_ihᵀ, vocab × G·H). Prediction then gathers rows instead of
+    /// multiplying, which halves its arithmetic. Absent when it would be too large.
+    input_tables: Option<Vec<Tensor>>,
+    /// For a loaded model: each direction's W_hhᵀ (layers[layer][direction]), for fast
+    /// single-review steps.
+    transposed: Option<Vec<Vec<Arc<[f32]>>>>,
 }
+
+/// Largest precomputed input table (all directions together) a loaded model keeps.
+const MAX_INPUT_TABLE_BYTES: usize = 96 << 20;
 
 /// Where weights come from: a seeded initialiser (training) or a model file's tensors.
 pub enum Weights<'a> {
@@ -177,7 +187,23 @@ impl Classifier {
         }
         let head_w = get("head.weight".into(), &[1, config.feature_size()], Init::Glorot)?;
         let head_b = get("head.bias".into(), &[1], Init::Bias { ones_block: None, block: 1 })?;
-        Ok(Self { config: config.clone(), embedding, layers, head_w, head_b, named })
+        let table_bytes = vocab_size * g * 4 * config.directions();
+        let input_tables = match weights {
+            Weights::Load(_) if table_bytes <= MAX_INPUT_TABLE_BYTES => {
+                Some(layers[0].iter().map(|w| embedding.matmul(&w.w_ih.t()?)).collect::<candle_core::Result<Vec<_>>>()?)
+            }
+            _ => None,
+        };
+        let transposed = match weights {
+            Weights::Load(_) => Some(
+                layers
+                    .iter()
+                    .map(|dirs| dirs.iter().map(|w| Ok(Arc::from(w.w_hh.t()?.flatten_all()?.to_vec1::<f32>()?))).collect::<Result<Vec<_>>>())
+                    .collect::<Result<Vec<_>>>()?,
+            ),
+            Weights::Init { .. } => None,
+        };
+        Ok(Self { config: config.clone(), embedding, layers, head_w, head_b, named, input_tables, transposed })
     }
 
     pub fn named_tensors(&self) -> &[(String, Tensor)] {
@@ -193,23 +219,35 @@ impl Classifier {
         let (b, t) = batch.ids.dims2()?;
         let training = matches!(mode, Mode::Train { .. });
         let cfg = &self.config;
-        let mut x = self.embedding.index_select(&batch.ids.flatten_all()?, 0)?;
-        if let Mode::Train { rng } = &mut mode {
-            x = dropout(&x, cfg.embedding_dropout, rng)?;
+        let ids = batch.ids.flatten_all()?;
+        let tables = if training { None } else { self.input_tables.as_ref() };
+        let mut x = match tables {
+            Some(_) => None,
+            None => Some(self.embedding.index_select(&ids, 0)?),
+        };
+        if let (Mode::Train { rng }, Some(e)) = (&mut mode, &x) {
+            x = Some(dropout(e, cfg.embedding_dropout, rng)?);
         }
         let mut outputs: Vec<Tensor> = Vec::new();
         for (l, dirs) in self.layers.iter().enumerate() {
             if l > 0 {
-                x = Tensor::cat(&outputs, 2)?.reshape((b * t, ()))?;
+                let mut next = Tensor::cat(&outputs, 2)?.reshape((b * t, ()))?;
                 if let Mode::Train { rng } = &mut mode {
-                    x = dropout(&x, cfg.dropout, rng)?;
+                    next = dropout(&next, cfg.dropout, rng)?;
                 }
+                x = Some(next);
             }
             outputs = Vec::with_capacity(dirs.len());
             for (d, w) in dirs.iter().enumerate() {
-                let gx = x.matmul(&w.w_ih.t()?)?.reshape((b, t, ()))?;
+                let gx = match (&x, tables) {
+                    (Some(x), _) => x.matmul(&w.w_ih.t()?)?,
+                    (None, Some(tables)) => tables[d].index_select(&ids, 0)?,
+                    (None, None) => unreachable!("the first layer reads the embedding when there is no table"),
+                };
+                let gx = gx.reshape((b, t, ()))?;
                 let biases = Tensor::cat(&[&w.b_ih, &w.b_hh], 0)?;
-                let op = RecurrenceOp::new(cfg.cell, cfg.hidden_size, d == 1, batch.lengths.clone(), threads, training);
+                let w_t = if training { None } else { self.transposed.as_ref().map(|t| t[l][d].clone()) };
+                let op = RecurrenceOp::new(cfg.cell, cfg.hidden_size, d == 1, batch.lengths.clone(), threads, training).with_transposed_weights(w_t);
                 outputs.push(gx.apply_op3(&w.w_hh, &biases, op)?);
             }
         }

@@ -112,14 +112,60 @@ fn active_rows(order: &[usize], lens: &[usize], s: usize, mut active: usize) -> 
     active
 }
 
-dispatch!(pub(crate) fn forward = forward_impl(d: &Dims, lens: &[usize], gx: &[f32], w_hh: &[f32], b_ih: &[f32], b_hh: &[f32], out: &mut [f32], saved: Option<&mut [f32]>));
+dispatch!(pub(crate) fn forward = forward_impl(d: &Dims, lens: &[usize], gx: &[f32], w_hh: &[f32], w_hh_t: Option<&[f32]>, b_ih: &[f32], b_hh: &[f32], out: &mut [f32], saved: Option<&mut [f32]>));
+
+/// Up to this many running rows, the recurrent projection is computed as vector updates over the
+/// transposed weights (when the caller has them) instead of calling gemm: for one review the
+/// per-call cost of gemm exceeds the arithmetic.
+const SMALL_ROWS: usize = 4;
+
+/// `gh[p] = h[p] · W_hhᵀ` for `rows` rows, with `w_t` = W_hhᵀ (H × G·H, row-major). Columns are
+/// done 64 at a time with the partial sums held in registers across the whole of `h`.
+#[inline(always)]
+fn small_matmul(rows: usize, h_n: usize, g_n: usize, gh: &mut [f32], h: &[f32], w_t: &[f32]) {
+    const CHUNK: usize = 64;
+    for p in 0..rows {
+        let (out, hp) = (&mut gh[p * g_n..][..g_n], &h[p * h_n..][..h_n]);
+        let mut j0 = 0;
+        while j0 + CHUNK <= g_n {
+            let mut acc = [0f32; CHUNK];
+            for (k, &hk) in hp.iter().enumerate() {
+                let w: &[f32; CHUNK] = w_t[k * g_n + j0..][..CHUNK].try_into().unwrap();
+                for j in 0..CHUNK {
+                    acc[j] += hk * w[j];
+                }
+            }
+            out[j0..j0 + CHUNK].copy_from_slice(&acc);
+            j0 += CHUNK;
+        }
+        if j0 < g_n {
+            let tail = &mut out[j0..];
+            tail.fill(0.0);
+            for (k, &hk) in hp.iter().enumerate() {
+                for (o, &w) in tail.iter_mut().zip(&w_t[k * g_n + j0..(k + 1) * g_n]) {
+                    *o += hk * w;
+                }
+            }
+        }
+    }
+}
 
 /// Forward pass over a block of rows. `gx` is (rows, steps, G·H), the input projection without its
 /// bias `b_ih`; `out` is (rows, steps, H) and must be zeroed; `saved`, when given, is
 /// (rows, steps, saved()).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn forward_impl(d: &Dims, lens: &[usize], gx: &[f32], w_hh: &[f32], b_ih: &[f32], b_hh: &[f32], out: &mut [f32], mut saved: Option<&mut [f32]>) {
+fn forward_impl(
+    d: &Dims,
+    lens: &[usize],
+    gx: &[f32],
+    w_hh: &[f32],
+    w_hh_t: Option<&[f32]>,
+    b_ih: &[f32],
+    b_hh: &[f32],
+    out: &mut [f32],
+    mut saved: Option<&mut [f32]>,
+) {
     let (h_n, g_n, sv_n, t_n) = (d.hidden, d.gates(), d.saved(), d.steps);
     let n = lens.len();
     let order = order_by_length(lens);
@@ -133,7 +179,10 @@ fn forward_impl(d: &Dims, lens: &[usize], gx: &[f32], w_hh: &[f32], b_ih: &[f32]
         if s == 0 {
             gh[..active * g_n].fill(0.0);
         } else {
-            matmul_nt(active, g_n, h_n, &mut gh, &h, w_hh, false, 1);
+            match w_hh_t {
+                Some(w_t) if active <= SMALL_ROWS => small_matmul(active, h_n, g_n, &mut gh, &h, w_t),
+                _ => matmul_nt(active, g_n, h_n, &mut gh, &h, w_hh, false, 1),
+            }
         }
         for p in 0..active {
             let b = order[p];

@@ -23,6 +23,8 @@ pub(crate) struct RecurrenceOp {
     pub threads: usize,
     /// Whether the forward pass keeps what the backward pass needs.
     pub training: bool,
+    /// W_hhᵀ, when the caller keeps it (loaded models): makes single-review steps cheaper.
+    w_hh_t: Option<Arc<[f32]>>,
     saved: Mutex<Option<Vec<f32>>>,
 }
 
@@ -31,7 +33,12 @@ const MIN_ROWS_PER_THREAD: usize = 8;
 
 impl RecurrenceOp {
     pub fn new(cell: CellKind, hidden: usize, reverse: bool, lengths: Arc<[usize]>, threads: usize, training: bool) -> Self {
-        Self { cell, hidden, reverse, lengths, threads, training, saved: Mutex::new(None) }
+        Self { cell, hidden, reverse, lengths, threads, training, w_hh_t: None, saved: Mutex::new(None) }
+    }
+
+    pub fn with_transposed_weights(mut self, w_hh_t: Option<Arc<[f32]>>) -> Self {
+        self.w_hh_t = w_hh_t;
+        self
     }
 
     fn rows_per_block(&self, batch: usize) -> usize {
@@ -80,7 +87,7 @@ impl CustomOp3 for RecurrenceOp {
             let run = |(i, (o, sv)): (usize, (&mut [f32], &mut [f32]))| {
                 let r0 = i * rows;
                 let n = o.len() / (steps * h_n);
-                kernels::forward(&d, &lens[r0..r0 + n], &gx[r0 * steps * g_n..(r0 + n) * steps * g_n], w, b_ih, b_hh, o, Some(sv));
+                kernels::forward(&d, &lens[r0..r0 + n], &gx[r0 * steps * g_n..(r0 + n) * steps * g_n], w, self.w_hh_t.as_deref(), b_ih, b_hh, o, Some(sv));
             };
             if rows >= batch {
                 run((0, (&mut out, &mut saved)));
@@ -92,7 +99,7 @@ impl CustomOp3 for RecurrenceOp {
             let run = |(i, o): (usize, &mut [f32])| {
                 let r0 = i * rows;
                 let n = o.len() / (steps * h_n);
-                kernels::forward(&d, &lens[r0..r0 + n], &gx[r0 * steps * g_n..(r0 + n) * steps * g_n], w, b_ih, b_hh, o, None);
+                kernels::forward(&d, &lens[r0..r0 + n], &gx[r0 * steps * g_n..(r0 + n) * steps * g_n], w, self.w_hh_t.as_deref(), b_ih, b_hh, o, None);
             };
             if rows >= batch {
                 run((0, &mut out));
