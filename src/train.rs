@@ -284,6 +284,33 @@ mod tests {
     }
 
     #[test]
+    fn non_finite_loss_stops_training_with_a_divergence_error() {
+        let dir = std::env::temp_dir().join(format!("senti-diverge-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let data = dir.join("tiny.jsonl");
+        let lines: String = (0..40).map(|i| format!("{{\"text\": \"review {i} {}\", \"label\": {}}}\n", if i % 2 == 0 { "good" } else { "bad" }, i % 2)).collect();
+        std::fs::write(&data, lines).unwrap();
+        let params = TrainParams {
+            data_path: data,
+            epochs: 1,
+            embedding_dim: 8,
+            hidden_size: 8,
+            batch_size: 8,
+            threads: 1,
+            ..Default::default()
+        };
+        crate::nn::test_hooks::POISON.with(|p| p.set(true));
+        let result = train(&params, &mut |_| Control::Continue);
+        crate::nn::test_hooks::POISON.with(|p| p.set(false));
+        let err = result.err().expect("training from a NaN weight must fail");
+        assert_eq!(err.kind(), ErrorKind::Diverged);
+        assert!(err.to_string().contains("diverged") && err.to_string().contains("batch 1"), "{err}");
+        // Without the fault the same run succeeds.
+        assert!(train(&params, &mut |_| Control::Continue).is_ok());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn schedule_decays_to_a_tenth() {
         let p = TrainParams { learning_rate: 1.0, lr_schedule: LrSchedule::Cosine, ..Default::default() };
         assert!((learning_rate(&p, 0, 100) - 1.0).abs() < 1e-9);

@@ -91,7 +91,12 @@ impl Weights<'_> {
                 Ok(t.clone())
             }
             Weights::Init { rng, vars } => {
-                let values = init.values(shape, rng);
+                #[allow(unused_mut)]
+                let mut values = init.values(shape, rng);
+                #[cfg(test)]
+                if name == "head.bias" && test_hooks::POISON.with(|p| p.get()) {
+                    values[0] = f32::NAN;
+                }
                 let var = Var::from_tensor(&Tensor::from_vec(values, shape, &Device::Cpu)?)?;
                 let t = var.as_tensor().clone();
                 vars.push((name.to_string(), var));
@@ -268,6 +273,14 @@ impl Classifier {
             .map(|(d, out)| out.apply_op1(PoolOp { pooling: self.config.pooling, lengths: lengths.clone(), reverse: d == 1 }))
             .collect::<candle_core::Result<Vec<_>>>()?;
         Ok(if parts.len() == 1 { parts.into_iter().next().unwrap() } else { Tensor::cat(&parts, 1)? })
+    }
+}
+
+/// Test-only fault injection: lets a test start training from a non-finite weight.
+#[cfg(test)]
+pub(crate) mod test_hooks {
+    thread_local! {
+        pub(crate) static POISON: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     }
 }
 

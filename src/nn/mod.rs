@@ -7,6 +7,8 @@ pub(crate) mod simd;
 mod recurrent;
 
 pub use classifier::{Batch, Classifier, Mode, Weights};
+#[cfg(test)]
+pub(crate) use classifier::test_hooks;
 
 use serde::{Deserialize, Serialize};
 
