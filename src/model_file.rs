@@ -8,7 +8,7 @@
 //! so an interrupted save leaves the previous file intact.
 
 use std::collections::HashMap;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
@@ -91,10 +91,20 @@ pub fn load(path: &Path) -> Result<SentimentModel> {
     if meta.is_dir() {
         return Err(Error::new(ErrorKind::Io, format!("{}: is a directory, not a model file", path.display())));
     }
+    // A device reports length 0 and may never end (/dev/zero); a FIFO blocks the open until a
+    // writer comes. Only regular files (or links to them) are model files.
+    if !meta.is_file() {
+        return Err(Error::new(ErrorKind::Io, format!("{}: not a regular file, so not a model file", path.display())));
+    }
     if meta.len() > MAX_FILE_BYTES {
         return Err(Error::model_file(format!("{}: {} bytes is larger than any senti model", path.display(), meta.len())));
     }
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    // Bounded even if the file grows (or is swapped) after the check above.
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path).and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)).map_err(|e| Error::io(path, e))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Error::model_file(format!("{}: larger than any senti model", path.display())));
+    }
     from_bytes(&bytes).map_err(|e| e.context(path.display()))
 }
 

@@ -733,6 +733,81 @@ static void test_bad_paths_and_specs(senti_model *model, const char *slice, cons
     EXPECT("spec: invalid UTF-8 in data_json", SENTI_ERR_INVALID_UTF8, senti_evaluate(model, bad_json, &ev, &err));
 }
 
+/* Loading something that is not a regular file must fail at once: /dev/zero is endless. The
+ * load runs in a child that the parent kills if it grows past 1 GB or runs 60 s, so a
+ * regression fails this check instead of exhausting the machine's memory. */
+static senti_status load_in_child(const char *path, int *killed) {
+    int fds[2];
+    if (pipe(fds) != 0) { perror("pipe"); exit(2); }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        senti_model *m = NULL;
+        int32_t st = senti_load(path, &m, NULL);
+        if (write(fds[1], &st, sizeof st) != (ssize_t)sizeof st) _exit(3);
+        _exit(0);
+    }
+    close(fds[1]);
+    *killed = 0;
+    double t0 = now_s();
+    for (;;) {
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) break;
+        char statm[64];
+        long pages = 0;
+        snprintf(statm, sizeof statm, "/proc/%d/statm", (int)pid);
+        FILE *f = fopen(statm, "r");
+        if (f) {
+            long size;
+            if (fscanf(f, "%ld %ld", &size, &pages) != 2) pages = 0;
+            fclose(f);
+        }
+        if (pages * 4096L > (1L << 30) || now_s() - t0 > 60) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            *killed = 1;
+            break;
+        }
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    int32_t st = -1;
+    if (!*killed && read(fds[0], &st, sizeof st) != (ssize_t)sizeof st) st = -1;
+    close(fds[0]);
+    return (senti_status)st;
+}
+
+static void test_special_files(const char *dir) {
+    struct {
+        const char *name, *path;
+    } cases[] = {
+        {"path: /dev/zero (endless) (load)", "/dev/zero"},
+        {"path: a symlink to /dev/zero (load)", NULL},
+        {"path: a FIFO (load)", NULL},
+        {"path: /dev/null (load)", "/dev/null"},
+    };
+    char link[1024], fifo[1024];
+    snprintf(link, sizeof link, "%s/zero.safetensors", dir);
+    snprintf(fifo, sizeof fifo, "%s/fifo.safetensors", dir);
+    unlink(link);
+    unlink(fifo);
+    if (symlink("/dev/zero", link) != 0) perror("symlink");
+    if (mkfifo(fifo, 0600) != 0) perror("mkfifo");
+    cases[1].path = link;
+    cases[2].path = fifo;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int killed;
+        double t0 = now_s();
+        senti_status st = load_in_child(cases[i].path, &killed);
+        int ok = !killed && (st == SENTI_ERR_IO || st == SENTI_ERR_MODEL_FILE);
+        CHECK(cases[i].name, ok, "%s", killed ? "killed: the load read without end or blocked" : senti_status_name(st));
+        add_row(cases[i].name, "SENTI_ERR_IO", killed ? "killed (hung/endless read)" : senti_status_name(st), (now_s() - t0) * 1e3, ok);
+    }
+    unlink(link);
+    unlink(fifo);
+}
+
 static void print_table(void) {
     printf("\n%-70s %-28s %-28s %9s\n", "case", "expected", "observed", "ms");
     for (int i = 0; i < nrows; i++)
@@ -769,6 +844,7 @@ int main(int argc, char **argv) {
     test_bad_text(model);
     test_bad_config(empty);
     test_bad_paths_and_specs(model, slice, dir);
+    test_special_files(dir);
 
     senti_free(model);
     rmdir(empty);
