@@ -666,6 +666,8 @@ static void test_bad_config(const char *empty_dir) {
         CHECK(name, m == NULL, "model_out written");
     }
     const char *whole[][2] = {
+        {"config: an array ([])", "[]"},
+        {"config: an array of values ([\"x.jsonl\", \"auto\", 10])", "[\"x.jsonl\", \"auto\", 10]"},
         {"config: a number", "42"},
         {"config: truncated JSON", "{\"epochs\": "},
         {"config: trailing garbage", "{} x"},
@@ -726,6 +728,8 @@ static void test_bad_paths_and_specs(senti_model *model, const char *slice, cons
     EXPECT("spec: a split for a JSONL file", SENTI_ERR_CONFIG, senti_evaluate(model, json, &ev, &err));
     EXPECT("spec: no path", SENTI_ERR_CONFIG, senti_evaluate(model, "{}", &ev, &err));
     EXPECT("spec: empty string", SENTI_ERR_CONFIG, senti_evaluate(model, "", &ev, &err));
+    snprintf(json, sizeof json, "[\"%s\"]", slice);
+    EXPECT("spec: an array ([path])", SENTI_ERR_CONFIG, senti_evaluate(model, json, &ev, &err));
     EXPECT("spec: missing file", SENTI_ERR_IO, senti_evaluate(model, "{\"path\": \"/nonexistent/x.jsonl\"}", &ev, &err));
     EXPECT("spec: unknown extension", SENTI_ERR_CONFIG, senti_evaluate(model, "{\"path\": \"/dev/null\"}", &ev, &err));
     EXPECT("spec: an empty JSONL file", SENTI_ERR_DATA, senti_evaluate(model, "{\"path\": \"/dev/null\", \"format\": \"jsonl\"}", &ev, &err));
