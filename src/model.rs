@@ -20,6 +20,9 @@ pub struct EpochStats {
     pub val_loss: Option<f64>,
     pub val_accuracy: Option<f64>,
     pub seconds: f64,
+    /// Real (unpadded) tokens trained on in the epoch.
+    #[serde(default)]
+    pub tokens: u64,
 }
 
 /// How a model was trained: the parameters and the run's figures.

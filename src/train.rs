@@ -208,6 +208,7 @@ pub fn train(params: &TrainParams, progress: &mut dyn FnMut(&Progress) -> Contro
             val_loss: val_eval.map(|e| e.loss),
             val_accuracy: val_eval.map(|e| e.accuracy),
             seconds: epoch_start.elapsed().as_secs_f64(),
+            tokens: lengths.iter().sum::<usize>() as u64,
         };
         let score = stats.val_accuracy.unwrap_or(epoch as f64);
         if params.restore_best && best.as_ref().is_none_or(|b| score > b.0) {

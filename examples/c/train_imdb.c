@@ -90,6 +90,19 @@ int main(int argc, char **argv) {
             fprintf(f, "%d,%.6f,%.6f,%.6f,%.6f\n", e + 1, curves.loss[e], curves.accuracy[e], curves.val_loss[e], curves.val_accuracy[e]);
         fclose(f);
 
+        char result_path[1024];
+        snprintf(result_path, sizeof result_path, "%s/%s_test.json", out, cells[i]);
+        FILE *rf = fopen(result_path, "w");
+        if (!rf) { perror(result_path); return 1; }
+        fprintf(rf,
+                "{\"cell\": \"%s\", \"count\": %llu, \"accuracy\": %.6f, \"loss\": %.6f, \"true_positive\": %llu,"
+                " \"true_negative\": %llu, \"false_positive\": %llu, \"false_negative\": %llu,"
+                " \"train_seconds\": %.1f, \"eval_seconds\": %.2f}\n",
+                cells[i], (unsigned long long)ev.count, ev.accuracy, ev.loss, (unsigned long long)ev.true_positive,
+                (unsigned long long)ev.true_negative, (unsigned long long)ev.false_positive,
+                (unsigned long long)ev.false_negative, train_seconds, eval_seconds);
+        fclose(rf);
+
         printf("%s: test accuracy %.2f%%  loss %.4f  (%llu reviews; TP %llu TN %llu FP %llu FN %llu)\n", cells[i],
                100.0 * ev.accuracy, ev.loss, (unsigned long long)ev.count, (unsigned long long)ev.true_positive,
                (unsigned long long)ev.true_negative, (unsigned long long)ev.false_positive, (unsigned long long)ev.false_negative);
