@@ -10,6 +10,8 @@
  *       ignored) must get SENTI_ERR_IO; the old file must still load and answer the same, and no
  *       temporary file may be left in the folder. The same for a rename that fails (the target
  *       is a non-empty folder).
+ *   (c) Several threads of one process saving A and B over one path at once, while another
+ *       thread loads it: every save succeeds, every load sees A or B, no temporary file remains.
  *
  * Usage: test_crash_safe <reviews.json> <scratch-dir>. The children are this program run again
  * (--save-loop / --save-limited), so they start with a fresh library rather than a copy of a
@@ -306,6 +308,92 @@ static void test_failing_saves(const char *dir, const char *fa, const char *fb, 
     rmdir(folder);
 }
 
+/* ---- (c) concurrent saves to one path in one process ------------------------------------- */
+
+struct saver {
+    senti_model *model;
+    const char *target;
+    int n;
+    long failures;
+    char last[512];
+};
+
+static atomic_int savers_running;
+
+static void *save_many(void *arg) {
+    struct saver *s = arg;
+    for (int i = 0; i < s->n; i++) {
+        senti_error *err = NULL;
+        senti_status st = senti_save(s->model, s->target, &err);
+        if (st != SENTI_OK) {
+            s->failures++;
+            describe(st, err, s->last, sizeof s->last);
+        } else {
+            senti_error_free(err);
+        }
+    }
+    atomic_fetch_sub(&savers_running, 1);
+    return NULL;
+}
+
+struct watcher {
+    const char *target;
+    const float *a, *b;
+    long loads, broken;
+    char last[512];
+};
+
+static void *watch(void *arg) {
+    struct watcher *w = arg;
+    while (atomic_load(&savers_running) > 0) {
+        char detail[512] = "";
+        int who = identify(w->target, w->a, w->b, detail, sizeof detail);
+        w->loads++;
+        if (who != 'A' && who != 'B') {
+            w->broken++;
+            snprintf(w->last, sizeof w->last, "%s", detail);
+        }
+    }
+    return NULL;
+}
+
+static void test_concurrent_saves(const char *dir, const char *fa, const char *fb, const float *a, const float *b) {
+    char sub[1024], target[1200];
+    snprintf(sub, sizeof sub, "%s/concurrent", dir);
+    mkdir(sub, 0700);
+    snprintf(target, sizeof target, "%s/model.safetensors", sub);
+    senti_model *ma = load_or_die(fa), *mb = load_or_die(fb);
+    save_or_die(ma, target);
+    enum { SAVERS = 4 };
+    struct saver savers[SAVERS];
+    pthread_t ts[SAVERS], tw;
+    struct watcher w = {target, a, b, 0, 0, ""};
+    atomic_store(&savers_running, SAVERS);
+    for (int i = 0; i < SAVERS; i++) {
+        savers[i] = (struct saver){i % 2 ? mb : ma, target, quick_mode() ? 5 : 25, 0, ""};
+        pthread_create(&ts[i], NULL, save_many, &savers[i]);
+    }
+    pthread_create(&tw, NULL, watch, &w);
+    long failures = 0;
+    const char *last = "";
+    for (int i = 0; i < SAVERS; i++) {
+        pthread_join(ts[i], NULL);
+        failures += savers[i].failures;
+        if (savers[i].failures) last = savers[i].last;
+    }
+    pthread_join(tw, NULL);
+    char detail[512] = "";
+    int who = identify(target, a, b, detail, sizeof detail);
+    printf("  concurrent saves: %d threads x %d saves, %ld loads while saving\n", SAVERS, savers[0].n, w.loads);
+    CHECK("concurrent saves: every save of one path from 4 threads succeeds", failures == 0, "%ld failed, last: %s", failures, last);
+    CHECK("concurrent saves: every load during the saves sees A or B", w.broken == 0, "%ld of %ld broken, last: %s", w.broken, w.loads, w.last);
+    CHECK("concurrent saves: the final file is A or B", who == 'A' || who == 'B', "%s", detail);
+    int left = count_prefixed(sub, ".model.safetensors.", 1);
+    CHECK("concurrent saves: no temporary file left", left == 0, "%d left", left);
+    senti_free(ma);
+    senti_free(mb);
+}
+
 int main(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "--save-loop") == 0 && argc == 6) return child_save_loop(argv);
     if (argc >= 2 && strcmp(argv[1], "--save-limited") == 0 && argc == 5) return child_save_limited(argv);
@@ -333,6 +421,7 @@ int main(int argc, char **argv) {
 
     test_kill_during_saves(dir, fa, fb, a, b);
     test_failing_saves(dir, fa, fb, a, b);
+    test_concurrent_saves(dir, fa, fb, a, b);
 
     printf("c-crash-safe: %d passed, %d failed\n", t_passed, t_failed);
     return t_failed == 0 ? 0 : 1;
