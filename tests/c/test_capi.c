@@ -2,6 +2,9 @@
  * C test harness for libsenti: trains on a small IMDB slice through senti_train, then exercises
  * save, load, predict, batch predict, evaluate and every error path of the C API.
  * Usage: test_capi <reviews.json> <scratch-dir>
+ * SENTI_TEST_QUICK=1 (used for the valgrind run of tests/sanitize/run.sh) trains a much smaller
+ * model for one epoch and skips only the assertions about accuracy, saying so; every other
+ * check runs as usual.
  */
 #include <math.h>
 #include <stdio.h>
@@ -11,6 +14,17 @@
 #include "senti.h"
 
 static int passed, failed;
+static int quick; /* SENTI_TEST_QUICK: a tiny model, no accuracy assertions */
+
+/* An assertion about how well the model learned: skipped (and reported) in quick mode. */
+#define CHECK_ACCURACY(cond, ...)                                               \
+    do {                                                                        \
+        if (quick) {                                                            \
+            printf("  quick mode: skipped accuracy assertion %s\n", #cond);     \
+        } else {                                                                \
+            CHECK(cond, __VA_ARGS__);                                           \
+        }                                                                       \
+    } while (0)
 
 #define CHECK(cond, ...)                                                        \
     do {                                                                        \
@@ -119,18 +133,26 @@ static void test_training_errors(const char *data) {
 
 static senti_model *train_small(const char *data) {
     char json[1024];
-    snprintf(json, sizeof json,
-             "{\"data_path\": \"%s\", \"train_limit\": 3000, \"epochs\": 3, \"max_len\": 150, \"vocab_size\": 8000,"
-             " \"embedding_dim\": 64, \"hidden_size\": 64, \"cell\": \"gru\", \"seed\": 3, \"threads\": 2}",
-             data);
+    /* 3000 reviews less 10% validation in batches of 64: 43 batches an epoch (quick: 600, 9). */
+    int epochs = quick ? 1 : 3, min_batches = quick ? 8 : 40;
+    if (quick)
+        snprintf(json, sizeof json,
+                 "{\"data_path\": \"%s\", \"train_limit\": 600, \"epochs\": 1, \"max_len\": 40, \"vocab_size\": 2000,"
+                 " \"embedding_dim\": 16, \"hidden_size\": 16, \"cell\": \"gru\", \"seed\": 3, \"threads\": 2}",
+                 data);
+    else
+        snprintf(json, sizeof json,
+                 "{\"data_path\": \"%s\", \"train_limit\": 3000, \"epochs\": 3, \"max_len\": 150, \"vocab_size\": 8000,"
+                 " \"embedding_dim\": 64, \"hidden_size\": 64, \"cell\": \"gru\", \"seed\": 3, \"threads\": 2}",
+                 data);
     struct progress_log log = {0, 0, 0, 0};
     senti_model *model = NULL;
     senti_error *err = NULL;
     senti_status st = senti_train(json, on_progress, &log, &model, &err);
     CHECK(st == SENTI_OK, "train: %s %s", senti_status_name(st), err ? senti_error_message(err) : "");
     senti_error_free(err);
-    CHECK(log.epochs == 3 && log.batches > 3 * 40, "progress: %d epochs, %d batches", log.epochs, log.batches);
-    CHECK(log.last_val_accuracy > 0.65, "validation accuracy %.3f", log.last_val_accuracy);
+    CHECK(log.epochs == epochs && log.batches > epochs * min_batches, "progress: %d epochs, %d batches", log.epochs, log.batches);
+    CHECK_ACCURACY(log.last_val_accuracy > 0.65, "validation accuracy %.3f", log.last_val_accuracy);
     return model;
 }
 
@@ -151,7 +173,7 @@ static void test_model(senti_model *model, const char *data, const char *dir) {
         CHECK(senti_predict(model, reviews[i], SENTI_NUL_TERMINATED, &single[i], NULL) == SENTI_OK, "predict %zu", i);
         CHECK(single[i] >= 0.0f && single[i] <= 1.0f, "probability %f", single[i]);
     }
-    CHECK(single[0] > 0.5f && single[1] < 0.5f, "obvious reviews: positive %.3f, negative %.3f", single[0], single[1]);
+    CHECK_ACCURACY(single[0] > 0.5f && single[1] < 0.5f, "obvious reviews: positive %.3f, negative %.3f", single[0], single[1]);
     float explicit_len;
     CHECK(senti_predict(model, reviews[0], strlen(reviews[0]), &explicit_len, NULL) == SENTI_OK && explicit_len == single[0],
           "explicit length differs");
@@ -168,12 +190,12 @@ static void test_model(senti_model *model, const char *data, const char *dir) {
     err = NULL;
     printf("  held-out (1000 test reviews): accuracy %.4f loss %.4f\n", ev.accuracy, ev.loss);
     CHECK(ev.count == 1000 && ev.true_positive + ev.true_negative + ev.false_positive + ev.false_negative == 1000, "counts");
-    CHECK(ev.accuracy > 0.70, "held-out accuracy %.3f is not well above chance", ev.accuracy);
+    CHECK_ACCURACY(ev.accuracy > 0.70, "held-out accuracy %.3f is not well above chance", ev.accuracy);
 
     const uint8_t labels[] = {1, 0};
     senti_evaluation ev2;
-    CHECK(senti_evaluate_texts(model, reviews, NULL, labels, 2, &ev2, NULL) == SENTI_OK && ev2.count == 2 && ev2.accuracy == 1.0,
-          "evaluate_texts");
+    CHECK(senti_evaluate_texts(model, reviews, NULL, labels, 2, &ev2, NULL) == SENTI_OK && ev2.count == 2, "evaluate_texts");
+    CHECK_ACCURACY(ev2.accuracy == 1.0, "evaluate_texts accuracy %.2f on the two obvious reviews", ev2.accuracy);
 
     size_t info_len = 0;
     CHECK(senti_model_info(model, NULL, 0, &info_len, NULL) == SENTI_ERR_BUFFER_TOO_SMALL && info_len > 0, "info length");
@@ -274,6 +296,9 @@ int main(int argc, char **argv) {
         return 2;
     }
     const char *data = argv[1], *dir = argv[2];
+    const char *q = getenv("SENTI_TEST_QUICK");
+    quick = q != NULL && *q != '\0' && strcmp(q, "0") != 0;
+    if (quick) printf("SENTI_TEST_QUICK: tiny model, accuracy assertions skipped\n");
     test_version();
     test_training_errors(data);
     senti_model *model = train_small(data);
