@@ -125,6 +125,45 @@ fn meta_json<T: serde::de::DeserializeOwned>(meta: &HashMap<String, String>, key
     serde_json::from_str(raw).map_err(|e| Error::model_file(format!("metadata {key:?}: {e}")))
 }
 
+/// The vocabulary list, refused as soon as it holds more than `max` words: a file that lists
+/// millions of words under a small (or valid) `vocab_size` never gets them all built.
+fn meta_vocab(meta: &HashMap<String, String>, max: usize) -> Result<Vec<String>> {
+    use serde::de::{self, DeserializeSeed, SeqAccess, Visitor};
+
+    struct AtMost(usize);
+
+    impl<'de> DeserializeSeed<'de> for AtMost {
+        type Value = Vec<String>;
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for AtMost {
+        type Value = Vec<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            write!(f, "a list of at most {} words", self.0)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Self::Value, A::Error> {
+            let mut words = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(self.0).min(1 << 16));
+            while let Some(word) = seq.next_element::<String>()? {
+                if words.len() == self.0 {
+                    return Err(de::Error::custom(format!("the vocabulary has more words than vocab_size {}", self.0)));
+                }
+                words.push(word);
+            }
+            Ok(words)
+        }
+    }
+
+    let raw = meta.get("senti.vocab").ok_or_else(|| Error::model_file("metadata has no \"senti.vocab\""))?;
+    let mut de = serde_json::Deserializer::from_str(raw);
+    AtMost(max)
+        .deserialize(&mut de)
+        .and_then(|words| de.end().map(|()| words))
+        .map_err(|e| Error::model_file(format!("metadata \"senti.vocab\": {e}")))
+}
+
 pub fn from_bytes(bytes: &[u8]) -> Result<SentimentModel> {
     let bad = |e: safetensors::SafeTensorError| Error::model_file(format!("not a valid safetensors file: {e}"));
     let (_, header) = SafeTensors::read_metadata(bytes).map_err(bad)?;
@@ -138,12 +177,9 @@ pub fn from_bytes(bytes: &[u8]) -> Result<SentimentModel> {
     }
     let model_config: ModelConfig = meta_json(&meta, "senti.model_config")?;
     let text: TextConfig = meta_json(&meta, "senti.text_config")?;
-    let words: Vec<String> = meta_json(&meta, "senti.vocab")?;
-    let record: TrainingRecord = meta_json(&meta, "senti.training")?;
     text.validate().map_err(|e| Error::model_file(e.message().to_string()))?;
-    if words.len() > text.vocab_size {
-        return Err(Error::model_file(format!("vocabulary has {} words, more than vocab_size {}", words.len(), text.vocab_size)));
-    }
+    let words = meta_vocab(&meta, text.vocab_size)?;
+    let record: TrainingRecord = meta_json(&meta, "senti.training")?;
     model_config.validate(words.len()).map_err(|e| Error::model_file(e.message().to_string()))?;
     let vocab = Vocab::from_words(words)?;
 
@@ -351,6 +387,31 @@ mod tests {
         let (msg, largest) = refused(&bytes);
         assert!(msg.contains("parameters"), "{msg}");
         assert!(largest < 1 << 20, "allocated {largest} bytes");
+    }
+
+    #[test]
+    fn a_vocabulary_longer_than_declared_is_refused_before_it_is_built() {
+        // Ten million words: 40 MB of JSON, a few hundred MB as a list of strings.
+        let mut words = String::with_capacity(40_000_000);
+        words.push_str("[\"<pad>\",\"<unk>\"");
+        for _ in 0..10_000_000 {
+            words.push_str(",\"a\"");
+        }
+        words.push(']');
+        for vocab_size in [8u64, 2_000_000, 10_000_000] {
+            let bytes = edited(
+                |h| {
+                    set_meta_field("senti.text_config", "vocab_size", serde_json::json!(vocab_size))(h);
+                    set_meta(h, "senti.vocab", words.clone());
+                },
+                None,
+            );
+            let (msg, largest) = refused(&bytes);
+            assert!(msg.contains("vocab"), "{msg}");
+            // Parsing the header copies it (into a buffer that grows by doubling); nothing
+            // larger is built from it. Building the list took 400 MB.
+            assert!(largest < 2 * bytes.len(), "vocab_size {vocab_size}: allocated {largest} bytes for a file of {}", bytes.len());
+        }
     }
 
     #[test]
