@@ -8,6 +8,8 @@
 //! The result must be refused with a model-file error or load into a model that works.
 #![no_main]
 
+use std::sync::OnceLock;
+
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Value};
@@ -226,6 +228,7 @@ struct Input {
     text: String,
 }
 
+#[derive(Clone)]
 struct Parts {
     header: Map<String, Value>,
     data: Vec<u8>,
@@ -470,9 +473,12 @@ fn apply_raw(bytes: &mut Vec<u8>, raw: &Raw) {
     }
 }
 
+/// Both models taken apart once; every input edits copies.
+static BASE: OnceLock<(Parts, Parts)> = OnceLock::new();
+
 fuzz_target!(|input: Input| {
-    let mut parts = split(senti_fuzz::TINY_MODEL);
-    let mut other = split(OTHER_MODEL);
+    let (parts, other) = BASE.get_or_init(|| (split(senti_fuzz::TINY_MODEL), split(OTHER_MODEL)));
+    let (mut parts, mut other) = (parts.clone(), other.clone());
     for edit in &input.edits {
         parts.apply(edit, &mut other);
     }
