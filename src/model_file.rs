@@ -189,6 +189,12 @@ pub fn from_bytes(bytes: &[u8]) -> Result<SentimentModel> {
         if view.dtype() != Dtype::F32 {
             return Err(Error::model_file(format!("tensor {name:?} is {:?}, expected F32", view.dtype())));
         }
+        // Candle multiplies the dimensions out (strides) without checking for overflow, and an
+        // empty tensor passes the safetensors size check whatever its other dimensions. Every
+        // weight is a vector or a matrix, whose dimensions' product safetensors has checked.
+        if view.shape().len() > 2 {
+            return Err(Error::model_file(format!("tensor {name:?} has {} dimensions; model weights have 1 or 2", view.shape().len())));
+        }
         let values: Vec<f32> = view.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
         if values.iter().any(|v| !v.is_finite()) {
             return Err(Error::model_file(format!("tensor {name:?} holds NaN or infinite values")));
@@ -354,7 +360,9 @@ mod tests {
             Some(Vec::new()),
         );
         let (msg, largest) = refused(&bytes);
-        assert!(msg.contains("embedding.weight"), "{msg}");
+        // Refused for its rank, before Candle multiplies the dimensions out (which overflowed:
+        // a panic where overflow checks are on).
+        assert!(msg.contains("embedding.weight") && msg.contains("dimensions"), "{msg}");
         assert!(largest < 1 << 20, "allocated {largest} bytes");
     }
 
