@@ -38,7 +38,8 @@ fi
 echo "building the fuzz targets (tests/fuzz/target)"
 build_start=$(date +%s)
 if ! nice -n 15 cargo fuzz build --fuzz-dir tests/fuzz; then
-  echo "fuzz: 0 passed, ${#targets[@]} failed (build)"
+  echo "the fuzz build failed"
+  echo "fuzz: 0 passed, ${#targets[@]} failed"
   exit 1
 fi
 echo "built in $(( $(date +%s) - build_start )) s"
