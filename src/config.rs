@@ -112,7 +112,7 @@ impl Default for TrainParams {
             vocab_size: 20_000,
             max_len: 400,
             truncation: Truncation::KeepEnd,
-            epochs: 4,
+            epochs: 2,
             batch_size: 64,
             optimizer: Optimizer::Adam,
             learning_rate: 2e-3,

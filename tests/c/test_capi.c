@@ -138,7 +138,7 @@ static senti_model *train_small(const char *data) {
     if (quick)
         snprintf(json, sizeof json,
                  "{\"data_path\": \"%s\", \"train_limit\": 600, \"epochs\": 1, \"max_len\": 40, \"vocab_size\": 2000,"
-                 " \"embedding_dim\": 16, \"hidden_size\": 16, \"cell\": \"gru\", \"seed\": 3, \"threads\": 2}",
+                 " \"embedding_dim\": 16, \"hidden_size\": 16, \"cell\": \"gru\", \"seed\": 3, \"threads\": 1}",
                  data);
     else
         snprintf(json, sizeof json,

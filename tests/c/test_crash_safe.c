@@ -32,6 +32,10 @@
 
 #include "testutil.h"
 
+/* This program, run again for child processes (argv[0] resolved: under valgrind
+ * /proc/self/exe is valgrind itself). */
+static char self_path[4096];
+
 #define N_PROBES 5
 static const char *probes[N_PROBES] = {
     "An absolute masterpiece, moving and beautifully acted. I loved it.",
@@ -187,7 +191,7 @@ static void test_kill_during_saves(const char *dir, const char *fa, const char *
         pid_t pid = fork();
         if (pid == 0) {
             close(fds[0]);
-            execl("/proc/self/exe", "test_crash_safe", "--save-loop", fa, fb, target, fdarg, (char *)NULL);
+            execl(self_path, "test_crash_safe", "--save-loop", fa, fb, target, fdarg, (char *)NULL);
             _exit(127);
         }
         close(fds[1]);
@@ -251,7 +255,7 @@ static int run_limited(const char *model, const char *target, long long limit) {
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
-        execl("/proc/self/exe", "test_crash_safe", "--save-limited", model, target, lim, (char *)NULL);
+        execl(self_path, "test_crash_safe", "--save-limited", model, target, lim, (char *)NULL);
         _exit(127);
     }
     int status;
@@ -397,6 +401,7 @@ static void test_concurrent_saves(const char *dir, const char *fa, const char *f
 int main(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "--save-loop") == 0 && argc == 6) return child_save_loop(argv);
     if (argc >= 2 && strcmp(argv[1], "--save-limited") == 0 && argc == 5) return child_save_limited(argv);
+    if (realpath(argv[0], self_path) == NULL) snprintf(self_path, sizeof self_path, "/proc/self/exe");
     if (argc != 3) {
         fprintf(stderr, "usage: %s <reviews.json> <scratch-dir>\n", argv[0]);
         return 2;

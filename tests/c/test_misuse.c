@@ -24,6 +24,10 @@
 
 #include "testutil.h"
 
+/* This program, run again for child processes (argv[0] resolved: under valgrind
+ * /proc/self/exe is valgrind itself). */
+static char self_path[4096];
+
 /* ---- the table of case -> status ---------------------------------------------------------- */
 
 struct row {
@@ -738,19 +742,21 @@ static void test_bad_paths_and_specs(senti_model *model, const char *slice, cons
 }
 
 /* Loading something that is not a regular file must fail at once: /dev/zero is endless. The
- * load runs in a child that the parent kills if it grows past 1 GB or runs 60 s, so a
- * regression fails this check instead of exhausting the machine's memory. */
+ * load runs in a child (this program re-executed with --load, so it starts with a fresh library
+ * rather than a one-thread copy of this multithreaded process) that the parent kills if it
+ * grows past 1 GB or runs 60 s, so a regression fails this check instead of exhausting the
+ * machine's memory. */
 static senti_status load_in_child(const char *path, int *killed) {
     int fds[2];
     if (pipe(fds) != 0) { perror("pipe"); exit(2); }
+    char fdarg[16];
+    snprintf(fdarg, sizeof fdarg, "%d", fds[1]);
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
         close(fds[0]);
-        senti_model *m = NULL;
-        int32_t st = senti_load(path, &m, NULL);
-        if (write(fds[1], &st, sizeof st) != (ssize_t)sizeof st) _exit(3);
-        _exit(0);
+        execl(self_path, "test_misuse", "--load", path, fdarg, (char *)NULL);
+        _exit(127);
     }
     close(fds[1]);
     *killed = 0;
@@ -819,7 +825,17 @@ static void print_table(void) {
     printf("\n");
 }
 
+/* --load path fd: the child of load_in_child; writes senti_load's status to fd. */
+static int child_load(char **argv) {
+    senti_model *m = NULL;
+    int32_t st = senti_load(argv[2], &m, NULL);
+    senti_free(m);
+    return write(atoi(argv[3]), &st, sizeof st) == (ssize_t)sizeof st ? 0 : 3;
+}
+
 int main(int argc, char **argv) {
+    if (argc == 4 && strcmp(argv[1], "--load") == 0) return child_load(argv);
+    if (realpath(argv[0], self_path) == NULL) snprintf(self_path, sizeof self_path, "/proc/self/exe");
     if (argc != 3) {
         fprintf(stderr, "usage: %s <reviews.json> <scratch-dir>\n", argv[0]);
         return 2;
