@@ -125,7 +125,9 @@ static void test_training_errors(const char *data) {
 
     /* Cancelling from the progress callback. */
     struct progress_log log = {0, 0, 3, 0};
-    snprintf(json, sizeof json, "{\"data_path\": \"%s\", \"train_limit\": 600, \"epochs\": 1, \"max_len\": 64, \"threads\": 2}", data);
+    /* Quick mode: tiny layers here too (valgrind takes minutes for 3 batches of the default size). */
+    snprintf(json, sizeof json, "{\"data_path\": \"%s\", \"train_limit\": 600, \"epochs\": 1, \"max_len\": 64, \"threads\": 2%s}", data,
+             quick ? ", \"vocab_size\": 2000, \"embedding_dim\": 16, \"hidden_size\": 16" : "");
     EXPECT_ERROR("cancel", SENTI_ERR_CANCELLED, "cancelled", senti_train(json, on_progress, &log, &model, &err));
     CHECK(log.batches == 3, "callback ran %d batches after cancelling", log.batches);
     CHECK(model == NULL, "cancelled training produced a model");
