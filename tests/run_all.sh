@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test: Rust unit and integration tests, the C harness, the C++ wrapper tests
-# (GoogleTest), the Go binding and web service tests (-race, cgocheck), and builds against an
-# installed tree (pkg-config, find_package, cgo). Fetches IMDB first if needed: the tests train
-# on small slices of it.
+# Runs every test: Rust unit and integration tests, the C harness and the C misuse, stress and
+# crash-safety tests, the C++ wrapper tests (GoogleTest), the Go binding and web service tests
+# (-race, cgocheck), builds against an installed tree (pkg-config, find_package, cgo), and the
+# sanitizer suite (ASan/UBSan/LSan, valgrind). Fetches IMDB first if needed: the tests train on
+# small slices of it.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -25,9 +26,20 @@ trap 'rm -rf "$scratch"' EXIT
 cc -std=c11 -Wall -Wextra -Werror -O1 -g -Iinclude tests/c/test_capi.c -Ltarget/release -lsenti \
   -Wl,-rpath,"$root/target/release" -lm -o build/test_capi
 run_suite "c-api" build/test_capi data/imdb/reviews.json "$scratch"
+# Misuse and bad input, concurrency stress, crash-safe saves (tests/c/testutil.h is shared).
+for t in misuse stress crash_safe; do
+  cc -std=c11 -Wall -Wextra -Werror -O1 -g -pthread -Iinclude "tests/c/test_$t.c" -Ltarget/release -lsenti \
+    -Wl,-rpath,"$root/target/release" -lm -o "build/test_$t"
+  mkdir -p "$scratch/$t"
+done
+run_suite "c-misuse" build/test_misuse data/imdb/reviews.json "$scratch/misuse"
+run_suite "c-stress" build/test_stress data/imdb/reviews.json "$scratch/stress"
+run_suite "c-crash-safe" build/test_crash_safe data/imdb/reviews.json "$scratch/crash_safe"
 run_suite "c++" tests/cpp/run.sh
 run_suite "go" bindings/go/run-tests.sh
 run_suite "install" tests/install/check.sh
+# ASan/UBSan/LSan on the C and C++ tests, valgrind memcheck on the C harness and misuse test.
+run_suite "sanitize" tests/sanitize/run.sh
 
 echo "suites: $suites_passed passed, $suites_failed failed"
 [ "$suites_failed" -eq 0 ]
