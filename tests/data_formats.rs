@@ -109,6 +109,15 @@ fn aclimdb_folder() {
 }
 
 #[test]
+fn special_files_are_refused_without_reading() {
+    for path in ["/dev/zero", "/dev/null"] {
+        let err = data::load(Path::new(path), Format::Jsonl, None).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Io, "{err}");
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+    }
+}
+
+#[test]
 fn missing_paths_are_io_errors() {
     let err = data::load(Path::new("/nonexistent/x.jsonl"), Format::Auto, None).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Io);

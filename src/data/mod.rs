@@ -119,10 +119,28 @@ fn utf8(name: &str, bytes: Vec<u8>) -> Result<String> {
 }
 
 /// Reads a whole file as UTF-8, naming the line of the first invalid byte.
+/// Only regular files are read (a device such as /dev/zero would never end, a FIFO could block
+/// forever), and no more than `MAX_DATA_FILE_BYTES`.
 fn read_utf8(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if !meta.is_file() {
+        return Err(Error::new(crate::ErrorKind::Io, format!("{}: not a regular file", path.display())));
+    }
+    if meta.len() > MAX_DATA_FILE_BYTES {
+        return Err(Error::data(format!("{}: {} bytes; data files are limited to {MAX_DATA_FILE_BYTES} bytes", path.display(), meta.len())));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    file.take(MAX_DATA_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
+    if bytes.len() as u64 > MAX_DATA_FILE_BYTES {
+        return Err(Error::data(format!("{}: grew past {MAX_DATA_FILE_BYTES} bytes while being read", path.display())));
+    }
     utf8(&path.display().to_string(), bytes)
 }
+
+/// Largest data file read (2 GiB; IMDB's reviews.json is 66 MB).
+const MAX_DATA_FILE_BYTES: u64 = 2 << 30;
 
 fn parse_label(value: &serde_json::Value) -> Option<u8> {
     match value.as_u64() {
