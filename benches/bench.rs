@@ -226,7 +226,7 @@ fn thousands(x: f64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -418,7 +418,9 @@ fn compare(report: &mut Report, peers_path: &Path, quick: bool, report_load_star
             cells.push((r["cell"].as_str().unwrap().to_string(), r["max_len"].as_u64().map(|l| l as usize)));
         }
     }
-    let mut specs: Vec<(&str, &str, String, Option<usize>, Better, bool)> = Vec::new();
+    // (label, metric, cell, max_len, which way is better, a memory figure)
+    type Spec = (&'static str, &'static str, String, Option<usize>, Better, bool);
+    let mut specs: Vec<Spec> = Vec::new();
     for (cell, len) in &cells {
         specs.push(("epoch time (s)", "epoch_seconds", cell.clone(), *len, Better::Lower, false));
     }
@@ -471,7 +473,9 @@ fn compare(report: &mut Report, peers_path: &Path, quick: bool, report_load_star
     t.note("advantage = peer time / our time (epoch, latency, memory) or our rate / peer rate (throughput); above 1 favours libsenti");
     t.note("peers' latency and throughput time the model call on token ids prepared in advance; ours take the text (tokenizing included)");
     t.note("peers run every padded step (pre-padding, no masking); libsenti stops each review at its length and buckets batches by length");
-    t.note("* review counts differ between the two runs: compared as reviews per second");
+    if t.rows.iter().any(|r| r.iter().any(|c| c.ends_with('*'))) {
+        t.note("* review counts differ between the two runs: compared as reviews per second");
+    }
     t.note(format!(
         "load average at the start: this run {}, the peers' run {} ({} CPUs used); others' work on the machine makes figures noisy, \
          fine-grained multi-threading (the peers' OpenMP) most of all",
