@@ -2,8 +2,9 @@
 # Runs every test: Rust unit and integration tests, the C harness and the C misuse, stress and
 # crash-safety tests, the C++ wrapper tests (GoogleTest), the Go binding and web service tests
 # (-race, cgocheck), builds against an installed tree (pkg-config, find_package, cgo), and the
-# sanitizer suite (ASan/UBSan/LSan, valgrind). Fetches IMDB first if needed: the tests train on
-# small slices of it.
+# sanitizer suite (ASan/UBSan/LSan, valgrind), and a bounded fuzzing run of every fuzz target
+# (SENTI_FUZZ_SECONDS each, default 20; 0 skips it). Fetches IMDB first if needed: the tests
+# train on small slices of it.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -40,6 +41,11 @@ run_suite "go" bindings/go/run-tests.sh
 run_suite "install" tests/install/check.sh
 # ASan/UBSan/LSan on the C and C++ tests, valgrind memcheck on the C harness and misuse test.
 run_suite "sanitize" tests/sanitize/run.sh
+# A bounded libFuzzer run of every fuzz target (SENTI_FUZZ_SECONDS each; 0 skips it).
+fuzz_seconds="${SENTI_FUZZ_SECONDS:-20}"
+if [ "$fuzz_seconds" -gt 0 ]; then
+  run_suite "fuzz" tests/fuzz/run.sh "$fuzz_seconds"
+fi
 
 echo "suites: $suites_passed passed, $suites_failed failed"
 [ "$suites_failed" -eq 0 ]
