@@ -27,20 +27,22 @@ impl Encoder {
     /// Token ids of `text`, at most `max_len` of them. A text without any token encodes as a
     /// single unknown word, so every review has a state to classify.
     pub fn encode(&self, text: &str) -> Vec<u32> {
-        let mut ids = Vec::new();
-        self.tokenizer.for_each_token(text, |t| ids.push(self.vocab.id(t)));
-        if ids.len() > self.max_len {
-            match self.truncation {
-                Truncation::KeepEnd => {
-                    ids.drain(..ids.len() - self.max_len);
+        // Never hold more than max_len ids: a huge text costs time, not memory.
+        let mut ids = std::collections::VecDeque::with_capacity(self.max_len.min(4096));
+        self.tokenizer.for_each_token(text, |t| match self.truncation {
+            Truncation::KeepStart if ids.len() >= self.max_len => {}
+            Truncation::KeepStart => ids.push_back(self.vocab.id(t)),
+            Truncation::KeepEnd => {
+                if ids.len() == self.max_len {
+                    ids.pop_front();
                 }
-                Truncation::KeepStart => ids.truncate(self.max_len),
+                ids.push_back(self.vocab.id(t));
             }
-        }
+        });
         if ids.is_empty() {
-            ids.push(UNK_ID);
+            ids.push_back(UNK_ID);
         }
-        ids
+        ids.into()
     }
 }
 
@@ -59,6 +61,13 @@ mod tests {
         assert_eq!(encoder(2, Truncation::KeepEnd).encode("a b c"), [3, 4]);
         assert_eq!(encoder(2, Truncation::KeepStart).encode("a b c"), [2, 3]);
         assert_eq!(encoder(9, Truncation::KeepEnd).encode("a zzz"), [2, UNK_ID]);
+    }
+
+    #[test]
+    fn huge_texts_keep_the_chosen_end() {
+        let text = format!("{} d e", "a b c ".repeat(200_000));
+        assert_eq!(encoder(4, Truncation::KeepEnd).encode(&text), [3, 4, 5, 6]);
+        assert_eq!(encoder(4, Truncation::KeepStart).encode(&text), [2, 3, 4, 2]);
     }
 
     #[test]

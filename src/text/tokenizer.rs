@@ -26,33 +26,35 @@ impl Tokenizer {
         }
     }
 
-    /// Calls `emit` with each token in order; avoids allocating a vector of tokens.
+    /// Calls `emit` with each token in order. Works in one pass over the normalised text with
+    /// no per-character storage, so memory stays near the text's own size even for huge inputs.
     pub fn for_each_token(&self, text: &str, mut emit: impl FnMut(&str)) {
         let text = Self::normalize(text);
-        let chars: Vec<(usize, char)> = text.char_indices().collect();
-        let mut i = 0;
-        while i < chars.len() {
-            let (start, c) = chars[i];
+        let mut chars = text.char_indices().peekable();
+        while let Some((start, c)) = chars.next() {
             if c.is_alphanumeric() {
-                let mut j = i + 1;
-                while j < chars.len() {
-                    let d = chars[j].1;
+                let mut end = start + c.len_utf8();
+                while let Some(&(p, d)) = chars.peek() {
                     if d.is_alphanumeric() {
-                        j += 1;
-                    } else if is_apostrophe(d) && j + 1 < chars.len() && chars[j + 1].1.is_alphanumeric() {
-                        j += 2;
-                    } else {
-                        break;
+                        end = p + d.len_utf8();
+                        chars.next();
+                        continue;
+                    }
+                    // An apostrophe joins only when a letter or digit follows it.
+                    let mut ahead = chars.clone();
+                    ahead.next();
+                    match ahead.peek() {
+                        Some(&(q, e)) if is_apostrophe(d) && e.is_alphanumeric() => {
+                            end = q + e.len_utf8();
+                            chars.next();
+                            chars.next();
+                        }
+                        _ => break,
                     }
                 }
-                let end = chars.get(j).map_or(text.len(), |&(p, _)| p);
                 emit(&text[start..end]);
-                i = j;
-            } else {
-                if !c.is_whitespace() && !c.is_control() {
-                    emit(&text[start..start + c.len_utf8()]);
-                }
-                i += 1;
+            } else if !c.is_whitespace() && !c.is_control() {
+                emit(&text[start..start + c.len_utf8()]);
             }
         }
     }
