@@ -134,6 +134,13 @@ fn check_fraction(name: &str, v: f32, max: f32) -> Result<()> {
     check(v.is_finite() && (0.0..max).contains(&v), || format!("{name} must be in [0, {max}), got {v}"))
 }
 
+/// Serde also fills a struct from a JSON array, field by field in declaration order: `[]` would
+/// be every default (training the default model on the default data) and `["x.jsonl"]` a data
+/// path. Parameters are JSON objects only.
+fn require_object(json: &str, what: &str) -> Result<()> {
+    check(!json.trim_start().starts_with('['), || format!("{what}: expected a JSON object, got an array"))
+}
+
 /// Serde names the position of a type error but not the field; find the first field that fails
 /// on its own (for types whose fields are all optional).
 fn offending_field<T: serde::de::DeserializeOwned>(json: &str) -> Option<String> {
@@ -194,6 +201,7 @@ impl TrainParams {
         if trimmed.is_empty() || trimmed == "null" {
             return Ok(Self::default());
         }
+        require_object(trimmed, "training parameters")?;
         let params: Self = serde_json::from_str(trimmed).map_err(|e| match offending_field::<Self>(trimmed) {
             Some(field) => Error::config(format!("training parameters: field `{field}`: {e}")),
             None => Error::config(format!("training parameters: {e}")),
@@ -273,6 +281,7 @@ mod tests {
             r#"{"vocab_size":2000000,"embedding_dim":4096}"#,
             r#"{"max_len":100000,"batch_size":65536}"#,
             "[1,2]",
+            "[]",
             "{",
         ] {
             assert!(TrainParams::from_json(bad).is_err(), "{bad} accepted");
@@ -297,6 +306,7 @@ pub struct DataSpec {
 
 impl DataSpec {
     pub fn from_json(json: &str) -> Result<Self> {
+        require_object(json, "data specification")?;
         let spec: Self = serde_json::from_str(json).map_err(|e| Error::config(format!("data specification: {e}")))?;
         check(spec.limit != Some(0), || "limit must be at least 1".to_string())?;
         Ok(spec)

@@ -74,16 +74,6 @@ unsafe fn texts<'a>(texts: *const *const c_char, lens: *const usize, count: usiz
         .collect()
 }
 
-/// Serde also fills a struct from a JSON array, field by field in declaration order: `[]` would
-/// be every default (training the default model on the default data) and `["x.jsonl"]` a data
-/// path. The API takes JSON objects only.
-fn not_an_array<'a>(json: &'a str, what: &str) -> Result<&'a str, Failure> {
-    if json.trim_start_matches([' ', '\t', '\n', '\r']).starts_with('[') {
-        return Err(Failure::new(senti_status::SENTI_ERR_CONFIG, format!("{what}: expected a JSON object, got an array")));
-    }
-    Ok(json)
-}
-
 fn to_c(e: Evaluation) -> senti_evaluation {
     senti_evaluation {
         count: e.count,
@@ -166,7 +156,7 @@ pub unsafe extern "C" fn senti_train(
         guard(error_out, || -> Outcome {
             out(model_out, "model_out")?;
             let json = if params_json.is_null() { "" } else { c_str(params_json, "params_json")? };
-            let params = TrainParams::from_json(not_an_array(json, "training parameters")?)?;
+            let params = TrainParams::from_json(json)?;
             let mut callback = |p: &Progress| -> Control {
                 let Some(cb) = progress else { return Control::Continue };
                 let c = senti_progress {
@@ -308,7 +298,7 @@ pub unsafe extern "C" fn senti_evaluate(
         guard(error_out, || {
             let model = handles::model(model)?;
             out(result_out, "result_out")?;
-            let spec = DataSpec::from_json(not_an_array(c_str(data_json, "data_json")?, "data specification")?)?;
+            let spec = DataSpec::from_json(c_str(data_json, "data_json")?)?;
             let examples = spec.load()?;
             *result_out = to_c(model.evaluate(&examples)?);
             Ok(())
