@@ -738,7 +738,14 @@ static void test_bad_paths_and_specs(senti_model *model, const char *slice, cons
     EXPECT("spec: an array ([path])", SENTI_ERR_CONFIG, senti_evaluate(model, json, &ev, &err));
     EXPECT("spec: missing file", SENTI_ERR_IO, senti_evaluate(model, "{\"path\": \"/nonexistent/x.jsonl\"}", &ev, &err));
     EXPECT("spec: unknown extension", SENTI_ERR_CONFIG, senti_evaluate(model, "{\"path\": \"/dev/null\"}", &ev, &err));
-    EXPECT("spec: an empty JSONL file", SENTI_ERR_DATA, senti_evaluate(model, "{\"path\": \"/dev/null\", \"format\": \"jsonl\"}", &ev, &err));
+    char empty_jsonl[1024];
+    snprintf(empty_jsonl, sizeof empty_jsonl, "%s/empty.jsonl", dir);
+    FILE *ef = fopen(empty_jsonl, "w");
+    if (ef) fclose(ef);
+    snprintf(json, sizeof json, "{\"path\": \"%s\"}", empty_jsonl);
+    EXPECT("spec: an empty JSONL file", SENTI_ERR_DATA, senti_evaluate(model, json, &ev, &err));
+    EXPECT("spec: /dev/null as JSONL (not a regular file)", SENTI_ERR_IO, senti_evaluate(model, "{\"path\": \"/dev/null\", \"format\": \"jsonl\"}", &ev, &err));
+    EXPECT("spec: /dev/zero as JSONL (would never end)", SENTI_ERR_IO, senti_evaluate(model, "{\"path\": \"/dev/zero\", \"format\": \"jsonl\"}", &ev, &err));
     const char bad_json[] = {'{', '"', 'p', 'a', 't', 'h', '"', ':', '"', (char)0xc3, '"', '}', 0};
     EXPECT("spec: invalid UTF-8 in data_json", SENTI_ERR_INVALID_UTF8, senti_evaluate(model, bad_json, &ev, &err));
 }
