@@ -57,16 +57,6 @@ static senti_model *load_or_die(const char *path) {
     return m;
 }
 
-static void save_or_die(senti_model *m, const char *path) {
-    senti_error *err = NULL;
-    senti_status st = senti_save(m, path, &err);
-    if (st != SENTI_OK) {
-        char d[512];
-        fprintf(stderr, "save %s: %s\n", path, describe(st, err, d, sizeof d));
-        exit(2);
-    }
-}
-
 static void answers(senti_model *m, float *out) {
     if (senti_predict_batch(m, probes, NULL, N_PROBES, out, NULL) != SENTI_OK) {
         fprintf(stderr, "predict_batch failed\n");

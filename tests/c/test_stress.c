@@ -135,16 +135,6 @@ static void *churn_loop(void *arg) {
     return NULL;
 }
 
-static void save_or_die(senti_model *m, const char *path) {
-    senti_error *err = NULL;
-    senti_status st = senti_save(m, path, &err);
-    if (st != SENTI_OK) {
-        char d[512];
-        fprintf(stderr, "save %s: %s\n", path, describe(st, err, d, sizeof d));
-        exit(2);
-    }
-}
-
 int main(int argc, char **argv) {
     if (argc != 3) {
         fprintf(stderr, "usage: %s <reviews.json> <scratch-dir>\n", argv[0]);

@@ -144,4 +144,15 @@ static inline const char *describe(senti_status st, senti_error *err, char *buf,
     return buf;
 }
 
+/* Saves or exits with the library's message: setup that must not fail. */
+static inline void save_or_die(senti_model *m, const char *path) {
+    senti_error *err = NULL;
+    senti_status st = senti_save(m, path, &err);
+    if (st != SENTI_OK) {
+        char d[512];
+        fprintf(stderr, "save %s: %s\n", path, describe(st, err, d, sizeof d));
+        exit(2);
+    }
+}
+
 #endif /* SENTI_TESTUTIL_H */
