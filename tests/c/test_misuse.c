@@ -17,6 +17,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -377,6 +378,7 @@ struct racer {
     senti_model *model;
     float expect;
     int kind; /* 0 predict, 1 predict_batch, 2 model_info, 3 evaluate_texts */
+    atomic_int *freed; /* set once both freers have returned */
     long ok_calls, invalid_calls, bad_status, wrong_value, ok_after_invalid;
     senti_status last_bad;
 };
@@ -384,10 +386,11 @@ struct racer {
 static void *race_caller(void *arg) {
     struct racer *r = arg;
     int seen_invalid = 0;
-    /* Until the handle is gone (plus a few calls to see it stays gone); the free always comes,
-     * the time limit only keeps a broken library from hanging the test. */
-    double until = now_s() + 60;
-    for (long i = 0; r->invalid_calls < 3 && ((i & 63) != 0 || now_s() < until); i++) {
+    /* Until the handle is gone, plus a few calls to see it stays gone. No clock: under valgrind
+     * a busy caller can hold the CPU for a long time, and the free always comes. A broken
+     * library that never invalidates the handle ends the loop 1000 calls after the free. */
+    long after_free = 0;
+    while (r->invalid_calls < 3 && !(atomic_load(r->freed) && ++after_free > 1000)) {
         senti_status st;
         float p = -1.0f, probs[2];
         char buf[4096];
@@ -447,8 +450,10 @@ static void test_free_races(const char *dir) {
         if (senti_load(file_copy, &m, NULL) != SENTI_OK) { fprintf(stderr, "load failed\n"); exit(2); }
         struct racer callers[4];
         pthread_t tc[4], tf[2];
+        atomic_int freed = 0;
         for (int k = 0; k < 4; k++) {
             memset(&callers[k], 0, sizeof callers[k]);
+            callers[k].freed = &freed;
             callers[k].model = m;
             callers[k].expect = expect;
             callers[k].kind = k;
@@ -461,6 +466,7 @@ static void test_free_races(const char *dir) {
         pthread_create(&tf[0], NULL, race_freer, &fr);
         pthread_create(&tf[1], NULL, race_freer, &fr2);
         for (int k = 0; k < 2; k++) pthread_join(tf[k], NULL);
+        atomic_store(&freed, 1);
         for (int k = 0; k < 4; k++) {
             pthread_join(tc[k], NULL);
             ok += callers[k].ok_calls;

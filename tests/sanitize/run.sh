@@ -44,7 +44,10 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 san_flags=(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
 c_flags=(-std=c11 -Wall -Wextra -Werror -O1 -g -pthread -Iinclude)
 link=(-L"$lib" -lsenti -Wl,-rpath,"$lib" -lm)
-vg=(valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite)
+# --fair-sched=yes: memcheck runs one thread at a time, and its default lock is unfair; in the
+# free race of test_misuse, four busy callers starved the freeing thread past the test's 60 s
+# limit on a loaded 2-core CI machine. A fair ticket lock hands the CPU round-robin.
+vg=(valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite --fair-sched=yes)
 
 # Reports of the sanitizers and memcheck in a log, for the summary lines below.
 summarize() {
@@ -65,6 +68,8 @@ run() {
     fi
   else
     fail "$name (exit $?, $((SECONDS - start)) s; log $log)"
+    # The failing checks first (CI keeps only this output, not the log).
+    grep -E "^FAIL " "$log" | head -n 20 | sed 's/^/    /'
     tail -n 40 "$log" | sed 's/^/    /'
   fi
   grep -E "^(c-[a-z-]+: |[0-9]+% tests passed)" "$log" | tail -n 3 | sed 's/^/    /'
