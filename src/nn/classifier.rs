@@ -63,9 +63,9 @@ pub struct Classifier {
     /// direction (embedding · W_ihᵀ, vocab × G·H). Prediction then gathers rows instead of
     /// multiplying, which halves its arithmetic. Absent when it would be too large.
     input_tables: Option<Vec<Tensor>>,
-    /// For a loaded model: each direction's W_hhᵀ (layers[layer][direction]), for fast
-    /// single-review steps.
-    transposed: Option<Vec<Vec<Arc<[f32]>>>>,
+    /// For a loaded model: each direction's W_hh in the blocked layout of
+    /// `kernels::small_matmul_layout` (layers[layer][direction]), for fast single-review steps.
+    small_row_weights: Option<Vec<Vec<Arc<[f32]>>>>,
 }
 
 /// Largest precomputed input table (all directions together) a loaded model keeps.
@@ -199,16 +199,24 @@ impl Classifier {
             }
             _ => None,
         };
-        let transposed = match weights {
+        let small_row_weights = match weights {
             Weights::Load(_) => Some(
                 layers
                     .iter()
-                    .map(|dirs| dirs.iter().map(|w| Ok(Arc::from(w.w_hh.t()?.flatten_all()?.to_vec1::<f32>()?))).collect::<Result<Vec<_>>>())
+                    .map(|dirs| {
+                        dirs.iter()
+                            .map(|w| {
+                                let (g_n, h_n) = w.w_hh.dims2()?;
+                                let plain = w.w_hh.flatten_all()?.to_vec1::<f32>()?;
+                                Ok(Arc::from(super::kernels::small_matmul_layout(&plain, h_n, g_n)))
+                            })
+                            .collect::<Result<Vec<_>>>()
+                    })
                     .collect::<Result<Vec<_>>>()?,
             ),
             Weights::Init { .. } => None,
         };
-        Ok(Self { config: config.clone(), embedding, layers, head_w, head_b, named, input_tables, transposed })
+        Ok(Self { config: config.clone(), embedding, layers, head_w, head_b, named, input_tables, small_row_weights })
     }
 
     pub fn named_tensors(&self) -> &[(String, Tensor)] {
@@ -234,6 +242,7 @@ impl Classifier {
             x = Some(dropout(e, cfg.embedding_dropout, rng)?);
         }
         let mut outputs: Vec<Tensor> = Vec::new();
+        let mut table_ids: Option<Arc<[u32]>> = None;
         for (l, dirs) in self.layers.iter().enumerate() {
             if l > 0 {
                 let mut next = Tensor::cat(&outputs, 2)?.reshape((b * t, ()))?;
@@ -244,16 +253,22 @@ impl Classifier {
             }
             outputs = Vec::with_capacity(dirs.len());
             for (d, w) in dirs.iter().enumerate() {
-                let gx = match (&x, tables) {
-                    (Some(x), _) => x.matmul(&w.w_ih.t()?)?,
-                    (None, Some(tables)) => tables[d].index_select(&ids, 0)?,
+                let biases = Tensor::cat(&[&w.b_ih, &w.b_hh], 0)?;
+                let w_small = if training { None } else { self.small_row_weights.as_ref().map(|t| t[l][d].clone()) };
+                let op = RecurrenceOp::new(cfg.cell, cfg.hidden_size, d == 1, batch.lengths.clone(), threads, training).with_small_row_weights(w_small);
+                let out = match (&x, tables) {
+                    (Some(x), _) => x.matmul(&w.w_ih.t()?)?.reshape((b, t, ()))?.apply_op3(&w.w_hh, &biases, op)?,
+                    // The op reads the table's rows by token id: no (batch × steps × G·H) copy.
+                    (None, Some(tables)) => {
+                        if table_ids.is_none() {
+                            table_ids = Some(Arc::from(ids.to_vec1::<u32>()?));
+                        }
+                        let ids = table_ids.clone().expect("set above");
+                        tables[d].apply_op3(&w.w_hh, &biases, op.with_input_table_ids(ids, t))?
+                    }
                     (None, None) => unreachable!("the first layer reads the embedding when there is no table"),
                 };
-                let gx = gx.reshape((b, t, ()))?;
-                let biases = Tensor::cat(&[&w.b_ih, &w.b_hh], 0)?;
-                let w_t = if training { None } else { self.transposed.as_ref().map(|t| t[l][d].clone()) };
-                let op = RecurrenceOp::new(cfg.cell, cfg.hidden_size, d == 1, batch.lengths.clone(), threads, training).with_transposed_weights(w_t);
-                outputs.push(gx.apply_op3(&w.w_hh, &biases, op)?);
+                outputs.push(out);
             }
         }
         let mut features = self.pool(&outputs, &batch.lengths)?;
@@ -315,6 +330,31 @@ mod tests {
                     let alone = model.forward(&Batch::new(&refs[1..2]).unwrap(), Mode::Infer, 1).unwrap();
                     let (a, b) = (infer.to_vec1::<f32>().unwrap()[1], alone.to_vec1::<f32>().unwrap()[0]);
                     assert!((a - b).abs() < 1e-5, "{cfg:?}: {a} vs {b}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_loaded_model_answers_as_the_trained_one() {
+        // Loading adds the input tables (read by token id in the recurrence) and the blocked
+        // single-row weights; neither may change an answer. Hidden 40 gives gate widths across
+        // the 64-column blocks; lengths 1 to 9 cover single rows and small and large groups.
+        let seqs: Vec<Vec<u32>> = (0..9u32).map(|n| (0..=n).map(|i| (i * 7 + n) % 48 + 2).collect()).collect();
+        let refs: Vec<&[u32]> = seqs.iter().map(Vec::as_slice).collect();
+        for cell in [CellKind::Lstm, CellKind::Gru] {
+            for (layers, bi) in [(1, false), (2, true)] {
+                let cfg = ModelConfig { hidden_size: 40, ..config(cell, layers, bi, Pooling::MaxMean) };
+                let (mut rng, mut vars) = (Rng::new(3), Vec::new());
+                let fresh = Classifier::new(&cfg, 50, Weights::Init { rng: &mut rng, vars: &mut vars }).unwrap();
+                let map: HashMap<String, Tensor> = vars.iter().map(|(n, v)| (n.clone(), v.as_tensor().clone())).collect();
+                let loaded = Classifier::new(&cfg, 50, Weights::Load(&map)).unwrap();
+                assert!(loaded.input_tables.is_some() && loaded.small_row_weights.is_some());
+                let want = fresh.forward(&Batch::new(&refs).unwrap(), Mode::Infer, 1).unwrap().to_vec1::<f32>().unwrap();
+                let got = loaded.forward(&Batch::new(&refs).unwrap(), Mode::Infer, 2).unwrap().to_vec1::<f32>().unwrap();
+                for (i, r) in refs.iter().enumerate() {
+                    let alone = loaded.forward(&Batch::new(&[r]).unwrap(), Mode::Infer, 1).unwrap().to_vec1::<f32>().unwrap()[0];
+                    assert!((got[i] - want[i]).abs() < 1e-5 && (alone - want[i]).abs() < 1e-5, "{cfg:?} row {i}: {} {} {alone}", want[i], got[i]);
                 }
             }
         }

@@ -112,37 +112,86 @@ fn active_rows(order: &[usize], lens: &[usize], s: usize, mut active: usize) -> 
     active
 }
 
-dispatch!(pub(crate) fn forward = forward_impl(d: &Dims, lens: &[usize], gx: &[f32], w_hh: &[f32], w_hh_t: Option<&[f32]>, b_ih: &[f32], b_hh: &[f32], out: &mut [f32], saved: Option<&mut [f32]>));
+/// The input projections a forward pass reads, one row of G·H per (row, step) at index
+/// `row · steps + step`.
+#[derive(Clone, Copy)]
+pub(crate) enum Inputs<'a> {
+    /// Computed in advance: (rows, steps, G·H).
+    Dense(&'a [f32]),
+    /// Rows of a per-word table (vocab, G·H), picked by token id (rows, steps): a loaded model's
+    /// first layer, with no (rows × steps × G·H) buffer to fill and read back.
+    Gathered { table: &'a [f32], ids: &'a [u32] },
+}
+
+impl<'a> Inputs<'a> {
+    #[inline(always)]
+    fn row(&self, at: usize, g_n: usize) -> &'a [f32] {
+        match *self {
+            Inputs::Dense(gx) => &gx[at * g_n..][..g_n],
+            Inputs::Gathered { table, ids } => &table[ids[at] as usize * g_n..][..g_n],
+        }
+    }
+
+    /// The inputs of rows `r0..r0 + n`.
+    pub(crate) fn rows(self, r0: usize, n: usize, steps: usize, g_n: usize) -> Self {
+        match self {
+            Inputs::Dense(gx) => Inputs::Dense(&gx[r0 * steps * g_n..(r0 + n) * steps * g_n]),
+            Inputs::Gathered { table, ids } => Inputs::Gathered { table, ids: &ids[r0 * steps..(r0 + n) * steps] },
+        }
+    }
+}
+
+dispatch!(pub(crate) fn forward = forward_impl(d: &Dims, lens: &[usize], gx: Inputs, w_hh: &[f32], w_hh_small: Option<&[f32]>, b_ih: &[f32], b_hh: &[f32], out: &mut [f32], saved: Option<&mut [f32]>));
 
 /// Up to this many running rows, the recurrent projection is computed as vector updates over the
 /// transposed weights (when the caller has them) instead of calling gemm: for one review the
 /// per-call cost of gemm exceeds the arithmetic.
 const SMALL_ROWS: usize = 4;
 
-/// `gh[p] = h[p] · W_hhᵀ` for `rows` rows, with `w_t` = W_hhᵀ (H × G·H, row-major). Columns are
-/// done 64 at a time with the partial sums held in registers across the whole of `h`.
+/// Columns of W_hhᵀ per block of the layout `small_matmul` reads.
+const BLOCK: usize = 64;
+
+/// W_hh (G·H × H, row-major) in the layout `small_matmul` reads: for each block of 64 gate
+/// columns, the H rows of W_hhᵀ restricted to those columns, one after another, then the
+/// remaining columns (G·H mod 64) as plain W_hhᵀ rows. One review's step then streams the
+/// weights from memory in order, which the hardware prefetcher follows.
+pub(crate) fn small_matmul_layout(w_hh: &[f32], h_n: usize, g_n: usize) -> Vec<f32> {
+    let mut out = Vec::with_capacity(h_n * g_n);
+    let full = g_n / BLOCK * BLOCK;
+    for j0 in (0..full).step_by(BLOCK) {
+        for k in 0..h_n {
+            out.extend((j0..j0 + BLOCK).map(|j| w_hh[j * h_n + k]));
+        }
+    }
+    for k in 0..h_n {
+        out.extend((full..g_n).map(|j| w_hh[j * h_n + k]));
+    }
+    out
+}
+
+/// `gh[p] = h[p] · W_hhᵀ` for `rows` rows, with `w_b` = W_hh in `small_matmul_layout`. Each
+/// block's 64 partial sums stay in registers across the whole of `h`.
 #[inline(always)]
-fn small_matmul(rows: usize, h_n: usize, g_n: usize, gh: &mut [f32], h: &[f32], w_t: &[f32]) {
-    const CHUNK: usize = 64;
+fn small_matmul(rows: usize, h_n: usize, g_n: usize, gh: &mut [f32], h: &[f32], w_b: &[f32]) {
+    let full = g_n / BLOCK * BLOCK;
     for p in 0..rows {
         let (out, hp) = (&mut gh[p * g_n..][..g_n], &h[p * h_n..][..h_n]);
-        let mut j0 = 0;
-        while j0 + CHUNK <= g_n {
-            let mut acc = [0f32; CHUNK];
-            for (k, &hk) in hp.iter().enumerate() {
-                let w: &[f32; CHUNK] = w_t[k * g_n + j0..][..CHUNK].try_into().unwrap();
-                for j in 0..CHUNK {
+        for (b, j0) in (0..full).step_by(BLOCK).enumerate() {
+            let block = &w_b[b * h_n * BLOCK..][..h_n * BLOCK];
+            let mut acc = [0f32; BLOCK];
+            for (&hk, w) in hp.iter().zip(block.chunks_exact(BLOCK)) {
+                for j in 0..BLOCK {
                     acc[j] += hk * w[j];
                 }
             }
-            out[j0..j0 + CHUNK].copy_from_slice(&acc);
-            j0 += CHUNK;
+            out[j0..j0 + BLOCK].copy_from_slice(&acc);
         }
-        if j0 < g_n {
-            let tail = &mut out[j0..];
+        if full < g_n {
+            let tail_n = g_n - full;
+            let tail = &mut out[full..];
             tail.fill(0.0);
-            for (k, &hk) in hp.iter().enumerate() {
-                for (o, &w) in tail.iter_mut().zip(&w_t[k * g_n + j0..(k + 1) * g_n]) {
+            for (&hk, w) in hp.iter().zip(w_b[full * h_n..].chunks_exact(tail_n)) {
+                for (o, &w) in tail.iter_mut().zip(w) {
                     *o += hk * w;
                 }
             }
@@ -150,17 +199,17 @@ fn small_matmul(rows: usize, h_n: usize, g_n: usize, gh: &mut [f32], h: &[f32], 
     }
 }
 
-/// Forward pass over a block of rows. `gx` is (rows, steps, G·H), the input projection without its
-/// bias `b_ih`; `out` is (rows, steps, H) and must be zeroed; `saved`, when given, is
+/// Forward pass over a block of rows. `gx` gives the input projection of every (row, step)
+/// without its bias `b_ih`; `out` is (rows, steps, H) and must be zeroed; `saved`, when given, is
 /// (rows, steps, saved()).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn forward_impl(
     d: &Dims,
     lens: &[usize],
-    gx: &[f32],
+    gx: Inputs,
     w_hh: &[f32],
-    w_hh_t: Option<&[f32]>,
+    w_hh_small: Option<&[f32]>,
     b_ih: &[f32],
     b_hh: &[f32],
     out: &mut [f32],
@@ -179,8 +228,8 @@ fn forward_impl(
         if s == 0 {
             gh[..active * g_n].fill(0.0);
         } else {
-            match w_hh_t {
-                Some(w_t) if active <= SMALL_ROWS => small_matmul(active, h_n, g_n, &mut gh, &h, w_t),
+            match w_hh_small {
+                Some(w_b) if active <= SMALL_ROWS => small_matmul(active, h_n, g_n, &mut gh, &h, w_b),
                 _ => matmul_nt(active, g_n, h_n, &mut gh, &h, w_hh, false, 1),
             }
         }
@@ -188,7 +237,7 @@ fn forward_impl(
             let b = order[p];
             let at = b * t_n + d.time(lens[b], s);
             let pre = &mut gh[p * g_n..][..g_n];
-            let x = &gx[at * g_n..][..g_n];
+            let x = gx.row(at, g_n);
             let (bi, bh) = (&b_ih[..g_n], &b_hh[..g_n]);
             // The GRU's candidate keeps x's part apart: r multiplies only the recurrent part.
             let x_part = if d.cell == CellKind::Gru { 2 * h_n } else { g_n };
@@ -407,5 +456,28 @@ fn gru_step_back(h_n: usize, sv: &[f32], hp: &[f32], dout: &[f32], dh: &mut [f32
         hz[j] = dz;
         hn[j] = dn * r[j];
         dh[j] = dhj * z[j];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_matmul_matches_a_plain_product() {
+        // Gate widths below, at and across the 64-column blocks.
+        for (h_n, g_n, rows) in [(5, 20, 1), (16, 64, 2), (16, 48, 3), (33, 132, 4), (128, 512, 1)] {
+            let w: Vec<f32> = (0..g_n * h_n).map(|i| ((i * 7919 % 1000) as f32 - 500.0) / 1000.0).collect();
+            let h: Vec<f32> = (0..rows * h_n).map(|i| ((i * 104729 % 997) as f32 - 498.0) / 997.0).collect();
+            let mut got = vec![f32::NAN; rows * g_n];
+            small_matmul(rows, h_n, g_n, &mut got, &h, &small_matmul_layout(&w, h_n, g_n));
+            for p in 0..rows {
+                for j in 0..g_n {
+                    let want: f32 = (0..h_n).map(|k| h[p * h_n + k] * w[j * h_n + k]).sum();
+                    let g = got[p * g_n + j];
+                    assert!((g - want).abs() <= 1e-4 * (1.0 + want.abs()), "h {h_n} g {g_n} row {p} col {j}: {g} vs {want}");
+                }
+            }
+        }
     }
 }

@@ -12,7 +12,7 @@ use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Tensor, bail};
 use rayon::prelude::*;
 
 use super::CellKind;
-use super::kernels::{self, Dims};
+use super::kernels::{self, Dims, Inputs};
 
 pub(crate) struct RecurrenceOp {
     pub cell: CellKind,
@@ -24,7 +24,10 @@ pub(crate) struct RecurrenceOp {
     /// Whether the forward pass keeps what the backward pass needs.
     pub training: bool,
     /// W_hhᵀ, when the caller keeps it (loaded models): makes single-review steps cheaper.
-    w_hh_t: Option<Arc<[f32]>>,
+    w_hh_small: Option<Arc<[f32]>>,
+    /// Inference from a per-word input table: the token ids (batch × steps) and steps. The
+    /// first input is then the table (vocab, G·H) instead of `gx`.
+    ids: Option<(Arc<[u32]>, usize)>,
     saved: Mutex<Option<Vec<f32>>>,
 }
 
@@ -33,11 +36,17 @@ const MIN_ROWS_PER_THREAD: usize = 8;
 
 impl RecurrenceOp {
     pub fn new(cell: CellKind, hidden: usize, reverse: bool, lengths: Arc<[usize]>, threads: usize, training: bool) -> Self {
-        Self { cell, hidden, reverse, lengths, threads, training, w_hh_t: None, saved: Mutex::new(None) }
+        Self { cell, hidden, reverse, lengths, threads, training, w_hh_small: None, ids: None, saved: Mutex::new(None) }
     }
 
-    pub fn with_transposed_weights(mut self, w_hh_t: Option<Arc<[f32]>>) -> Self {
-        self.w_hh_t = w_hh_t;
+    /// Reads the input projections from a table by token id (inference only).
+    pub fn with_input_table_ids(mut self, ids: Arc<[u32]>, steps: usize) -> Self {
+        self.ids = Some((ids, steps));
+        self
+    }
+
+    pub fn with_small_row_weights(mut self, w_hh_small: Option<Arc<[f32]>>) -> Self {
+        self.w_hh_small = w_hh_small;
         self
     }
 
@@ -67,7 +76,19 @@ impl CustomOp3 for RecurrenceOp {
     }
 
     fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout, s3: &CpuStorage, l3: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
-        let (batch, steps, g_n) = l1.shape().dims3()?;
+        let (batch, steps, g_n) = match &self.ids {
+            None => l1.shape().dims3()?,
+            Some((ids, steps)) => {
+                let (vocab, g_n) = l1.shape().dims2()?;
+                if ids.len() != self.lengths.len() * steps || ids.iter().any(|&i| i as usize >= vocab) {
+                    bail!("recurrence: token ids do not fit the input table");
+                }
+                (self.lengths.len(), *steps, g_n)
+            }
+        };
+        if self.training && self.ids.is_some() {
+            bail!("recurrence: an input table is for inference only");
+        }
         let d = self.dims(steps);
         if g_n != d.gates() || l2.shape().dims() != [d.gates(), d.hidden] || l3.shape().dims() != [2 * d.gates()] {
             bail!("recurrence: shapes {:?} {:?} {:?} do not fit hidden size {}", l1.shape(), l2.shape(), l3.shape(), d.hidden);
@@ -76,6 +97,10 @@ impl CustomOp3 for RecurrenceOp {
             bail!("recurrence: lengths must be 1..={steps}, one per row");
         }
         let (gx, w, b) = (f32_slice(s1, l1, "gx")?, f32_slice(s2, l2, "w_hh")?, f32_slice(s3, l3, "biases")?);
+        let inputs = match &self.ids {
+            None => Inputs::Dense(gx),
+            Some((ids, _)) => Inputs::Gathered { table: gx, ids },
+        };
         let (b_ih, b_hh) = b.split_at(g_n);
         let h_n = d.hidden;
         let mut out = vec![0f32; batch * steps * h_n];
@@ -87,7 +112,7 @@ impl CustomOp3 for RecurrenceOp {
             let run = |(i, (o, sv)): (usize, (&mut [f32], &mut [f32]))| {
                 let r0 = i * rows;
                 let n = o.len() / (steps * h_n);
-                kernels::forward(&d, &lens[r0..r0 + n], &gx[r0 * steps * g_n..(r0 + n) * steps * g_n], w, self.w_hh_t.as_deref(), b_ih, b_hh, o, Some(sv));
+                kernels::forward(&d, &lens[r0..r0 + n], inputs.rows(r0, n, steps, g_n), w, self.w_hh_small.as_deref(), b_ih, b_hh, o, Some(sv));
             };
             if rows >= batch {
                 run((0, (&mut out, &mut saved)));
@@ -99,7 +124,7 @@ impl CustomOp3 for RecurrenceOp {
             let run = |(i, o): (usize, &mut [f32])| {
                 let r0 = i * rows;
                 let n = o.len() / (steps * h_n);
-                kernels::forward(&d, &lens[r0..r0 + n], &gx[r0 * steps * g_n..(r0 + n) * steps * g_n], w, self.w_hh_t.as_deref(), b_ih, b_hh, o, None);
+                kernels::forward(&d, &lens[r0..r0 + n], inputs.rows(r0, n, steps, g_n), w, self.w_hh_small.as_deref(), b_ih, b_hh, o, None);
             };
             if rows >= batch {
                 run((0, &mut out));
