@@ -261,6 +261,8 @@ fn train_params(data: &Path, cell: &str, max_len: usize, limit: Option<usize>) -
         "embedding_dim": 128, "hidden_size": 128, "batch_size": 64, "layers": 1, "bidirectional": false,
         "pooling": "last", "vocab_size": 20000, "max_len": max_len, "truncation": "keep_end",
         "threads": THREADS, "seed": 1, "epochs": 1,
+        // The peers' model: no wide n-gram path.
+        "wide_ngrams": 0,
     });
     if let Some(l) = limit {
         p["train_limit"] = json!(l);

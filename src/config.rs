@@ -92,6 +92,14 @@ pub struct TrainParams {
     pub seed: u64,
     /// Worker threads; 0 means one per available core.
     pub threads: usize,
+    /// Longest word n-gram of the wide path beside the recurrent network (`crate::wide`);
+    /// 0 trains a pure recurrent model.
+    pub wide_ngrams: usize,
+    /// Hash slots of the wide path; 0 picks them from the training data (at most 2^21).
+    pub wide_buckets: usize,
+    pub wide_epochs: usize,
+    pub wide_learning_rate: f64,
+    pub wide_l2: f64,
 }
 
 impl Default for TrainParams {
@@ -122,6 +130,11 @@ impl Default for TrainParams {
             restore_best: true,
             seed: 42,
             threads: 0,
+            wide_ngrams: 2,
+            wide_buckets: 0,
+            wide_epochs: 3,
+            wide_learning_rate: 0.03,
+            wide_l2: 1e-6,
         }
     }
 }
@@ -242,6 +255,16 @@ impl TrainParams {
         check_fraction("validation_fraction", self.validation_fraction, 0.9)?;
         check(self.train_limit != Some(0), || "train_limit must be at least 1".to_string())?;
         check(self.threads <= 1024, || format!("threads must be at most 1024, got {}", self.threads))?;
+        check(self.wide_ngrams <= 3, || format!("wide_ngrams must be 0 (no wide path), 1, 2 or 3, got {}", self.wide_ngrams))?;
+        let max_buckets = crate::wide::MAX_BUCKETS;
+        check(self.wide_buckets == 0 || (1024..=max_buckets).contains(&self.wide_buckets), || {
+            format!("wide_buckets must be 0 (automatic) or between 1024 and {max_buckets}, got {}", self.wide_buckets)
+        })?;
+        check((1..=1000).contains(&self.wide_epochs), || format!("wide_epochs must be between 1 and 1000, got {}", self.wide_epochs))?;
+        check(self.wide_learning_rate.is_finite() && self.wide_learning_rate > 0.0 && self.wide_learning_rate <= 10.0, || {
+            format!("wide_learning_rate must be a finite number in (0, 10], got {}", self.wide_learning_rate)
+        })?;
+        check(self.wide_l2.is_finite() && (0.0..=1.0).contains(&self.wide_l2), || format!("wide_l2 must be in [0, 1], got {}", self.wide_l2))?;
         // Activations saved for the backward pass grow with batch × length × width.
         let per_step = self.hidden_size * (self.cell.gates() + 3) * self.layers * if self.bidirectional { 2 } else { 1 } + self.embedding_dim;
         let activations = self.batch_size.saturating_mul(self.max_len).saturating_mul(per_step);
@@ -302,6 +325,10 @@ pub struct DataSpec {
     /// Evaluate on at most this many reviews (a fixed, class-balanced sample).
     #[serde(default)]
     pub limit: Option<usize>,
+    /// Which part of the model answers: the whole model (default), or the recurrent network
+    /// or the wide path of a model that has one, alone.
+    #[serde(default)]
+    pub part: crate::model::Part,
 }
 
 impl DataSpec {

@@ -15,6 +15,7 @@ pub mod rng;
 mod runtime;
 pub mod text;
 pub mod train;
+pub mod wide;
 
 pub use config::TrainParams;
 pub use data::{Example, Format, Split};

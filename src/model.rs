@@ -8,9 +8,15 @@ use crate::data::Example;
 use crate::error::{Error, Result};
 use crate::nn::{Batch, Classifier, Mode};
 use crate::text::Encoder;
+use crate::wide::Wide;
 
-/// Reviews per forward pass when predicting many at once.
+/// Reviews per forward pass when predicting many at once, at most.
 const PREDICT_CHUNK: usize = 128;
+/// Padded tokens per forward pass, at most (a longer review still goes alone). A pass holds each
+/// direction's states, 4·hidden bytes per token (more for models without an input table, which
+/// also hold the input projections), so this bounds a predicting process's working memory
+/// whatever the batch it is given: 8 MB for a 128-wide LSTM.
+const PREDICT_TOKENS: usize = 16_384;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpochStats {
@@ -35,6 +41,29 @@ pub struct TrainingRecord {
     pub train_examples: usize,
     pub validation_examples: usize,
     pub seconds: f64,
+    /// For a model with a wide path: each part's accuracy on the validation slice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation_parts: Option<PartScores>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PartScores {
+    pub recurrent: f64,
+    pub wide: f64,
+    pub combined: f64,
+}
+
+/// The part of a model that answers an evaluation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Part {
+    /// The whole model: the recurrent network, mixed with the wide path when there is one.
+    #[default]
+    Model,
+    /// The recurrent network alone.
+    Recurrent,
+    /// The wide n-gram path alone.
+    Wide,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
@@ -53,6 +82,7 @@ pub struct SentimentModel {
     pub(crate) text: TextConfig,
     pub(crate) encoder: Encoder,
     pub(crate) classifier: Classifier,
+    pub(crate) wide: Option<Wide>,
     pub(crate) record: TrainingRecord,
 }
 
@@ -94,27 +124,51 @@ impl SentimentModel {
         Ok(logits.into_iter().map(sigmoid).collect())
     }
 
+    /// The wide path, if the model has one.
+    pub fn wide(&self) -> Option<&Wide> {
+        self.wide.as_ref()
+    }
+
     fn logits(&self, texts: &[&str]) -> Result<Vec<f32>> {
         if texts.is_empty() {
             return Err(Error::invalid_argument("an empty batch has nothing to predict"));
         }
-        let encoded: Vec<Vec<u32>> = texts.iter().map(|t| self.encoder.encode(t)).collect();
-        self.logits_encoded(&encoded, default_threads())
+        self.part_logits(texts, Part::Model)
     }
 
-    /// Logits of already-encoded reviews, in input order. Reviews are grouped by length so
-    /// that a chunk wastes little on padding.
-    pub(crate) fn logits_encoded(&self, encoded: &[Vec<u32>], threads: usize) -> Result<Vec<f32>> {
-        logits_encoded(&self.classifier, encoded, threads)
+    /// Logits of `texts` from one part of the model, in input order.
+    pub fn part_logits(&self, texts: &[&str], part: Part) -> Result<Vec<f32>> {
+        let wide = match (part, &self.wide) {
+            (Part::Model, wide) => wide.as_ref(),
+            (Part::Recurrent, _) => None,
+            (Part::Wide, Some(wide)) => {
+                return Ok(texts.iter().map(|t| wide.logit(&self.encoder.tokenizer, t)).collect());
+            }
+            (Part::Wide, None) => return Err(Error::config("this model has no wide path (it was trained with wide_ngrams 0)")),
+        };
+        let encoded: Vec<Vec<u32>> = texts.iter().map(|t| self.encoder.encode(t)).collect();
+        let mut logits = logits_encoded(&self.classifier, &encoded, default_threads())?;
+        if let Some(wide) = wide {
+            for (z, t) in logits.iter_mut().zip(texts) {
+                *z = wide.combine(*z, wide.logit(&self.encoder.tokenizer, t));
+            }
+        }
+        Ok(logits)
     }
 
     pub fn evaluate(&self, examples: &[Example]) -> Result<Evaluation> {
+        self.evaluate_part(examples, Part::Model)
+    }
+
+    /// Evaluates one part of the model: with `Part::Recurrent`, a model with a wide path is
+    /// scored as the pure recurrent network it contains.
+    pub fn evaluate_part(&self, examples: &[Example], part: Part) -> Result<Evaluation> {
         if examples.is_empty() {
             return Err(Error::invalid_argument("no examples to evaluate"));
         }
-        let encoded: Vec<Vec<u32>> = examples.iter().map(|e| self.encoder.encode(&e.text)).collect();
+        let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
         let labels: Vec<u8> = examples.iter().map(|e| e.label).collect();
-        let logits = self.logits_encoded(&encoded, default_threads())?;
+        let logits = self.part_logits(&texts, part)?;
         Ok(evaluation(&logits, &labels))
     }
 }
@@ -127,7 +181,16 @@ pub(crate) fn logits_encoded(classifier: &Classifier, encoded: &[Vec<u32>], thre
     let mut order: Vec<usize> = (0..encoded.len()).collect();
     order.sort_by_key(|&i| encoded[i].len());
     let mut out = vec![0f32; encoded.len()];
-    for chunk in order.chunks(PREDICT_CHUNK) {
+    let mut rest = order.as_slice();
+    while !rest.is_empty() {
+        // Sorted by length, so the chunk's last review is its longest: grow the chunk while the
+        // padded size fits the token budget.
+        let mut n = 1;
+        while n < rest.len().min(PREDICT_CHUNK) && (n + 1) * encoded[rest[n]].len() <= PREDICT_TOKENS {
+            n += 1;
+        }
+        let (chunk, tail) = rest.split_at(n);
+        rest = tail;
         let seqs: Vec<&[u32]> = chunk.iter().map(|&i| encoded[i].as_slice()).collect();
         let batch = Batch::new(&seqs)?;
         let logits = classifier.forward(&batch, Mode::Infer, threads)?.to_vec1::<f32>()?;

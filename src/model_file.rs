@@ -2,7 +2,9 @@
 //! `nn::Classifier`); the header's metadata holds, as JSON strings:
 //! `senti.format` ("senti-model"), `senti.format_version`, `senti.library_version`,
 //! `senti.model_config`, `senti.text_config`, `senti.vocab` (the id-ordered word list) and
-//! `senti.training` (parameters, per-epoch history, best epoch, wall time).
+//! `senti.training` (parameters, per-epoch history, best epoch, wall time), and for a model
+//! with a wide n-gram path `senti.wide_config` (n-gram length, slots, mix), whose weights are
+//! the tensors `wide.weight` (one per slot) and `wide.bias`.
 //!
 //! Saving writes a temporary file beside the target, syncs it and renames it over the target,
 //! so an interrupted save leaves the previous file intact.
@@ -12,7 +14,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{Device, Tensor};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
 use crate::config::{MAX_PARAMS, ModelConfig, TextConfig};
@@ -20,11 +22,14 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::model::{SentimentModel, TrainingRecord};
 use crate::nn::{Classifier, Weights};
 use crate::text::{Encoder, Tokenizer, Vocab};
+use crate::wide::{MAX_BUCKETS, Wide, WideConfig};
 
 const FORMAT: &str = "senti-model";
 const FORMAT_VERSION: &str = "1";
-/// Largest file `load` reads: the largest permitted model plus room for the header.
-const MAX_FILE_BYTES: u64 = (MAX_PARAMS as u64) * 4 + (256 << 20);
+/// Largest file `load` reads: the largest permitted model and wide path plus room for the header.
+const MAX_FILE_BYTES: u64 = (MAX_PARAMS as u64 + MAX_BUCKETS as u64) * 4 + (256 << 20);
+const WIDE_WEIGHT: &str = "wide.weight";
+const WIDE_BIAS: &str = "wide.bias";
 
 fn tensor_bytes(t: &Tensor) -> Result<Vec<u8>> {
     let values = t.flatten_all()?.to_vec1::<f32>()?;
@@ -43,6 +48,12 @@ pub fn to_bytes(model: &SentimentModel) -> Result<Vec<u8>> {
     let mut buffers = Vec::new();
     for (name, t) in model.classifier.named_tensors() {
         buffers.push((name.clone(), t.dims().to_vec(), tensor_bytes(t)?));
+    }
+    if let Some(wide) = &model.wide {
+        meta.insert("senti.wide_config".to_string(), to_json(&wide.config)?);
+        let le = |v: &[f32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+        buffers.push((WIDE_WEIGHT.to_string(), vec![wide.weights.len()], le(&wide.weights)));
+        buffers.push((WIDE_BIAS.to_string(), vec![1], le(&[wide.bias])));
     }
     let views = buffers
         .iter()
@@ -117,7 +128,10 @@ pub fn load(path: &Path) -> Result<SentimentModel> {
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(Error::model_file(format!("{}: larger than any senti model", path.display())));
     }
-    from_bytes(&bytes).map_err(|e| e.context(path.display()))
+    // The file's bytes go before the model is built: building adds the inference tables.
+    let parsed = parse(&bytes).map_err(|e| e.context(path.display()))?;
+    drop(bytes);
+    build(parsed).map_err(|e| e.context(path.display()))
 }
 
 fn meta_json<T: serde::de::DeserializeOwned>(meta: &HashMap<String, String>, key: &str) -> Result<T> {
@@ -165,6 +179,20 @@ fn meta_vocab(meta: &HashMap<String, String>, max: usize) -> Result<Vec<String>>
 }
 
 pub fn from_bytes(bytes: &[u8]) -> Result<SentimentModel> {
+    build(parse(bytes)?)
+}
+
+/// A model file's checked contents, not yet a model.
+struct Parsed {
+    model_config: ModelConfig,
+    text: TextConfig,
+    vocab: Vocab,
+    record: TrainingRecord,
+    wide_config: Option<WideConfig>,
+    tensors: HashMap<String, Tensor>,
+}
+
+fn parse(bytes: &[u8]) -> Result<Parsed> {
     let bad = |e: safetensors::SafeTensorError| Error::model_file(format!("not a valid safetensors file: {e}"));
     let (_, header) = SafeTensors::read_metadata(bytes).map_err(bad)?;
     let meta = header.metadata().clone().ok_or_else(|| Error::model_file("not a senti model: the file has no metadata"))?;
@@ -199,14 +227,42 @@ pub fn from_bytes(bytes: &[u8]) -> Result<SentimentModel> {
         if values.iter().any(|v| !v.is_finite()) {
             return Err(Error::model_file(format!("tensor {name:?} holds NaN or infinite values")));
         }
-        map.insert(name.to_string(), Tensor::from_vec(values, view.shape(), &Device::Cpu)?.to_dtype(DType::F32)?);
+        map.insert(name.to_string(), Tensor::from_vec(values, view.shape(), &Device::Cpu)?);
     }
+    let wide_config = match meta.get("senti.wide_config") {
+        None => None,
+        Some(_) => {
+            let config: WideConfig = meta_json(&meta, "senti.wide_config")?;
+            config.validate().map_err(|e| Error::model_file(format!("metadata \"senti.wide_config\": {}", e.message())))?;
+            Some(config)
+        }
+    };
+    Ok(Parsed { model_config, text, vocab, record, wide_config, tensors: map })
+}
+
+fn build(parsed: Parsed) -> Result<SentimentModel> {
+    let Parsed { model_config, text, vocab, record, wide_config, tensors: mut map } = parsed;
+    let wide = match wide_config {
+        None => None,
+        Some(config) => {
+            let mut take = |name: &str, len: usize| -> Result<Vec<f32>> {
+                let t = map.remove(name).ok_or_else(|| Error::model_file(format!("the wide path's tensor {name:?} is missing")))?;
+                if t.dims() != [len] {
+                    return Err(Error::model_file(format!("tensor {name:?} has shape {:?}, expected [{len}]", t.dims())));
+                }
+                Ok(t.to_vec1::<f32>()?)
+            };
+            let weights = take(WIDE_WEIGHT, config.buckets)?;
+            let bias = take(WIDE_BIAS, 1)?[0];
+            Some(Wide { config, weights, bias })
+        }
+    };
     let classifier = Classifier::new(&model_config, vocab.len(), Weights::Load(&map))?;
     if map.len() != classifier.named_tensors().len() {
         return Err(Error::model_file(format!("the file holds {} tensors, the configuration needs {}", map.len(), classifier.named_tensors().len())));
     }
     let encoder = Encoder { tokenizer: Tokenizer::new(), vocab, max_len: text.max_len, truncation: text.truncation };
-    Ok(SentimentModel { text, encoder, classifier, record })
+    Ok(SentimentModel { text, encoder, classifier, wide, record })
 }
 
 #[cfg(test)]
@@ -271,16 +327,26 @@ mod tests {
         (err.to_string(), largest)
     }
 
-    /// A small untrained model's file: vocabulary 8, embedding 3, state 2.
+    /// A small untrained model's file: vocabulary 8, embedding 3, state 2, a wide path of 1024
+    /// slots.
     fn tiny() -> Vec<u8> {
         let params = TrainParams { vocab_size: 8, embedding_dim: 3, hidden_size: 2, max_len: 10, ..TrainParams::default() };
         let tokenizer = Tokenizer::new();
         let vocab = Vocab::build(&tokenizer, ["good bad film plot fine dull"], params.vocab_size).unwrap();
         let (mut rng, mut vars) = (Rng::new(1), Vec::new());
         let classifier = Classifier::new(&params.model_config(), vocab.len(), Weights::Init { rng: &mut rng, vars: &mut vars }).unwrap();
-        let record = TrainingRecord { params: params.clone(), history: Vec::new(), best_epoch: 1, train_examples: 6, validation_examples: 0, seconds: 0.0 };
+        let record = TrainingRecord {
+            params: params.clone(),
+            history: Vec::new(),
+            best_epoch: 1,
+            train_examples: 6,
+            validation_examples: 0,
+            seconds: 0.0,
+            validation_parts: None,
+        };
         let encoder = Encoder { tokenizer, vocab, max_len: params.max_len, truncation: params.truncation };
-        to_bytes(&SentimentModel { text: params.text_config(), encoder, classifier, record }).unwrap()
+        let wide = Wide { config: WideConfig { ngrams: 2, buckets: 1024, mix: [1.0, 0.5, 0.0] }, weights: vec![0.01; 1024], bias: 0.1 };
+        to_bytes(&SentimentModel { text: params.text_config(), encoder, classifier, wide: Some(wide), record }).unwrap()
     }
 
     /// The tiny model's file with its header (JSON) edited and its data replaced by `data` when
@@ -439,5 +505,32 @@ mod tests {
         let bytes = tiny();
         assert!(refused(&bytes[..bytes.len() - 1]).0.contains("safetensors"));
         assert!(refused(b"").0.contains("safetensors"));
+    }
+
+    #[test]
+    fn the_wide_path_round_trips_and_damage_to_it_is_refused() {
+        let model = from_bytes(&tiny()).unwrap();
+        let wide = model.wide().expect("the tiny model has a wide path");
+        assert_eq!((wide.config.buckets, wide.config.mix, wide.bias), (1024, [1.0, 0.5, 0.0], 0.1));
+        let again = from_bytes(&to_bytes(&model).unwrap()).unwrap();
+        let wide2 = again.wide().unwrap();
+        assert!(wide2.config == wide.config && wide2.weights == wide.weights && wide2.bias == wide.bias, "the wide path changed in a save/load round trip");
+        let bad_buckets = edited(set_meta_field("senti.wide_config", "buckets", serde_json::json!(2048)), None);
+        assert!(refused(&bad_buckets).0.contains("wide.weight"), "{}", refused(&bad_buckets).0);
+        let huge = edited(set_meta_field("senti.wide_config", "buckets", serde_json::json!(1u64 << 40)), None);
+        assert!(refused(&huge).0.contains("wide_buckets"), "{}", refused(&huge).0);
+        let ngrams = edited(set_meta_field("senti.wide_config", "ngrams", serde_json::json!(9)), None);
+        assert!(refused(&ngrams).0.contains("wide_ngrams"), "{}", refused(&ngrams).0);
+        let mix = edited(set_meta_field("senti.wide_config", "mix", serde_json::json!([1.0, 1.0])), None);
+        assert!(refused(&mix).0.contains("wide_config"), "{}", refused(&mix).0);
+        let no_config = edited(|h| {
+            h["__metadata__"].as_object_mut().unwrap().remove("senti.wide_config");
+        }, None);
+        assert!(refused(&no_config).0.contains("tensors"), "{}", refused(&no_config).0);
+        let renamed = edited(|h| {
+            let t = h.remove("wide.bias").unwrap();
+            h.insert("wide.offset".into(), t);
+        }, None);
+        assert!(refused(&renamed).0.contains("wide.bias"), "{}", refused(&renamed).0);
     }
 }

@@ -9,7 +9,8 @@ use candle_core::{Tensor, Var};
 use crate::config::{LrSchedule, Optimizer, TrainParams};
 use crate::data::{self, Example, Split};
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::{EpochStats, SentimentModel, TrainingRecord, evaluation, logits_encoded};
+use crate::model::{EpochStats, PartScores, SentimentModel, TrainingRecord, evaluation, logits_encoded};
+use crate::wide::{self, Wide, WideTraining};
 use crate::nn::{Batch, Classifier, Mode, Weights};
 use crate::optim::Adam;
 use crate::rng::Rng;
@@ -117,6 +118,10 @@ pub fn train(params: &TrainParams, progress: &mut dyn FnMut(&Progress) -> Contro
     let encode = |set: &[Example]| -> (Vec<Vec<u32>>, Vec<u8>) { (set.iter().map(|e| encoder.encode(&e.text)).collect(), set.iter().map(|e| e.label).collect()) };
     let (fit_x, fit_y) = encode(&fit);
     let (val_x, val_y) = encode(&val);
+    // The wide path first: it needs the raw texts, takes seconds, and has its own random
+    // stream, so the recurrent network of a model with a wide path is the pure model the same
+    // seed trains without one.
+    let wide = if params.wide_ngrams > 0 { Some(fit_wide(params, &encoder.tokenizer, &fit, &val)?) } else { None };
     drop(fit);
     drop(val);
 
@@ -242,6 +247,26 @@ pub fn train(params: &TrainParams, progress: &mut dyn FnMut(&Progress) -> Contro
     let weights: std::collections::HashMap<String, Tensor> =
         vars.iter().map(|(name, v)| Ok((name.clone(), v.as_tensor().detach().copy()?))).collect::<candle_core::Result<_>>()?;
     let classifier = Classifier::new(&model_config, encoder.vocab.len(), Weights::Load(&weights))?;
+    let (wide, validation_parts) = match wide {
+        None => (None, None),
+        Some((mut wide, val_wide)) => {
+            let mut parts = None;
+            if !val_x.is_empty() {
+                let val_recurrent = pool.install(|| logits_encoded(&classifier, &val_x, threads))?;
+                wide.config.mix = crate::wide::fit_mix(&val_recurrent, &val_wide, &val_y);
+                let combined: Vec<f32> = val_recurrent.iter().zip(&val_wide).map(|(&r, &w)| wide.combine(r, w)).collect();
+                parts = Some(PartScores {
+                    recurrent: evaluation(&val_recurrent, &val_y).accuracy,
+                    wide: evaluation(&val_wide, &val_y).accuracy,
+                    combined: evaluation(&combined, &val_y).accuracy,
+                });
+            } else {
+                // Nothing to fit the mix on: the two logits add.
+                wide.config.mix = [1.0, 1.0, 0.0];
+            }
+            (Some(wide), parts)
+        }
+    };
     let record = TrainingRecord {
         params: params.clone(),
         history,
@@ -249,8 +274,29 @@ pub fn train(params: &TrainParams, progress: &mut dyn FnMut(&Progress) -> Contro
         train_examples: fit_x.len(),
         validation_examples: val_x.len(),
         seconds: started.elapsed().as_secs_f64(),
+        validation_parts,
     };
-    Ok(SentimentModel { text, encoder, classifier, record })
+    Ok(SentimentModel { text, encoder, classifier, wide, record })
+}
+
+/// Fits the wide path on the training reviews; returns it with its logits on the validation
+/// reviews (for the mix, fitted once the recurrent network is trained).
+fn fit_wide(params: &TrainParams, tokenizer: &Tokenizer, fit: &[Example], val: &[Example]) -> Result<(Wide, Vec<f32>)> {
+    let hashes = |set: &[Example]| -> Vec<Vec<u64>> { set.iter().map(|e| wide::ngram_hashes(tokenizer, &e.text, params.wide_ngrams)).collect() };
+    let fit_h = hashes(fit);
+    let buckets = if params.wide_buckets > 0 { params.wide_buckets } else { wide::auto_buckets(&fit_h) };
+    let fit_s: Vec<Vec<u32>> = fit_h.into_iter().map(|h| wide::slots_of(&h, buckets)).collect();
+    let fit_y: Vec<u8> = fit.iter().map(|e| e.label).collect();
+    let training = WideTraining {
+        ngrams: params.wide_ngrams,
+        buckets,
+        epochs: params.wide_epochs,
+        l2: params.wide_l2,
+        learning_rate: params.wide_learning_rate,
+    };
+    let wide = wide::fit(&training, &fit_s, &fit_y, &mut Rng::new(params.seed ^ 0x5749_4445))?;
+    let val_logits = val.iter().map(|e| wide.logit(tokenizer, &e.text)).collect();
+    Ok((wide, val_logits))
 }
 
 fn global_norm(grads: &[Option<Tensor>]) -> Result<f32> {

@@ -1,6 +1,7 @@
 //! A short training run on a slice of IMDB must clearly learn, and the model must survive a
 //! save/load round trip with identical predictions.
 
+use senti::model::Part;
 use senti::{Control, Format, SentimentModel, Split, TrainParams, data};
 
 fn imdb() -> std::path::PathBuf {
@@ -76,4 +77,42 @@ fn same_seed_and_thread_count_give_the_same_weights() {
     let pa = a.predict_batch(&texts).unwrap();
     assert_eq!(pa, b.predict_batch(&texts).unwrap());
     assert_ne!(pa, c.predict_batch(&texts).unwrap());
+}
+
+#[test]
+fn the_wide_path_mixes_in_and_leaves_the_recurrent_network_untouched() {
+    let json = |wide: usize| {
+        format!(
+            r#"{{"data_path": {:?}, "train_limit": 4000, "epochs": 3, "validation_fraction": 0.2, "max_len": 150, "vocab_size": 8000,
+                "embedding_dim": 64, "hidden_size": 64, "seed": 11, "threads": 2, "wide_ngrams": {wide}}}"#,
+            imdb()
+        )
+    };
+    let train = |wide| senti::train(&TrainParams::from_json(&json(wide)).unwrap(), &mut |_| Control::Continue).unwrap();
+    let (pure, wide) = (train(0), train(2));
+    assert!(pure.wide().is_none() && pure.record().validation_parts.is_none());
+    let parts = wide.record().validation_parts.expect("a wide model records its parts' validation accuracy");
+    eprintln!("validation: {parts:?}, mix {:?}", wide.wide().unwrap().config.mix);
+
+    let test = data::load(&imdb(), Format::ImdbJson, Some(Split::Test)).unwrap();
+    let slice: Vec<_> = test.iter().step_by(25).cloned().collect();
+    let texts: Vec<&str> = slice.iter().map(|e| e.text.as_str()).collect();
+    // The recurrent network inside the wide model is the pure model of the same seed.
+    assert_eq!(wide.part_logits(&texts, Part::Recurrent).unwrap(), pure.part_logits(&texts, Part::Model).unwrap());
+    let acc = |part| wide.evaluate_part(&slice, part).unwrap().accuracy;
+    let (rnn, ngrams, both) = (acc(Part::Recurrent), acc(Part::Wide), acc(Part::Model));
+    eprintln!("held out: recurrent {rnn:.4}, wide {ngrams:.4}, model {both:.4}");
+    assert!(ngrams > 0.75, "the wide path alone reaches only {ngrams}");
+    assert!(rnn > 0.7, "the recurrent network alone reaches only {rnn}");
+    assert!(both >= rnn.max(ngrams) - 0.015, "the mix ({both}) is worse than its better part ({rnn}, {ngrams})");
+    assert_eq!(pure.evaluate_part(&slice, Part::Wide).unwrap_err().kind(), senti::ErrorKind::Config);
+
+    let dir = std::env::temp_dir().join(format!("senti-wide-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("w.safetensors");
+    wide.save(&path).unwrap();
+    let loaded = SentimentModel::load(&path).unwrap();
+    assert_eq!(loaded.predict_batch(&texts).unwrap(), wide.predict_batch(&texts).unwrap());
+    assert_eq!(loaded.record(), wide.record());
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -270,7 +270,9 @@ public:
 
     /// Loss, accuracy and confusion counts on labeled data described by `data_json`
     /// (borrowed): {"path": "...", "format": "auto|imdb-json|aclimdb|jsonl|csv",
-    /// "split": "test|train", "limit": N}; only "path" is required. Thread-safe on one model.
+    /// "split": "test|train", "limit": N, "part": "model|recurrent|wide"}; only "path" is
+    /// required; "part" scores the whole model (default) or one part of a model with a wide
+    /// n-gram path. Thread-safe on one model.
     /// Throws senti::Error (SENTI_ERR_CONFIG for a bad specification, SENTI_ERR_IO, SENTI_ERR_DATA).
     [[nodiscard]] senti_evaluation evaluate(const std::string& data_json) const {
         const char* spec = detail::c_str(data_json, "data_json");

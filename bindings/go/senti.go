@@ -294,7 +294,8 @@ func evaluationFromC(e *C.senti_evaluation) Evaluation {
 
 // Evaluate measures the model on labeled data described by dataJSON:
 // {"path": "...", "format": "auto|imdb-json|aclimdb|jsonl|csv", "split": "test|train",
-// "limit": N}. Only "path" is required.
+// "limit": N, "part": "model|recurrent|wide"}. Only "path" is required; "part" scores the
+// whole model (default) or one part of a model with a wide n-gram path.
 func (m *Model) Evaluate(dataJSON string) (Evaluation, error) {
 	spec, err := cString("data specification", dataJSON)
 	if err != nil {

@@ -80,6 +80,23 @@ int main(int argc, char **argv) {
         clock_gettime(CLOCK_MONOTONIC, &t0);
         if ((st = senti_evaluate(model, spec, &ev, &err)) != SENTI_OK) return fail("senti_evaluate", st, err);
         double eval_seconds = seconds_since(&t0);
+        /* The parts alone: the recurrent network (the pure LSTM/GRU inside the model) and, when
+         * the model has one, the wide n-gram path. */
+        senti_evaluation ev_rnn, ev_wide;
+        snprintf(spec, sizeof spec, "{\"path\": \"%s\", \"split\": \"test\", \"part\": \"recurrent\"}", data);
+        if ((st = senti_evaluate(model, spec, &ev_rnn, &err)) != SENTI_OK) return fail("senti_evaluate (recurrent part)", st, err);
+        snprintf(spec, sizeof spec, "{\"path\": \"%s\", \"split\": \"test\", \"part\": \"wide\"}", data);
+        int has_wide = (st = senti_evaluate(model, spec, &ev_wide, &err)) == SENTI_OK;
+        if (!has_wide) {
+            if (st != SENTI_ERR_CONFIG) return fail("senti_evaluate (wide part)", st, err);
+            senti_error_free(err);
+            err = NULL;
+        }
+        char wide_json[64] = "null", wide_cell[32] = "-";
+        if (has_wide) {
+            snprintf(wide_json, sizeof wide_json, "%.6f", ev_wide.accuracy);
+            snprintf(wide_cell, sizeof wide_cell, "%.2f%%", 100.0 * ev_wide.accuracy);
+        }
 
         char csv[1024];
         snprintf(csv, sizeof csv, "%s/%s_history.csv", out, cells[i]);
@@ -97,20 +114,24 @@ int main(int argc, char **argv) {
         fprintf(rf,
                 "{\"cell\": \"%s\", \"count\": %llu, \"accuracy\": %.6f, \"loss\": %.6f, \"true_positive\": %llu,"
                 " \"true_negative\": %llu, \"false_positive\": %llu, \"false_negative\": %llu,"
-                " \"train_seconds\": %.1f, \"eval_seconds\": %.2f}\n",
+                " \"train_seconds\": %.1f, \"eval_seconds\": %.2f, \"recurrent_accuracy\": %.6f,"
+                " \"recurrent_loss\": %.6f, \"wide_accuracy\": %s}\n",
                 cells[i], (unsigned long long)ev.count, ev.accuracy, ev.loss, (unsigned long long)ev.true_positive,
                 (unsigned long long)ev.true_negative, (unsigned long long)ev.false_positive,
-                (unsigned long long)ev.false_negative, train_seconds, eval_seconds);
+                (unsigned long long)ev.false_negative, train_seconds, eval_seconds, ev_rnn.accuracy, ev_rnn.loss, wide_json);
         fclose(rf);
 
         printf("%s: test accuracy %.2f%%  loss %.4f  (%llu reviews; TP %llu TN %llu FP %llu FN %llu)\n", cells[i],
                100.0 * ev.accuracy, ev.loss, (unsigned long long)ev.count, (unsigned long long)ev.true_positive,
                (unsigned long long)ev.true_negative, (unsigned long long)ev.false_positive, (unsigned long long)ev.false_negative);
+        printf("%s: the recurrent network alone %.2f%% (loss %.4f); the wide path alone %s\n", cells[i], 100.0 * ev_rnn.accuracy,
+               ev_rnn.loss, wide_cell);
         printf("%s: trained in %.0f s, evaluated in %.1f s, model %s, curves %s\n", cells[i], train_seconds, eval_seconds, path, csv);
-        snprintf(summary[i], sizeof summary[i], "| %s | %.2f%% | %.4f | %.0f s | %s |", cells[i], 100.0 * ev.accuracy, ev.loss,
-                 train_seconds, path);
+        snprintf(summary[i], sizeof summary[i], "| %s | %.2f%% | %.4f | %.2f%% | %s | %.0f s | %s |", cells[i], 100.0 * ev.accuracy,
+                 ev.loss, 100.0 * ev_rnn.accuracy, wide_cell, train_seconds, path);
         senti_free(model);
     }
-    printf("\n| model | test accuracy | test loss | training time | model file |\n|---|---|---|---|---|\n%s\n%s\n", summary[0], summary[1]);
+    printf("\n| model | test accuracy | test loss | recurrent alone | wide alone | training time | model file |\n"
+           "|---|---|---|---|---|---|---|\n%s\n%s\n", summary[0], summary[1]);
     return 0;
 }

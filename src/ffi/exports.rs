@@ -135,7 +135,9 @@ pub extern "C" fn senti_status_name(status: i32) -> *const c_char {
 ///
 /// `params_json`: a JSON object of training parameters, or NULL / "" / "{}" for all defaults.
 /// Every field is optional (see the README for fields and defaults); an unknown field, a wrong
-/// type or an out-of-range value fails with `SENTI_ERR_CONFIG`. Borrowed for the call.
+/// type or an out-of-range value fails with `SENTI_ERR_CONFIG`. Borrowed for the call. By default
+/// the model pairs the recurrent network with a wide path over hashed word n-grams, mixed on the
+/// validation slice; `"wide_ngrams": 0` trains a pure LSTM/GRU.
 /// `progress`: optional callback, called on this thread after every batch and every epoch; a
 /// nonzero return cancels training (`SENTI_ERR_CANCELLED`). `user_data` is passed to it untouched.
 /// `model_out`: receives a new model handle on success; the caller owns it and releases it with
@@ -282,8 +284,11 @@ pub unsafe extern "C" fn senti_predict_batch(
 
 /// Evaluates the model on labeled data described by `data_json` (borrowed):
 /// `{"path": "...", "format": "auto|imdb-json|aclimdb|jsonl|csv", "split": "test|train",
-/// "limit": N}`. Only `path` is required; IMDB sources default to the test split; `limit` takes a
-/// fixed class-balanced sample. `result_out` is written on success only. Thread-safe.
+/// "limit": N, "part": "model|recurrent|wide"}`. Only `path` is required; IMDB sources default
+/// to the test split; `limit` takes a fixed class-balanced sample; `part` scores the whole model
+/// (default) or, for a model with a wide path, its recurrent network or its wide path alone
+/// (`"wide"` on a model without one is `SENTI_ERR_CONFIG`). `result_out` is written on success
+/// only. Thread-safe.
 ///
 /// # Safety
 /// Pointers must be NULL or valid as described.
@@ -300,7 +305,7 @@ pub unsafe extern "C" fn senti_evaluate(
             out(result_out, "result_out")?;
             let spec = DataSpec::from_json(c_str(data_json, "data_json")?)?;
             let examples = spec.load()?;
-            *result_out = to_c(model.evaluate(&examples)?);
+            *result_out = to_c(model.evaluate_part(&examples, spec.part)?);
             Ok(())
         })
     }
@@ -372,6 +377,7 @@ pub unsafe extern "C" fn senti_model_info(
                 "model_config": model.model_config(),
                 "text_config": model.text_config(),
                 "vocab_len": model.vocab_len(),
+                "wide_config": model.wide().map(|w| &w.config),
                 "training": model.record(),
             })
             .to_string();

@@ -115,6 +115,8 @@ static void test_training_errors(const char *data) {
     EXPECT_ERROR("wrong type", SENTI_ERR_CONFIG, "epochs", senti_train("{\"epochs\": \"two\"}", NULL, NULL, &model, &err));
     EXPECT_ERROR("out of range", SENTI_ERR_CONFIG, "hidden_size", senti_train("{\"hidden_size\": 0}", NULL, NULL, &model, &err));
     EXPECT_ERROR("nan learning rate", SENTI_ERR_CONFIG, "learning_rate", senti_train("{\"learning_rate\": -1}", NULL, NULL, &model, &err));
+    EXPECT_ERROR("wide n-grams out of range", SENTI_ERR_CONFIG, "wide_ngrams", senti_train("{\"wide_ngrams\": 4}", NULL, NULL, &model, &err));
+    EXPECT_ERROR("wide buckets out of range", SENTI_ERR_CONFIG, "wide_buckets", senti_train("{\"wide_buckets\": 5}", NULL, NULL, &model, &err));
     EXPECT_ERROR("missing data", SENTI_ERR_IO, "/nonexistent/reviews.json", senti_train("{\"data_path\": \"/nonexistent/reviews.json\"}", NULL, NULL, &model, &err));
     EXPECT_ERROR("null model_out", SENTI_ERR_NULL_POINTER, "model_out", senti_train("{}", NULL, NULL, NULL, &err));
     const char bad_utf8[] = {'{', '"', 'x', (char)0xff, '"', ':', '1', '}', 0};
@@ -193,6 +195,21 @@ static void test_model(senti_model *model, const char *data, const char *dir) {
     printf("  held-out (1000 test reviews): accuracy %.4f loss %.4f\n", ev.accuracy, ev.loss);
     CHECK(ev.count == 1000 && ev.true_positive + ev.true_negative + ev.false_positive + ev.false_negative == 1000, "counts");
     CHECK_ACCURACY(ev.accuracy > 0.70, "held-out accuracy %.3f is not well above chance", ev.accuracy);
+    /* The default model has a wide n-gram path; each part can be scored alone. */
+    static const char *const parts[] = {"recurrent", "wide", "model"};
+    double part_acc[3];
+    for (int k = 0; k < 3; k++) {
+        senti_evaluation pe;
+        snprintf(json, sizeof json, "{\"path\": \"%s\", \"split\": \"test\", \"limit\": 1000, \"part\": \"%s\"}", data, parts[k]);
+        st = senti_evaluate(model, json, &pe, &err);
+        CHECK(st == SENTI_OK && pe.count == 1000, "evaluate part %s: %s", parts[k], err ? senti_error_message(err) : "");
+        senti_error_free(err);
+        err = NULL;
+        part_acc[k] = pe.accuracy;
+    }
+    printf("  parts on the same reviews: recurrent %.4f, wide %.4f, model %.4f\n", part_acc[0], part_acc[1], part_acc[2]);
+    CHECK(part_acc[2] == ev.accuracy, "part \"model\" (%.4f) differs from the default evaluation (%.4f)", part_acc[2], ev.accuracy);
+    CHECK_ACCURACY(part_acc[1] > 0.70, "the wide path alone: %.3f", part_acc[1]);
 
     const uint8_t labels[] = {1, 0};
     senti_evaluation ev2;
@@ -261,6 +278,7 @@ static void test_argument_errors(senti_model *model) {
     senti_evaluation ev;
     EXPECT_ERROR("eval bad json", SENTI_ERR_CONFIG, "data specification", senti_evaluate(model, "{\"path\": 3}", &ev, &err));
     EXPECT_ERROR("eval unknown field", SENTI_ERR_CONFIG, "unknown field", senti_evaluate(model, "{\"path\": \"x.jsonl\", \"lim\": 3}", &ev, &err));
+    EXPECT_ERROR("eval unknown part", SENTI_ERR_CONFIG, "unknown variant", senti_evaluate(model, "{\"path\": \"x.jsonl\", \"part\": \"head\"}", &ev, &err));
     const uint8_t bad_labels[] = {1, 7};
     EXPECT_ERROR("bad label", SENTI_ERR_INVALID_ARGUMENT, "labels[1]", senti_evaluate_texts(model, reviews, NULL, bad_labels, 2, &ev, &err));
     char small[4];
