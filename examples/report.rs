@@ -114,15 +114,20 @@ fn confusion(run: &Run, path: &Path) -> DrawResult<()> {
 }
 
 fn summary(runs: &[Run], dir: &Path) -> String {
-    let mut md = String::from("| model | test accuracy | test loss | training time | epochs (best) | tokens/s (training) | model file |\n|---|---|---|---|---|---|---|\n");
+    let mut md = String::from(
+        "| model | test accuracy | test loss | the recurrent network alone | the wide path alone | training time | epochs (best) | tokens/s (training) | model file |\n|---|---|---|---|---|---|---|---|---|\n",
+    );
+    let percent = |v: Option<f64>| v.map_or("-".to_string(), |a| format!("{:.2}%", 100.0 * a));
     for r in runs {
         let tokens: u64 = r.history.iter().map(|e| e.tokens).sum();
         let seconds: f64 = r.history.iter().map(|e| e.seconds).sum();
         md += &format!(
-            "| {} | {:.2}% | {:.4} | {:.0} s | {} ({}) | {:.0} | {} |\n",
+            "| {} | {:.2}% | {:.4} | {} | {} | {:.0} s | {} ({}) | {:.0} | {} |\n",
             r.cell.to_uppercase(),
             100.0 * num(&r.test, "accuracy"),
             num(&r.test, "loss"),
+            percent(r.test.get("recurrent_accuracy").and_then(|v| v.as_f64())),
+            percent(r.test.get("wide_accuracy").and_then(|v| v.as_f64())),
             num(&r.test, "train_seconds"),
             r.history.len(),
             r.best_epoch,
