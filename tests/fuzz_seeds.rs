@@ -55,14 +55,16 @@ fn regenerate_fuzz_seed_models() {
     let data = dir.join("tiny.jsonl");
     std::fs::write(&data, jsonl()).unwrap();
 
-    // The model the mutation and prediction fuzzers embed, and a seed of the loading fuzzer.
-    let lstm = train(&data, 4, "");
+    // The model the mutation and prediction fuzzers embed, and a seed of the loading fuzzer; it
+    // has a wide n-gram path (the default), the GRU below has none.
+    let lstm = train(&data, 4, r#", "wide_buckets": 1024"#);
+    assert!(lstm.wide().is_some());
     assert!(lstm.vocab_len() >= 50, "vocabulary of {} words", lstm.vocab_len());
     let tiny = root.join("tests/fuzz/corpus/model_from_bytes/tiny.safetensors");
     std::fs::create_dir_all(tiny.parent().unwrap()).unwrap();
     lstm.save(&tiny).unwrap();
     // The other cell, two bidirectional layers and another pooling: more of the format.
-    let gru = train(&data, 3, r#", "cell": "gru", "layers": 2, "bidirectional": true, "pooling": "last""#);
+    let gru = train(&data, 3, r#", "cell": "gru", "layers": 2, "bidirectional": true, "pooling": "last", "wide_ngrams": 0"#);
     gru.save(root.join("tests/fuzz/corpus/model_from_bytes/tiny-gru-bi.safetensors")).unwrap();
 
     for p in [&tiny, &root.join("tests/fuzz/corpus/model_from_bytes/tiny-gru-bi.safetensors")] {
