@@ -5,6 +5,7 @@
 # Usage: examples/seeds.sh OUT_DIR ['extra JSON training fields'] [seeds...]
 #   examples/seeds.sh reports/seeds                           # the defaults, seeds 42 1 2
 #   examples/seeds.sh reports/keras '"pooling": "last", "max_len": 200, "wide_ngrams": 0'
+# CELLS=lstm or CELLS=gru trains one cell only (default both).
 # Each run's files (models, curves, <cell>_test.json, log) go to OUT_DIR/seed-N/; a seed whose
 # results are already there is not trained again, so an interrupted run resumes.
 set -euo pipefail
@@ -16,6 +17,8 @@ extra="${2:-}"
 shift $(($# < 2 ? $# : 2))
 seeds=("$@")
 [ ${#seeds[@]} -gt 0 ] || seeds=(42 1 2)
+cells="${CELLS:-lstm,gru}"
+read -ra cell_list <<<"${cells//,/ }"
 
 examples/fetch-imdb.sh
 cargo build --release --quiet
@@ -27,12 +30,14 @@ for seed in "${seeds[@]}"; do
   dir="$out/seed-$seed"
   mkdir -p "$dir"
   fields="\"seed\": $seed${extra:+, $extra}"
-  if [ -s "$dir/lstm_test.json" ] && [ -s "$dir/gru_test.json" ]; then
+  done_before=1
+  for cell in "${cell_list[@]}"; do [ -s "$dir/${cell}_test.json" ] || done_before=0; done
+  if [ "$done_before" = 1 ]; then
     echo "== seed $seed: done before ($dir)"
     continue
   fi
   echo "== seed $seed: $fields (log: $dir/run.log)"
-  build/train_imdb data/imdb/reviews.json "$dir" "$fields" >"$dir/run.log"
+  build/train_imdb data/imdb/reviews.json "$dir" "$fields" "$cells" >"$dir/run.log"
   grep -E "^(lstm|gru): " "$dir/run.log"
 done
 
@@ -47,7 +52,7 @@ rule="|---|---|"
 for seed in "${seeds[@]}"; do header+=" seed $seed |"; rule+="---|"; done
 echo "$header mean | training time (mean) |"
 echo "$rule---|---|"
-for cell in lstm gru; do
+for cell in "${cell_list[@]}"; do
   for part in accuracy recurrent_accuracy wide_accuracy; do
     row="| ${cell^^} | $part |"
     values=()

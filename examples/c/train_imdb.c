@@ -51,14 +51,16 @@ static int fail(const char *what, senti_status st, senti_error *err) {
 
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s <reviews.json|aclImdb> <output-dir> [extra JSON fields]\n", argv[0]);
+        fprintf(stderr, "usage: %s <reviews.json|aclImdb> <output-dir> [extra JSON fields] [lstm|gru|lstm,gru]\n", argv[0]);
         return 2;
     }
     const char *data = argv[1], *out = argv[2], *extra = argc > 3 ? argv[3] : "";
+    const char *only = argc > 4 ? argv[4] : "lstm,gru";
     const char *cells[] = {"lstm", "gru"};
-    char summary[2][1200];
+    char summary[2][1200] = {"", ""};
     printf("libsenti %s\n", senti_version());
     for (int i = 0; i < 2; i++) {
+        if (strstr(only, cells[i]) == NULL) continue;
         char params[2048], path[1024];
         snprintf(params, sizeof params, "{\"data_path\": \"%s\", \"cell\": \"%s\"%s%s}", data, cells[i], *extra ? ", " : "", extra);
         printf("\n== %s: senti_train(%s)\n", cells[i], params);
@@ -132,6 +134,6 @@ int main(int argc, char **argv) {
         senti_free(model);
     }
     printf("\n| model | test accuracy | test loss | recurrent alone | wide alone | training time | model file |\n"
-           "|---|---|---|---|---|---|---|\n%s\n%s\n", summary[0], summary[1]);
+           "|---|---|---|---|---|---|---|\n%s%s%s%s", summary[0], *summary[0] ? "\n" : "", summary[1], *summary[1] ? "\n" : "");
     return 0;
 }
