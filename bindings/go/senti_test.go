@@ -432,6 +432,20 @@ func TestEvaluate(t *testing.T) {
 	_, err = m.Evaluate(`{"path": "/nonexistent/reviews.json"}`)
 	wantCode(t, "evaluate missing file", err, ErrIO, "/nonexistent/reviews.json")
 
+	// The default model has a wide n-gram path: each part can be scored alone.
+	for _, part := range []string{"recurrent", "wide", "model"} {
+		spec, _ := json.Marshal(map[string]any{"path": dataPath, "split": "test", "limit": 500, "part": part})
+		pe, err := m.Evaluate(string(spec))
+		if err != nil || pe.Count != 500 {
+			t.Errorf("evaluate part %s: %+v, %v", part, pe, err)
+		}
+		if part == "model" && pe != ev {
+			t.Errorf("part \"model\" %+v differs from the default evaluation %+v", pe, ev)
+		}
+	}
+	_, err = m.Evaluate(`{"path": "x.jsonl", "part": "head"}`)
+	wantCode(t, "evaluate unknown part", err, ErrConfig, "unknown variant")
+
 	texts := reviews[:2]
 	ev, err = m.EvaluateTexts(texts, []uint8{1, 0})
 	if err != nil || ev.Count != 2 {
