@@ -95,6 +95,20 @@ fn sorted(mut v: Vec<f64>) -> Vec<f64> {
     v
 }
 
+/// Milliseconds each call of `call` takes, one call per input, sorted.
+fn time_calls<I>(inputs: impl IntoIterator<Item = I>, mut call: impl FnMut(I)) -> Vec<f64> {
+    sorted(
+        inputs
+            .into_iter()
+            .map(|input| {
+                let s = Instant::now();
+                call(input);
+                s.elapsed().as_secs_f64() * 1e3
+            })
+            .collect(),
+    )
+}
+
 fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len().max(1) as f64
 }
@@ -642,15 +656,9 @@ fn main() {
         for _ in 0..20 {
             m800.predict(&text).unwrap();
         }
-        let times = sorted(
-            (0..calls)
-                .map(|_| {
-                    let s = Instant::now();
-                    std::hint::black_box(m800.predict(std::hint::black_box(&text)).unwrap());
-                    s.elapsed().as_secs_f64() * 1e3
-                })
-                .collect(),
-        );
+        let times = time_calls(0..calls, |_| {
+            std::hint::black_box(m800.predict(std::hint::black_box(&text)).unwrap());
+        });
         let p50 = percentile(&times, 50.0);
         let b = *base.get_or_insert(p50);
         t.row(vec![n.to_string(), f3(p50), f3(mean(&times)), f2(p50 / b), f3(p50 * 1e3 / n as f64)]);
@@ -679,21 +687,15 @@ fn main() {
         for _ in 0..3 {
             m800.predict_batch(&refs).unwrap();
         }
-        let times = sorted(
-            (0..reps)
-                .map(|_| {
-                    let s = Instant::now();
-                    std::hint::black_box(m800.predict_batch(std::hint::black_box(&refs)).unwrap());
-                    s.elapsed().as_secs_f64() * 1e3
-                })
-                .collect(),
-        );
+        let times = time_calls(0..reps, |_| {
+            std::hint::black_box(m800.predict_batch(std::hint::black_box(&refs)).unwrap());
+        });
         let p50 = percentile(&times, 50.0);
         let bt = *base.get_or_insert(p50);
         t.row(vec![b.to_string(), f3(p50), f1(p50 * 1e3 / b as f64), thousands(b as f64 * 1e3 / p50), f2(p50 / bt)]);
         batch_json.push(json!({"batch": b, "p50_ms": p50, "us_per_review": p50 * 1e3 / b as f64, "reviews_per_s": b as f64 * 1e3 / p50}));
     }
-    t.note("linear growth shows as a flat µs per review; a batch is cut into forward passes of up to 128 reviews");
+    t.note("linear growth shows as a flat µs per review; a batch is cut into forward passes of up to 128 reviews and 16,384 padded tokens");
     report.show(t);
     drop(m800);
 
@@ -711,18 +713,9 @@ fn main() {
         for t in latency_texts.iter().cycle().take(100) {
             m.predict(t).unwrap();
         }
-        let times = sorted(
-            latency_texts
-                .iter()
-                .cycle()
-                .take(single_calls)
-                .map(|t| {
-                    let s = Instant::now();
-                    std::hint::black_box(m.predict(std::hint::black_box(t)).unwrap());
-                    s.elapsed().as_secs_f64() * 1e3
-                })
-                .collect(),
-        );
+        let times = time_calls(latency_texts.iter().cycle().take(single_calls), |t| {
+            std::hint::black_box(m.predict(std::hint::black_box(t)).unwrap());
+        });
         let texts: Vec<&str> = test_set[..throughput_n].iter().map(|e| e.text.as_str()).collect();
         m.predict_batch(&texts[..BATCH]).unwrap();
         let s = Instant::now();
