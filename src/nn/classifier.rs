@@ -242,7 +242,11 @@ impl Classifier {
             x = Some(dropout(e, cfg.embedding_dropout, rng)?);
         }
         let mut outputs: Vec<Tensor> = Vec::new();
-        let mut table_ids: Option<Arc<[u32]>> = None;
+        // With input tables the recurrence reads rows by token id.
+        let table_ids: Option<Arc<[u32]>> = match tables {
+            Some(_) => Some(Arc::from(ids.to_vec1::<u32>()?)),
+            None => None,
+        };
         for (l, dirs) in self.layers.iter().enumerate() {
             if l > 0 {
                 let mut next = Tensor::cat(&outputs, 2)?.reshape((b * t, ()))?;
@@ -260,10 +264,7 @@ impl Classifier {
                     (Some(x), _) => x.matmul(&w.w_ih.t()?)?.reshape((b, t, ()))?.apply_op3(&w.w_hh, &biases, op)?,
                     // The op reads the table's rows by token id: no (batch × steps × G·H) copy.
                     (None, Some(tables)) => {
-                        if table_ids.is_none() {
-                            table_ids = Some(Arc::from(ids.to_vec1::<u32>()?));
-                        }
-                        let ids = table_ids.clone().expect("set above");
+                        let ids = table_ids.clone().expect("read above whenever there are tables");
                         tables[d].apply_op3(&w.w_hh, &biases, op.with_input_table_ids(ids, t))?
                     }
                     (None, None) => unreachable!("the first layer reads the embedding when there is no table"),
