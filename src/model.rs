@@ -8,7 +8,7 @@ use crate::data::Example;
 use crate::error::{Error, Result};
 use crate::nn::{Batch, Classifier, Mode};
 use crate::text::Encoder;
-use crate::wide::Wide;
+use crate::wide::{NgramHasher, Wide};
 
 /// Reviews per forward pass when predicting many at once, at most.
 const PREDICT_CHUNK: usize = 128;
@@ -146,11 +146,24 @@ impl SentimentModel {
             }
             (Part::Wide, None) => return Err(Error::config("this model has no wide path (it was trained with wide_ngrams 0)")),
         };
-        let encoded: Vec<Vec<u32>> = texts.iter().map(|t| self.encoder.encode(t)).collect();
+        // One tokenizing pass per review feeds both parts.
+        let mut wide_logits = Vec::with_capacity(if wide.is_some() { texts.len() } else { 0 });
+        let encoded: Vec<Vec<u32>> = texts
+            .iter()
+            .map(|t| match wide {
+                None => self.encoder.encode(t),
+                Some(wide) => {
+                    let mut hasher = NgramHasher::new(wide.config.ngrams);
+                    let ids = self.encoder.encode_observing(t, |token| hasher.push(token));
+                    wide_logits.push(wide.logit_of_hashes(&hasher.finish()));
+                    ids
+                }
+            })
+            .collect();
         let mut logits = logits_encoded(&self.classifier, &encoded, default_threads())?;
         if let Some(wide) = wide {
-            for (z, t) in logits.iter_mut().zip(texts) {
-                *z = wide.combine(*z, wide.logit(&self.encoder.tokenizer, t));
+            for (z, w) in logits.iter_mut().zip(wide_logits) {
+                *z = wide.combine(*z, w);
             }
         }
         Ok(logits)

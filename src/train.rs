@@ -10,7 +10,7 @@ use crate::config::{LrSchedule, Optimizer, TrainParams};
 use crate::data::{self, Example, Split};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{EpochStats, PartScores, SentimentModel, TrainingRecord, evaluation, logits_encoded};
-use crate::wide::{self, Wide, WideTraining};
+use crate::wide::{self, NgramHasher, Wide, WideTraining};
 use crate::nn::{Batch, Classifier, Mode, Weights};
 use crate::optim::Adam;
 use crate::rng::Rng;
@@ -115,15 +115,30 @@ pub fn train(params: &TrainParams, progress: &mut dyn FnMut(&Progress) -> Contro
     let vocab = Vocab::build(&tokenizer, fit.iter().map(|e| e.text.as_str()), params.vocab_size)?;
     let text = params.text_config();
     let encoder = Encoder { tokenizer, vocab, max_len: text.max_len, truncation: text.truncation };
-    let encode = |set: &[Example]| -> (Vec<Vec<u32>>, Vec<u8>) { (set.iter().map(|e| encoder.encode(&e.text)).collect(), set.iter().map(|e| e.label).collect()) };
-    let (fit_x, fit_y) = encode(&fit);
-    let (val_x, val_y) = encode(&val);
-    // The wide path first: it needs the raw texts, takes seconds, and has its own random
-    // stream, so the recurrent network of a model with a wide path is the pure model the same
-    // seed trains without one.
-    let wide = if params.wide_ngrams > 0 { Some(fit_wide(params, &encoder.tokenizer, &fit, &val)?) } else { None };
+    // One tokenizing pass per review gives its ids and, for the wide path, its n-gram hashes.
+    let encode = |set: &[Example]| -> (Vec<Vec<u32>>, Vec<u8>, Vec<Vec<u64>>) {
+        let mut hashes = Vec::new();
+        let ids = set
+            .iter()
+            .map(|e| {
+                if params.wide_ngrams == 0 {
+                    return encoder.encode(&e.text);
+                }
+                let mut hasher = NgramHasher::new(params.wide_ngrams);
+                let ids = encoder.encode_observing(&e.text, |t| hasher.push(t));
+                hashes.push(hasher.finish());
+                ids
+            })
+            .collect();
+        (ids, set.iter().map(|e| e.label).collect(), hashes)
+    };
+    let (fit_x, fit_y, fit_h) = encode(&fit);
+    let (val_x, val_y, val_h) = encode(&val);
     drop(fit);
     drop(val);
+    // The wide path first: it takes seconds and has its own random stream, so the recurrent
+    // network of a model with a wide path is the pure model the same seed trains without one.
+    let wide = if params.wide_ngrams > 0 { Some(fit_wide(params, fit_h, &fit_y, &val_h)?) } else { None };
 
     let model_config = params.model_config();
     let mut vars: Vec<(String, Var)> = Vec::new();
@@ -279,14 +294,11 @@ pub fn train(params: &TrainParams, progress: &mut dyn FnMut(&Progress) -> Contro
     Ok(SentimentModel { text, encoder, classifier, wide, record })
 }
 
-/// Fits the wide path on the training reviews; returns it with its logits on the validation
-/// reviews (for the mix, fitted once the recurrent network is trained).
-fn fit_wide(params: &TrainParams, tokenizer: &Tokenizer, fit: &[Example], val: &[Example]) -> Result<(Wide, Vec<f32>)> {
-    let hashes = |set: &[Example]| -> Vec<Vec<u64>> { set.iter().map(|e| wide::ngram_hashes(tokenizer, &e.text, params.wide_ngrams)).collect() };
-    let fit_h = hashes(fit);
+/// Fits the wide path on the training reviews' n-gram hashes; returns it with its logits on the
+/// validation reviews (for the mix, fitted once the recurrent network is trained).
+fn fit_wide(params: &TrainParams, fit_h: Vec<Vec<u64>>, fit_y: &[u8], val_h: &[Vec<u64>]) -> Result<(Wide, Vec<f32>)> {
     let buckets = if params.wide_buckets > 0 { params.wide_buckets } else { wide::auto_buckets(&fit_h) };
     let fit_s: Vec<Vec<u32>> = fit_h.into_iter().map(|h| wide::slots_of(&h, buckets)).collect();
-    let fit_y: Vec<u8> = fit.iter().map(|e| e.label).collect();
     let training = WideTraining {
         ngrams: params.wide_ngrams,
         buckets,
@@ -294,8 +306,8 @@ fn fit_wide(params: &TrainParams, tokenizer: &Tokenizer, fit: &[Example], val: &
         l2: params.wide_l2,
         learning_rate: params.wide_learning_rate,
     };
-    let wide = wide::fit(&training, &fit_s, &fit_y, &mut Rng::new(params.seed ^ 0x5749_4445))?;
-    let val_logits = val.iter().map(|e| wide.logit(tokenizer, &e.text)).collect();
+    let wide = wide::fit(&training, &fit_s, fit_y, &mut Rng::new(params.seed ^ 0x5749_4445))?;
+    let val_logits = val_h.iter().map(|h| wide.logit_of_hashes(h)).collect();
     Ok((wide, val_logits))
 }
 

@@ -63,25 +63,44 @@ fn mix64(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The distinct 64-bit hashes of the n-grams (1..=`ngrams` words) of `text`, sorted.
-pub fn ngram_hashes(tokenizer: &Tokenizer, text: &str, ngrams: usize) -> Vec<u64> {
-    let mut recent = [0u64; 3];
-    let mut seen = 0usize;
-    let mut out = Vec::new();
-    tokenizer.for_each_token(text, |t| {
-        recent.rotate_right(1);
-        recent[0] = fnv1a(t.as_bytes());
-        seen += 1;
+/// Hashes the n-grams (1..=`ngrams` words) of a token stream as the tokens come.
+pub struct NgramHasher {
+    ngrams: usize,
+    recent: [u64; 3],
+    seen: usize,
+    hashes: Vec<u64>,
+}
+
+impl NgramHasher {
+    pub fn new(ngrams: usize) -> Self {
+        Self { ngrams, recent: [0; 3], seen: 0, hashes: Vec::new() }
+    }
+
+    pub fn push(&mut self, token: &str) {
+        self.recent.rotate_right(1);
+        self.recent[0] = fnv1a(token.as_bytes());
+        self.seen += 1;
         let mut h = 0u64;
-        for (n, &word) in recent.iter().enumerate().take(ngrams.min(seen)) {
+        for (n, &word) in self.recent.iter().enumerate().take(self.ngrams.min(self.seen)) {
             // Order-sensitive combination; the constant keeps "a b" and "b a" apart.
             h = h.rotate_left(21).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ word ^ (n as u64 + 1);
-            out.push(mix64(h));
+            self.hashes.push(mix64(h));
         }
-    });
-    out.sort_unstable();
-    out.dedup();
-    out
+    }
+
+    /// The distinct hashes, sorted.
+    pub fn finish(mut self) -> Vec<u64> {
+        self.hashes.sort_unstable();
+        self.hashes.dedup();
+        self.hashes
+    }
+}
+
+/// The distinct 64-bit hashes of the n-grams (1..=`ngrams` words) of `text`, sorted.
+pub fn ngram_hashes(tokenizer: &Tokenizer, text: &str, ngrams: usize) -> Vec<u64> {
+    let mut hasher = NgramHasher::new(ngrams);
+    tokenizer.for_each_token(text, |t| hasher.push(t));
+    hasher.finish()
 }
 
 /// The distinct slots of sorted, distinct hashes, sorted.
@@ -121,7 +140,12 @@ impl Wide {
     }
 
     pub(crate) fn logit(&self, tokenizer: &Tokenizer, text: &str) -> f32 {
-        self.logit_of(&features(tokenizer, text, self.config.ngrams, self.config.buckets))
+        self.logit_of_hashes(&ngram_hashes(tokenizer, text, self.config.ngrams))
+    }
+
+    /// The logit of a review from its `NgramHasher::finish` hashes.
+    pub(crate) fn logit_of_hashes(&self, hashes: &[u64]) -> f32 {
+        self.logit_of(&slots_of(hashes, self.config.buckets))
     }
 
     /// The combined logit of a review.

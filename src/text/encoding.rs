@@ -27,16 +27,25 @@ impl Encoder {
     /// Token ids of `text`, at most `max_len` of them. A text without any token encodes as a
     /// single unknown word, so every review has a state to classify.
     pub fn encode(&self, text: &str) -> Vec<u32> {
+        self.encode_observing(text, |_| {})
+    }
+
+    /// `encode`, also handing every token of the whole text (truncated or not) to `each`, so
+    /// that another reader of the tokens (the wide path) needs no second tokenizing pass.
+    pub fn encode_observing(&self, text: &str, mut each: impl FnMut(&str)) -> Vec<u32> {
         // Never hold more than max_len ids: a huge text costs time, not memory.
         let mut ids = std::collections::VecDeque::with_capacity(self.max_len.min(4096));
-        self.tokenizer.for_each_token(text, |t| match self.truncation {
-            Truncation::KeepStart if ids.len() >= self.max_len => {}
-            Truncation::KeepStart => ids.push_back(self.vocab.id(t)),
-            Truncation::KeepEnd => {
-                if ids.len() == self.max_len {
-                    ids.pop_front();
+        self.tokenizer.for_each_token(text, |t| {
+            each(t);
+            match self.truncation {
+                Truncation::KeepStart if ids.len() >= self.max_len => {}
+                Truncation::KeepStart => ids.push_back(self.vocab.id(t)),
+                Truncation::KeepEnd => {
+                    if ids.len() == self.max_len {
+                        ids.pop_front();
+                    }
+                    ids.push_back(self.vocab.id(t));
                 }
-                ids.push_back(self.vocab.id(t));
             }
         });
         if ids.is_empty() {
