@@ -12,7 +12,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::model::{EpochStats, PartScores, SentimentModel, TrainingRecord, evaluation, logits_encoded};
 use crate::wide::{self, NgramHasher, Wide, WideTraining};
 use crate::nn::{Batch, Classifier, Mode, Weights};
-use crate::optim::Adam;
+use crate::optim::{Adam, global_norm};
 use crate::rng::Rng;
 use crate::text::{Encoder, Tokenizer, Vocab};
 
@@ -309,14 +309,6 @@ fn fit_wide(params: &TrainParams, fit_h: Vec<Vec<u64>>, fit_y: &[u8], val_h: &[V
     let wide = wide::fit(&training, &fit_s, fit_y, &mut Rng::new(params.seed ^ 0x5749_4445))?;
     let val_logits = val_h.iter().map(|h| wide.logit_of_hashes(h)).collect();
     Ok((wide, val_logits))
-}
-
-fn global_norm(grads: &[Option<Tensor>]) -> Result<f32> {
-    let mut sum = 0f64;
-    for g in grads.iter().flatten() {
-        sum += g.sqr()?.sum_all()?.to_scalar::<f32>()? as f64;
-    }
-    Ok(sum.sqrt() as f32)
 }
 
 #[cfg(test)]

@@ -163,6 +163,50 @@ fn dropout(x: &Tensor, p: f32, rng: &mut Rng) -> Result<Tensor> {
     Ok(x.mul(&Tensor::from_vec(mask, x.shape(), x.device())?)?)
 }
 
+/// The distinct words at a batch's real steps, in order of first use, and each (row, step)'s
+/// index among them (0 at padded steps, which nothing reads).
+struct BatchWords {
+    words: Vec<u32>,
+    count: usize,
+    local: Arc<[u32]>,
+}
+
+impl BatchWords {
+    fn new(ids: &[u32], lengths: &[usize], steps: usize, vocab: usize) -> Result<Self> {
+        let mut slot = vec![u32::MAX; vocab];
+        let mut words = Vec::new();
+        let mut local = vec![0u32; ids.len()];
+        for (row, &len) in lengths.iter().enumerate() {
+            for at in row * steps..row * steps + len {
+                let id = ids[at] as usize;
+                if id >= vocab {
+                    return Err(Error::invalid_argument(format!("token id {id} is outside the vocabulary of {vocab}")));
+                }
+                if slot[id] == u32::MAX {
+                    slot[id] = words.len() as u32;
+                    words.push(id as u32);
+                }
+                local[at] = slot[id];
+            }
+        }
+        let count = words.len();
+        Ok(Self { words, count, local: Arc::from(local) })
+    }
+}
+
+/// Embedding dropout by word: each distinct word of the batch loses its whole vector with
+/// probability `p` (every occurrence alike), the rest are scaled by 1/(1-p) (Gal & Ghahramani,
+/// 2016). `e` holds one row per distinct word.
+fn word_dropout(e: &Tensor, p: f32, rng: &mut Rng) -> Result<Tensor> {
+    if p <= 0.0 {
+        return Ok(e.clone());
+    }
+    let scale = 1.0 / (1.0 - p);
+    let rows = e.dims()[0];
+    let mask: Vec<f32> = (0..rows).map(|_| if rng.next_f32() < p { 0.0 } else { scale }).collect();
+    Ok(e.broadcast_mul(&Tensor::from_vec(mask, (rows, 1), e.device())?)?)
+}
+
 impl Classifier {
     pub fn new(config: &ModelConfig, vocab_size: usize, mut weights: Weights) -> Result<Self> {
         let (e, h) = (config.embedding_dim, config.hidden_size);
@@ -232,42 +276,43 @@ impl Classifier {
         let (b, t) = batch.ids.dims2()?;
         let training = matches!(mode, Mode::Train { .. });
         let cfg = &self.config;
-        let ids = batch.ids.flatten_all()?;
-        let tables = if training { None } else { self.input_tables.as_ref() };
-        let mut x = match tables {
-            Some(_) => None,
-            None => Some(self.embedding.index_select(&ids, 0)?),
+        let ids: Vec<u32> = batch.ids.flatten_all()?.to_vec1::<u32>()?;
+        // The first layer reads each step's input projection from a per-word table by id: a
+        // loaded model's table over the whole vocabulary, or else one made for this batch's
+        // distinct words. A batch of 64 reviews of 200 tokens holds about 4,000 distinct words,
+        // so the table costs a third of projecting every step, and the embedding's gradient
+        // gathers there.
+        let (first_tables, first_ids): (Vec<Tensor>, Arc<[u32]>) = match (training, &self.input_tables) {
+            (false, Some(tables)) => (tables.clone(), Arc::from(ids)),
+            _ => {
+                let words = BatchWords::new(&ids, &batch.lengths, t, self.embedding.dims()[0])?;
+                let mut e = self.embedding.index_select(&Tensor::from_vec(words.words, words.count, &Device::Cpu)?, 0)?;
+                if let Mode::Train { rng } = &mut mode {
+                    e = word_dropout(&e, cfg.embedding_dropout, rng)?;
+                }
+                let tables = self.layers[0].iter().map(|w| e.matmul(&w.w_ih.t()?)).collect::<candle_core::Result<Vec<_>>>()?;
+                (tables, words.local)
+            }
         };
-        if let (Mode::Train { rng }, Some(e)) = (&mut mode, &x) {
-            x = Some(dropout(e, cfg.embedding_dropout, rng)?);
-        }
         let mut outputs: Vec<Tensor> = Vec::new();
-        // With input tables the recurrence reads rows by token id.
-        let table_ids: Option<Arc<[u32]>> = match tables {
-            Some(_) => Some(Arc::from(ids.to_vec1::<u32>()?)),
-            None => None,
-        };
         for (l, dirs) in self.layers.iter().enumerate() {
-            if l > 0 {
+            let x = if l > 0 {
                 let mut next = Tensor::cat(&outputs, 2)?.reshape((b * t, ()))?;
                 if let Mode::Train { rng } = &mut mode {
                     next = dropout(&next, cfg.dropout, rng)?;
                 }
-                x = Some(next);
-            }
+                Some(next)
+            } else {
+                None
+            };
             outputs = Vec::with_capacity(dirs.len());
             for (d, w) in dirs.iter().enumerate() {
                 let biases = Tensor::cat(&[&w.b_ih, &w.b_hh], 0)?;
                 let w_small = if training { None } else { self.small_row_weights.as_ref().map(|t| t[l][d].clone()) };
                 let op = RecurrenceOp::new(cfg.cell, cfg.hidden_size, d == 1, batch.lengths.clone(), threads, training).with_small_row_weights(w_small);
-                let out = match (&x, tables) {
-                    (Some(x), _) => x.matmul(&w.w_ih.t()?)?.reshape((b, t, ()))?.apply_op3(&w.w_hh, &biases, op)?,
-                    // The op reads the table's rows by token id: no (batch × steps × G·H) copy.
-                    (None, Some(tables)) => {
-                        let ids = table_ids.clone().expect("read above whenever there are tables");
-                        tables[d].apply_op3(&w.w_hh, &biases, op.with_input_table_ids(ids, t))?
-                    }
-                    (None, None) => unreachable!("the first layer reads the embedding when there is no table"),
+                let out = match &x {
+                    Some(x) => x.matmul(&w.w_ih.t()?)?.reshape((b, t, ()))?.apply_op3(&w.w_hh, &biases, op)?,
+                    None => first_tables[d].apply_op3(&w.w_hh, &biases, op.with_input_table_ids(first_ids.clone(), t))?,
                 };
                 outputs.push(out);
             }

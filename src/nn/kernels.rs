@@ -2,40 +2,19 @@
 //!
 //! Rows are processed in order of decreasing length, so at every step the rows still running
 //! form a prefix and the recurrent projection is one matrix multiply over that prefix: padding is
-//! never computed and never reaches the state. Gate input projections (`gx`) are computed for all
-//! time steps beforehand in one large matmul by the caller.
+//! never computed and never reaches the state. Gate input projections come from the caller, either
+//! computed for every step beforehand or as rows of a per-word table (`Inputs`).
 
 use super::CellKind;
 use super::simd::{dispatch, sigmoid, tanh};
 
-/// `dst (m×n) = lhs (m×k) · rhs` where `rhs` is stored transposed as `rhs_t (n×k)` (alpha = 0), or
-/// `dst += ...` when `accumulate`.
-pub(crate) fn matmul_nt(m: usize, n: usize, k: usize, dst: &mut [f32], lhs: &[f32], rhs_t: &[f32], accumulate: bool, threads: usize) {
-    debug_assert!(dst.len() >= m * n && lhs.len() >= m * k && rhs_t.len() >= n * k);
-    if m == 0 || n == 0 {
-        return;
-    }
-    // SAFETY: the asserted lengths cover every element gemm touches with these strides.
-    unsafe {
-        gemm::gemm(
-            m, n, k,
-            dst.as_mut_ptr(), 1, n as isize, accumulate,
-            lhs.as_ptr(), 1, k as isize,
-            rhs_t.as_ptr(), k as isize, 1,
-            if accumulate { 1.0 } else { 0.0 }, 1.0,
-            false, false, false,
-            parallelism(threads),
-        )
-    }
-}
-
-/// `dst (m×n) = lhs (m×k) · rhs (k×n)`, both stored row-major (alpha as in `matmul_nt`).
+/// `dst (m×n) = lhs (m×k) · rhs (k×n)`, both stored row-major; `dst +=` when `accumulate`.
 pub(crate) fn matmul_nn(m: usize, n: usize, k: usize, dst: &mut [f32], lhs: &[f32], rhs: &[f32], accumulate: bool, threads: usize) {
     debug_assert!(dst.len() >= m * n && lhs.len() >= m * k && rhs.len() >= n * k);
     if m == 0 || n == 0 {
         return;
     }
-    // SAFETY: as above.
+    // SAFETY: the asserted lengths cover every element gemm touches with these strides.
     unsafe {
         gemm::gemm(
             m, n, k,
@@ -222,6 +201,9 @@ fn forward_impl(
     let mut h = vec![0f32; n * h_n];
     let mut c = vec![0f32; n * h_n];
     let mut gh = vec![0f32; n * g_n];
+    // The LSTM adds both biases to every pre-activation: one sum, added once.
+    let biases: Vec<f32> = b_ih[..g_n].iter().zip(&b_hh[..g_n]).map(|(a, b)| a + b).collect();
+    let mut w_t: Option<Vec<f32>> = None;
     let mut active = n;
     for s in 0..max_len {
         active = active_rows(&order, lens, s, active);
@@ -230,7 +212,20 @@ fn forward_impl(
         } else {
             match w_hh_small {
                 Some(w_b) if active <= SMALL_ROWS => small_matmul(active, h_n, g_n, &mut gh, &h, w_b),
-                _ => matmul_nt(active, g_n, h_n, &mut gh, &h, w_hh, false, 1),
+                _ => {
+                    // W_hhᵀ (H × G·H) row-major is the operand gemm reads without repacking it
+                    // at every step.
+                    let w_t = w_t.get_or_insert_with(|| {
+                        let mut t = vec![0f32; h_n * g_n];
+                        for (j, row) in w_hh[..g_n * h_n].chunks_exact(h_n).enumerate() {
+                            for (k, &v) in row.iter().enumerate() {
+                                t[k * g_n + j] = v;
+                            }
+                        }
+                        t
+                    });
+                    matmul_nn(active, g_n, h_n, &mut gh, &h, w_t, false, 1)
+                }
             }
         }
         for p in 0..active {
@@ -238,65 +233,72 @@ fn forward_impl(
             let at = b * t_n + d.time(lens[b], s);
             let pre = &mut gh[p * g_n..][..g_n];
             let x = gx.row(at, g_n);
-            let (bi, bh) = (&b_ih[..g_n], &b_hh[..g_n]);
-            // The GRU's candidate keeps x's part apart: r multiplies only the recurrent part.
-            let x_part = if d.cell == CellKind::Gru { 2 * h_n } else { g_n };
-            for k in 0..g_n {
-                pre[k] += bh[k];
-            }
-            for k in 0..x_part {
-                pre[k] += x[k] + bi[k];
-            }
             let hp = &mut h[p * h_n..][..h_n];
             let o_row = &mut out[at * h_n..][..h_n];
             let sv = saved.as_deref_mut().map(|sv| &mut sv[at * sv_n..][..sv_n]);
             match d.cell {
-                CellKind::Lstm => lstm_step(h_n, pre, hp, &mut c[p * h_n..][..h_n], o_row, sv),
-                CellKind::Gru => gru_step(h_n, pre, &x[2 * h_n..], &bi[2 * h_n..], hp, o_row, sv),
+                CellKind::Lstm => lstm_step(h_n, pre, x, &biases, hp, &mut c[p * h_n..][..h_n], o_row, sv),
+                CellKind::Gru => {
+                    let (bi, bh) = (&b_ih[..g_n], &b_hh[..g_n]);
+                    // The candidate keeps x's part apart: r multiplies only the recurrent part.
+                    for k in 0..g_n {
+                        pre[k] += bh[k];
+                    }
+                    for k in 0..2 * h_n {
+                        pre[k] += x[k] + bi[k];
+                    }
+                    gru_step(h_n, pre, &x[2 * h_n..], &bi[2 * h_n..], hp, o_row, sv)
+                }
             }
         }
     }
 }
 
-/// `pre` holds the four gate pre-activations (i, f, g, o).
+/// `pre` holds the four recurrent gate projections (i, f, g, o); `x` the input projections and
+/// `biases` both biases summed. One pass over the hidden units: every value is read and written
+/// once per step, and the loop has no reads or writes that keep it from vectorising.
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn lstm_step(h_n: usize, pre: &mut [f32], h: &mut [f32], c: &mut [f32], out: &mut [f32], sv: Option<&mut [f32]>) {
-    for k in 0..2 * h_n {
-        pre[k] = sigmoid(pre[k]);
-    }
-    for k in 2 * h_n..3 * h_n {
-        pre[k] = tanh(pre[k]);
-    }
-    for k in 3 * h_n..4 * h_n {
-        pre[k] = sigmoid(pre[k]);
-    }
-    let (i, rest) = pre.split_at(h_n);
-    let (f, rest) = rest.split_at(h_n);
-    let (g, o) = rest.split_at(h_n);
-    let (h, c, out, o) = (&mut h[..h_n], &mut c[..h_n], &mut out[..h_n], &o[..h_n]);
-    for j in 0..h_n {
-        c[j] = f[j] * c[j] + i[j] * g[j];
-    }
+fn lstm_step(h_n: usize, pre: &[f32], x: &[f32], biases: &[f32], h: &mut [f32], c: &mut [f32], out: &mut [f32], sv: Option<&mut [f32]>) {
+    // Slices of exactly h_n values, so that indexing by j < h_n needs no bounds checks.
+    let (p0, p1, p2, p3) = (&pre[..h_n], &pre[h_n..2 * h_n], &pre[2 * h_n..3 * h_n], &pre[3 * h_n..4 * h_n]);
+    let (x0, x1, x2, x3) = (&x[..h_n], &x[h_n..2 * h_n], &x[2 * h_n..3 * h_n], &x[3 * h_n..4 * h_n]);
+    let (b0, b1, b2, b3) = (&biases[..h_n], &biases[h_n..2 * h_n], &biases[2 * h_n..3 * h_n], &biases[3 * h_n..4 * h_n]);
+    let gate = |k: usize, j: usize| match k {
+        0 => p0[j] + x0[j] + b0[j],
+        1 => p1[j] + x1[j] + b1[j],
+        2 => p2[j] + x2[j] + b2[j],
+        _ => p3[j] + x3[j] + b3[j],
+    };
+    let (h, c, out) = (&mut h[..h_n], &mut c[..h_n], &mut out[..h_n]);
     match sv {
         Some(sv) => {
             let (acts, rest) = sv.split_at_mut(4 * h_n);
             let (cs, tcs) = rest.split_at_mut(h_n);
-            acts.copy_from_slice(&pre[..4 * h_n]);
-            cs[..h_n].copy_from_slice(c);
-            let tcs = &mut tcs[..h_n];
+            let (ai, rest) = acts.split_at_mut(h_n);
+            let (af, rest) = rest.split_at_mut(h_n);
+            let (ag, ao) = rest.split_at_mut(h_n);
+            let (ai, af, ag, ao, cs, tcs) = (&mut ai[..h_n], &mut af[..h_n], &mut ag[..h_n], &mut ao[..h_n], &mut cs[..h_n], &mut tcs[..h_n]);
             for j in 0..h_n {
-                let tc = tanh(c[j]);
-                tcs[j] = tc;
-                h[j] = o[j] * tc;
+                let (i, f, g, o) = (sigmoid(gate(0, j)), sigmoid(gate(1, j)), tanh(gate(2, j)), sigmoid(gate(3, j)));
+                let cj = f * c[j] + i * g;
+                let tc = tanh(cj);
+                (ai[j], af[j], ag[j], ao[j]) = (i, f, g, o);
+                (c[j], cs[j], tcs[j]) = (cj, cj, tc);
+                h[j] = o * tc;
+                out[j] = o * tc;
             }
         }
         None => {
             for j in 0..h_n {
-                h[j] = o[j] * tanh(c[j]);
+                let (i, f, g, o) = (sigmoid(gate(0, j)), sigmoid(gate(1, j)), tanh(gate(2, j)), sigmoid(gate(3, j)));
+                let cj = f * c[j] + i * g;
+                c[j] = cj;
+                h[j] = o * tanh(cj);
+                out[j] = h[j];
             }
         }
     }
-    out.copy_from_slice(h);
 }
 
 /// GRU with the reset gate applied after the recurrent projection (Keras' `reset_after=True`,

@@ -1,10 +1,11 @@
 //! One direction of an LSTM or GRU layer as a single Candle custom op with a hand-written backward
 //! pass: the whole recurrence is one node of the graph instead of a dozen small ops per time step.
 //!
-//! Inputs: the input projections `gx` (batch, steps, G·H) for every step, without bias; the
-//! recurrent weights `w_hh` (G·H, H); and both biases side by side, `[b_ih, b_hh]` (2·G·H) —
-//! adding the input bias here saves a pass over `gx` and its gradient. Output: hidden states
-//! (batch, steps, H), zero past each row's length. Gate order: LSTM i, f, g, o; GRU r, z, n.
+//! Inputs: the input projections `gx` (batch, steps, G·H) for every step, without bias, or a
+//! table of projections (words, G·H) with each step's row given by id; the recurrent weights
+//! `w_hh` (G·H, H); and both biases side by side, `[b_ih, b_hh]` (2·G·H) — adding the input bias
+//! here saves a pass over `gx` and its gradient. Output: hidden states (batch, steps, H), zero
+//! past each row's length. Gate order: LSTM i, f, g, o; GRU r, z, n.
 
 use std::sync::{Arc, Mutex};
 
@@ -25,8 +26,9 @@ pub(crate) struct RecurrenceOp {
     pub training: bool,
     /// W_hhᵀ, when the caller keeps it (loaded models): makes single-review steps cheaper.
     w_hh_small: Option<Arc<[f32]>>,
-    /// Inference from a per-word input table: the token ids (batch × steps) and steps. The
-    /// first input is then the table (vocab, G·H) instead of `gx`.
+    /// Inputs from a per-word table: each (row, step)'s table row (batch × steps) and steps. The
+    /// first input is then the table (words, G·H) instead of `gx`, and its gradient is the
+    /// table's: every step's gradient added into its word's row.
     ids: Option<(Arc<[u32]>, usize)>,
     saved: Mutex<Option<Vec<f32>>>,
 }
@@ -39,7 +41,7 @@ impl RecurrenceOp {
         Self { cell, hidden, reverse, lengths, threads, training, w_hh_small: None, ids: None, saved: Mutex::new(None) }
     }
 
-    /// Reads the input projections from a table by token id (inference only).
+    /// Reads the input projections from a table by row id.
     pub fn with_input_table_ids(mut self, ids: Arc<[u32]>, steps: usize) -> Self {
         self.ids = Some((ids, steps));
         self
@@ -122,9 +124,6 @@ impl CustomOp3 for RecurrenceOp {
                 (self.lengths.len(), *steps, g_n)
             }
         };
-        if self.training && self.ids.is_some() {
-            bail!("recurrence: an input table is for inference only");
-        }
         let d = self.dims(steps);
         if g_n != d.gates() || l2.shape().dims() != [d.gates(), d.hidden] || l3.shape().dims() != [2 * d.gates()] {
             bail!("recurrence: shapes {:?} {:?} {:?} do not fit hidden size {}", l1.shape(), l2.shape(), l3.shape(), d.hidden);
@@ -175,7 +174,10 @@ impl CustomOp3 for RecurrenceOp {
         let Some(saved) = self.saved.lock().unwrap_or_else(|e| e.into_inner()).take() else {
             bail!("recurrence: backward without a training forward pass");
         };
-        let (batch, steps, g_n) = gx.dims3()?;
+        let (batch, steps, g_n) = match &self.ids {
+            None => gx.dims3()?,
+            Some((_, steps)) => (self.lengths.len(), *steps, gx.dims2()?.1),
+        };
         let d = self.dims(steps);
         let (h_n, sv_n) = (d.hidden, d.saved());
         let (w, out, d_out) = (tensor_f32(w_hh)?, tensor_f32(res)?, tensor_f32(grad_res)?);
@@ -218,12 +220,43 @@ impl CustomOp3 for RecurrenceOp {
             }
         }
         let dev = gx.device();
+        let d_input = match &self.ids {
+            None => Tensor::from_vec(d_gx, (batch, steps, g_n), dev)?,
+            Some((ids, _)) => {
+                let words = gx.dims2()?.0;
+                Tensor::from_vec(table_gradient(&d_gx, ids, lens, steps, words, g_n, rows), (words, g_n), dev)?
+            }
+        };
         Ok((
-            Some(Tensor::from_vec(d_gx, (batch, steps, g_n), dev)?),
+            Some(d_input),
             Some(Tensor::from_vec(d_w, (g_n, h_n), dev)?),
             Some(Tensor::from_vec(d_b, 2 * g_n, dev)?),
         ))
     }
+}
+
+/// The input table's gradient: the gradient of every real (row, step) added into the row of its
+/// word. Threads split the table's rows and each reads every step in the same order, so the sums
+/// do not depend on the thread count.
+fn table_gradient(d_gx: &[f32], ids: &[u32], lens: &[usize], steps: usize, words: usize, g_n: usize, rows_per_block: usize) -> Vec<f32> {
+    let mut d_table = vec![0f32; words * g_n];
+    let per_task = if rows_per_block >= lens.len() { words } else { words.div_ceil(lens.len().div_ceil(rows_per_block)) }.max(1);
+    d_table.par_chunks_mut(per_task * g_n).enumerate().for_each(|(task, mine)| {
+        let first = task * per_task;
+        let owned = first..first + mine.len() / g_n;
+        for (b, &len) in lens.iter().enumerate() {
+            for at in b * steps..b * steps + len {
+                let w = ids[at] as usize;
+                if owned.contains(&w) {
+                    let (dst, src) = (&mut mine[(w - first) * g_n..][..g_n], &d_gx[at * g_n..][..g_n]);
+                    for (d, s) in dst.iter_mut().zip(src) {
+                        *d += s;
+                    }
+                }
+            }
+        }
+    });
+    d_table
 }
 
 #[cfg(test)]
@@ -236,19 +269,31 @@ mod tests {
         (0..n).map(|_| (rng.next_f32() * 2.0 - 1.0) * scale).collect()
     }
 
-    /// Compares the hand-written backward pass with central finite differences.
-    fn check_gradients(cell: CellKind, reverse: bool) {
+    /// Compares the hand-written backward pass with central finite differences. With `table`,
+    /// the inputs are rows of a 3-word table picked by id, so that words repeat across rows and
+    /// steps and their gradients must add up.
+    fn check_gradients(cell: CellKind, reverse: bool, table: bool) {
         let (b, t, h) = (3, 4, 5);
         let g = cell.gates() * h;
         let mut rng = Rng::new(11);
         let lengths: Arc<[usize]> = Arc::from(vec![4, 1, 3]);
         let dev = Device::Cpu;
-        let gx = Var::from_vec(random(b * t * g, &mut rng, 1.0), (b, t, g), &dev).unwrap();
+        // Padded steps (row 1 after step 0, row 2 at step 3) hold id 2: it must get no gradient
+        // from them.
+        let ids: Arc<[u32]> = Arc::from(vec![0, 1, 0, 2, 1, 2, 2, 2, 2, 0, 0, 2]);
+        let gx = if table {
+            Var::from_vec(random(3 * g, &mut rng, 1.0), (3, g), &dev).unwrap()
+        } else {
+            Var::from_vec(random(b * t * g, &mut rng, 1.0), (b, t, g), &dev).unwrap()
+        };
         let w = Var::from_vec(random(g * h, &mut rng, 0.5), (g, h), &dev).unwrap();
         let bias = Var::from_vec(random(2 * g, &mut rng, 0.5), 2 * g, &dev).unwrap();
         let probe = Tensor::from_vec(random(b * t * h, &mut rng, 1.0), (b, t, h), &dev).unwrap();
         let loss = |gx: &Tensor, w: &Tensor, bias: &Tensor, training: bool| -> Tensor {
-            let op = RecurrenceOp::new(cell, h, reverse, lengths.clone(), 2, training);
+            let mut op = RecurrenceOp::new(cell, h, reverse, lengths.clone(), 2, training);
+            if table {
+                op = op.with_input_table_ids(ids.clone(), t);
+            }
             gx.apply_op3(w, bias, op).unwrap().mul(&probe).unwrap().sum_all().unwrap()
         };
         let grads = loss(gx.as_tensor(), w.as_tensor(), bias.as_tensor(), true).backward().unwrap();
@@ -270,21 +315,48 @@ mod tests {
                 };
                 let numeric = (eval(eps) - eval(-eps)) / (2.0 * eps);
                 let tol = 2e-3 + 1e-2 * numeric.abs();
-                assert!((numeric - analytic[i]).abs() < tol, "{cell:?} reverse={reverse} d{name}[{i}]: numeric {numeric}, analytic {}", analytic[i]);
+                assert!((numeric - analytic[i]).abs() < tol, "{cell:?} reverse={reverse} table={table} d{name}[{i}]: numeric {numeric}, analytic {}", analytic[i]);
             }
         }
     }
 
     #[test]
     fn lstm_gradients_match_finite_differences() {
-        check_gradients(CellKind::Lstm, false);
-        check_gradients(CellKind::Lstm, true);
+        for table in [false, true] {
+            check_gradients(CellKind::Lstm, false, table);
+            check_gradients(CellKind::Lstm, true, table);
+        }
     }
 
     #[test]
     fn gru_gradients_match_finite_differences() {
-        check_gradients(CellKind::Gru, false);
-        check_gradients(CellKind::Gru, true);
+        for table in [false, true] {
+            check_gradients(CellKind::Gru, false, table);
+            check_gradients(CellKind::Gru, true, table);
+        }
+    }
+
+    #[test]
+    fn table_gradient_is_the_same_on_any_number_of_threads() {
+        let (rows, steps, g_n, words) = (40, 6, 8, 7);
+        let mut rng = Rng::new(5);
+        let lens: Vec<usize> = (0..rows).map(|r| 1 + r % steps).collect();
+        let ids: Vec<u32> = (0..rows * steps).map(|i| (i * 5 % words) as u32).collect();
+        let d_gx = random(rows * steps * g_n, &mut rng, 1.0);
+        let one = table_gradient(&d_gx, &ids, &lens, steps, words, g_n, rows);
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
+        let split = pool.install(|| table_gradient(&d_gx, &ids, &lens, steps, words, g_n, 8));
+        assert_eq!(one, split);
+        // Each word's row is the sum over the real steps that use it.
+        let mut want = vec![0f32; words * g_n];
+        for (r, &len) in lens.iter().enumerate() {
+            for at in r * steps..r * steps + len {
+                for k in 0..g_n {
+                    want[ids[at] as usize * g_n + k] += d_gx[at * g_n + k];
+                }
+            }
+        }
+        assert_eq!(one, want);
     }
 
     #[test]

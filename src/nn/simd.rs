@@ -14,13 +14,17 @@ pub fn exp(x: f32) -> f32 {
     const LN2_LO: f32 = -2.121_944_4e-4;
     const ROUND: f32 = 12_582_912.0; // 1.5 * 2^23: adding it rounds to an integer
     let x = x.clamp(-87.0, 88.0);
-    let n = (x * LOG2E + ROUND) - ROUND;
+    let shifted = x * LOG2E + ROUND;
+    let n = shifted - ROUND;
     let r = x - n * LN2_HI - n * LN2_LO;
     let p = 1.0
         + r * (1.0
             + r * (0.5
                 + r * (0.166_666_67 + r * (0.041_666_668 + r * (0.008_333_34 + r * 0.001_388_89)))));
-    p * f32::from_bits(((n as i32 + 127) as u32) << 23)
+    // 2^n from the integer n held in the low mantissa bits of `shifted`: integer arithmetic on
+    // the bits, because a float-to-int cast saturates and keeps LLVM from vectorising the loop.
+    let n_bits = shifted.to_bits().wrapping_sub(ROUND.to_bits());
+    p * f32::from_bits(n_bits.wrapping_add(127) << 23)
 }
 
 #[inline(always)]
