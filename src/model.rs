@@ -8,7 +8,7 @@ use crate::data::Example;
 use crate::error::{Error, Result};
 use crate::nn::{Batch, Classifier, Mode};
 use crate::text::Encoder;
-use crate::wide::{NgramHasher, Wide};
+use crate::wide::Wide;
 
 /// Reviews per forward pass when predicting many at once, at most.
 const PREDICT_CHUNK: usize = 128;
@@ -153,9 +153,8 @@ impl SentimentModel {
             .map(|t| match wide {
                 None => self.encoder.encode(t),
                 Some(wide) => {
-                    let mut hasher = NgramHasher::new(wide.config.ngrams);
-                    let ids = self.encoder.encode_observing(t, |token| hasher.push(token));
-                    wide_logits.push(wide.logit_of_hashes(&hasher.finish()));
+                    let (ids, hashes) = crate::wide::encode_with_hashes(&self.encoder, t, wide.config.ngrams);
+                    wide_logits.push(wide.logit_of_hashes(&hashes));
                     ids
                 }
             })

@@ -9,6 +9,7 @@ use candle_core::{CpuStorage, InplaceOp2, Layout, Storage, Tensor, Var, bail};
 use rayon::prelude::*;
 
 use crate::error::Result;
+use crate::nn::f32_slice;
 
 pub struct Adam {
     vars: Vec<Var>,
@@ -66,11 +67,10 @@ impl InplaceOp2 for Update<'_> {
     }
 
     fn cpu_fwd(&self, s1: &mut CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> candle_core::Result<()> {
-        let (CpuStorage::F32(theta), CpuStorage::F32(g)) = (s1, s2) else { bail!("adam: weights and gradients must be f32") };
-        let (Some((t0, t1)), Some((g0, g1))) = (l1.contiguous_offsets(), l2.contiguous_offsets()) else {
-            bail!("adam: weights and gradients must be contiguous")
-        };
-        let (theta, g) = (&mut theta[t0..t1], &g[g0..g1]);
+        let g = f32_slice(s2, l2, "adam: gradients")?;
+        let CpuStorage::F32(theta) = s1 else { bail!("adam: weights must be f32") };
+        let Some((t0, t1)) = l1.contiguous_offsets() else { bail!("adam: weights must be contiguous") };
+        let theta = &mut theta[t0..t1];
         let mut moments = self.moments.lock().unwrap_or_else(|e| e.into_inner());
         let (m, v) = &mut *moments;
         if theta.len() != g.len() || m.len() != g.len() || v.len() != g.len() {
@@ -121,11 +121,10 @@ pub fn global_norm(grads: &[Option<Tensor>]) -> Result<f32> {
     for g in grads.iter().flatten() {
         let g = g.contiguous()?;
         let (storage, layout) = g.storage_and_layout();
-        let (Storage::Cpu(CpuStorage::F32(values)), Some((a, b))) = (&*storage, layout.contiguous_offsets()) else {
-            return Err(candle_core::Error::Msg("gradient norm: gradients must be contiguous f32 on the CPU".into()).into());
-        };
+        let Storage::Cpu(cpu) = &*storage else { return Err(candle_core::Error::Msg("gradient norm: gradients must be on the CPU".into()).into()) };
+        let values = f32_slice(cpu, layout, "gradient norm: gradients")?;
         // Per-chunk sums in f64, added in chunk order: the same result on any thread count.
-        let parts: Vec<f64> = values[a..b].par_chunks(CHUNK).map(|c| c.iter().map(|&x| x as f64 * x as f64).sum::<f64>()).collect();
+        let parts: Vec<f64> = values.par_chunks(CHUNK).map(|c| c.iter().map(|&x| x as f64 * x as f64).sum::<f64>()).collect();
         sum += parts.iter().sum::<f64>();
     }
     Ok(sum.sqrt() as f32)

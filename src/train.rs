@@ -10,7 +10,7 @@ use crate::config::{LrSchedule, Optimizer, TrainParams};
 use crate::data::{self, Example, Split};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{EpochStats, PartScores, SentimentModel, TrainingRecord, evaluation, logits_encoded};
-use crate::wide::{self, NgramHasher, Wide, WideTraining};
+use crate::wide::{self, Wide, WideTraining};
 use crate::nn::{Batch, Classifier, Mode, Weights};
 use crate::optim::{Adam, global_norm};
 use crate::rng::Rng;
@@ -124,9 +124,8 @@ pub fn train(params: &TrainParams, progress: &mut dyn FnMut(&Progress) -> Contro
                 if params.wide_ngrams == 0 {
                     return encoder.encode(&e.text);
                 }
-                let mut hasher = NgramHasher::new(params.wide_ngrams);
-                let ids = encoder.encode_observing(&e.text, |t| hasher.push(t));
-                hashes.push(hasher.finish());
+                let (ids, h) = wide::encode_with_hashes(&encoder, &e.text, params.wide_ngrams);
+                hashes.push(h);
                 ids
             })
             .collect();

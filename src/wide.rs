@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::rng::Rng;
-use crate::text::Tokenizer;
+use crate::text::{Encoder, Tokenizer};
 
 pub(crate) const MAX_BUCKETS: usize = 1 << 26;
 
@@ -101,6 +101,14 @@ pub fn ngram_hashes(tokenizer: &Tokenizer, text: &str, ngrams: usize) -> Vec<u64
     let mut hasher = NgramHasher::new(ngrams);
     tokenizer.for_each_token(text, |t| hasher.push(t));
     hasher.finish()
+}
+
+/// The token ids `encoder` gives `text` and, from the same tokenizing pass, the distinct hashes of
+/// all its n-grams (the whole text, not only the ids kept).
+pub fn encode_with_hashes(encoder: &Encoder, text: &str, ngrams: usize) -> (Vec<u32>, Vec<u64>) {
+    let mut hasher = NgramHasher::new(ngrams);
+    let ids = encoder.encode_observing(text, |t| hasher.push(t));
+    (ids, hasher.finish())
 }
 
 /// The distinct slots of sorted, distinct hashes, sorted.

@@ -167,7 +167,6 @@ fn dropout(x: &Tensor, p: f32, rng: &mut Rng) -> Result<Tensor> {
 /// index among them (0 at padded steps, which nothing reads).
 struct BatchWords {
     words: Vec<u32>,
-    count: usize,
     local: Arc<[u32]>,
 }
 
@@ -189,8 +188,7 @@ impl BatchWords {
                 local[at] = slot[id];
             }
         }
-        let count = words.len();
-        Ok(Self { words, count, local: Arc::from(local) })
+        Ok(Self { words, local: Arc::from(local) })
     }
 }
 
@@ -286,7 +284,8 @@ impl Classifier {
             (false, Some(tables)) => (tables.clone(), Arc::from(ids)),
             _ => {
                 let words = BatchWords::new(&ids, &batch.lengths, t, self.embedding.dims()[0])?;
-                let mut e = self.embedding.index_select(&Tensor::from_vec(words.words, words.count, &Device::Cpu)?, 0)?;
+                let distinct = words.words.len();
+                let mut e = self.embedding.index_select(&Tensor::from_vec(words.words, distinct, &Device::Cpu)?, 0)?;
                 if let Mode::Train { rng } = &mut mode {
                     e = word_dropout(&e, cfg.embedding_dropout, rng)?;
                 }

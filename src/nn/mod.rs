@@ -10,7 +10,16 @@ pub use classifier::{Batch, Classifier, Mode, Weights};
 #[cfg(test)]
 pub(crate) use classifier::test_hooks;
 
+use candle_core::{CpuStorage, Layout, bail};
 use serde::{Deserialize, Serialize};
+
+/// The f32 values a custom op's operand covers; `what` names the operand in errors
+/// ("recurrence: gx").
+pub(crate) fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> candle_core::Result<&'a [f32]> {
+    let CpuStorage::F32(v) = s else { bail!("{what} must be f32") };
+    let Some((start, end)) = l.contiguous_offsets() else { bail!("{what} must be contiguous") };
+    Ok(&v[start..end])
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor, bail};
 
-use super::Pooling;
+use super::{Pooling, f32_slice};
 
 pub(crate) struct PoolOp {
     pub pooling: Pooling,
@@ -42,9 +42,7 @@ impl CustomOp1 for PoolOp {
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
         let (b, t, h) = l.shape().dims3()?;
-        let CpuStorage::F32(v) = s else { bail!("pool: input must be f32") };
-        let Some((start, end)) = l.contiguous_offsets() else { bail!("pool: input must be contiguous") };
-        let x = &v[start..end];
+        let x = f32_slice(s, l, "pool: input")?;
         if self.lengths.len() != b || self.lengths.iter().any(|&n| n == 0 || n > t) {
             bail!("pool: lengths must be 1..={t}, one per row");
         }

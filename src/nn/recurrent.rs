@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Tensor, bail};
 use rayon::prelude::*;
 
-use super::CellKind;
+use super::{CellKind, f32_slice};
 use super::kernels::{self, Dims, Inputs};
 
 pub(crate) struct RecurrenceOp {
@@ -98,12 +98,6 @@ mod spare_saved {
     }
 }
 
-fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> candle_core::Result<&'a [f32]> {
-    let CpuStorage::F32(v) = s else { bail!("recurrence: {what} must be f32") };
-    let Some((start, end)) = l.contiguous_offsets() else { bail!("recurrence: {what} must be contiguous") };
-    Ok(&v[start..end])
-}
-
 fn tensor_f32(t: &Tensor) -> candle_core::Result<Vec<f32>> {
     t.flatten_all()?.to_dtype(DType::F32)?.to_vec1::<f32>()
 }
@@ -131,7 +125,7 @@ impl CustomOp3 for RecurrenceOp {
         if self.lengths.len() != batch || self.lengths.iter().any(|&l| l == 0 || l > steps) {
             bail!("recurrence: lengths must be 1..={steps}, one per row");
         }
-        let (gx, w, b) = (f32_slice(s1, l1, "gx")?, f32_slice(s2, l2, "w_hh")?, f32_slice(s3, l3, "biases")?);
+        let (gx, w, b) = (f32_slice(s1, l1, "recurrence: gx")?, f32_slice(s2, l2, "recurrence: w_hh")?, f32_slice(s3, l3, "recurrence: biases")?);
         let inputs = match &self.ids {
             None => Inputs::Dense(gx),
             Some((ids, _)) => Inputs::Gathered { table: gx, ids },
@@ -224,7 +218,8 @@ impl CustomOp3 for RecurrenceOp {
             None => Tensor::from_vec(d_gx, (batch, steps, g_n), dev)?,
             Some((ids, _)) => {
                 let words = gx.dims2()?.0;
-                Tensor::from_vec(table_gradient(&d_gx, ids, lens, steps, words, g_n, rows), (words, g_n), dev)?
+                let tasks = batch.div_ceil(rows);
+                Tensor::from_vec(table_gradient(&d_gx, ids, lens, steps, words, g_n, tasks), (words, g_n), dev)?
             }
         };
         Ok((
@@ -236,11 +231,11 @@ impl CustomOp3 for RecurrenceOp {
 }
 
 /// The input table's gradient: the gradient of every real (row, step) added into the row of its
-/// word. Threads split the table's rows and each reads every step in the same order, so the sums
-/// do not depend on the thread count.
-fn table_gradient(d_gx: &[f32], ids: &[u32], lens: &[usize], steps: usize, words: usize, g_n: usize, rows_per_block: usize) -> Vec<f32> {
+/// word. `tasks` parallel tasks split the table's rows and each reads every step in the same
+/// order, so the sums do not depend on the number of tasks or threads.
+fn table_gradient(d_gx: &[f32], ids: &[u32], lens: &[usize], steps: usize, words: usize, g_n: usize, tasks: usize) -> Vec<f32> {
     let mut d_table = vec![0f32; words * g_n];
-    let per_task = if rows_per_block >= lens.len() { words } else { words.div_ceil(lens.len().div_ceil(rows_per_block)) }.max(1);
+    let per_task = words.div_ceil(tasks.max(1)).max(1);
     d_table.par_chunks_mut(per_task * g_n).enumerate().for_each(|(task, mine)| {
         let first = task * per_task;
         let owned = first..first + mine.len() / g_n;
@@ -343,9 +338,9 @@ mod tests {
         let lens: Vec<usize> = (0..rows).map(|r| 1 + r % steps).collect();
         let ids: Vec<u32> = (0..rows * steps).map(|i| (i * 5 % words) as u32).collect();
         let d_gx = random(rows * steps * g_n, &mut rng, 1.0);
-        let one = table_gradient(&d_gx, &ids, &lens, steps, words, g_n, rows);
+        let one = table_gradient(&d_gx, &ids, &lens, steps, words, g_n, 1);
         let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
-        let split = pool.install(|| table_gradient(&d_gx, &ids, &lens, steps, words, g_n, 8));
+        let split = pool.install(|| table_gradient(&d_gx, &ids, &lens, steps, words, g_n, 5));
         assert_eq!(one, split);
         // Each word's row is the sum over the real steps that use it.
         let mut want = vec![0f32; words * g_n];
