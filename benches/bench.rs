@@ -275,8 +275,8 @@ fn train_params(data: &Path, cell: &str, max_len: usize, limit: Option<usize>) -
         "embedding_dim": 128, "hidden_size": 128, "batch_size": 64, "layers": 1, "bidirectional": false,
         "pooling": "last", "vocab_size": 20000, "max_len": max_len, "truncation": "keep_end",
         "threads": THREADS, "seed": 1, "epochs": 1,
-        // The peers' model: no wide n-gram path.
-        "wide_ngrams": 0,
+        // The peers' model: no wide n-gram path, a random embedding.
+        "wide_ngrams": 0, "embedding_pretrain_epochs": 0,
     });
     if let Some(l) = limit {
         p["train_limit"] = json!(l);
@@ -301,6 +301,7 @@ fn train_once(json: &str) -> Trained {
                 batches = p.batches;
                 accuracy = p.accuracy;
             }
+            _ => {}
         }
         Control::Continue
     })

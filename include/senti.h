@@ -88,6 +88,13 @@
 #define SENTI_PHASE_EPOCH 1
 
 /**
+ * `senti_progress.phase` while word vectors are learned before the first epoch
+ * (`embedding_pretrain_epochs`): `epoch`/`epochs` count their passes, `batch`/`batches` chunks
+ * of reviews, and the loss and accuracy fields are NaN. Returning nonzero cancels here too.
+ */
+#define SENTI_PHASE_PRETRAIN 2
+
+/**
  * Status of every fallible call. The numeric values are stable: new codes may be added,
  * existing ones never change meaning.
  */
@@ -179,7 +186,7 @@ typedef struct senti_model senti_model;
  */
 typedef struct senti_progress {
   /**
-   * `SENTI_PHASE_BATCH` or `SENTI_PHASE_EPOCH`.
+   * `SENTI_PHASE_BATCH`, `SENTI_PHASE_EPOCH` or `SENTI_PHASE_PRETRAIN`.
    */
   int32_t phase;
   /**
@@ -260,7 +267,9 @@ const char *senti_status_name(int32_t status);
  * Every field is optional (see the README for fields and defaults); an unknown field, a wrong
  * type or an out-of-range value fails with `SENTI_ERR_CONFIG`. Borrowed for the call. By default
  * the model pairs the recurrent network with a wide path over hashed word n-grams, mixed on the
- * validation slice; `"wide_ngrams": 0` trains a pure LSTM/GRU.
+ * validation slice; `"wide_ngrams": 0` trains a pure LSTM/GRU. On a training set of IMDB's size
+ * (2 million tokens or more) the embedding starts from word vectors learned from the reviews' text
+ * first (`SENTI_PHASE_PRETRAIN` reports); `"embedding_pretrain_epochs": 0` starts it at random.
  * `progress`: optional callback, called on this thread after every batch and every epoch; a
  * nonzero return cancels training (`SENTI_ERR_CANCELLED`). `user_data` is passed to it untouched.
  * `model_out`: receives a new model handle on success; the caller owns it and releases it with

@@ -76,6 +76,10 @@ pub struct TrainParams {
     pub pooling: Pooling,
     pub dropout: f32,
     pub embedding_dropout: f32,
+    /// Passes of skip-gram word vectors over the training reviews' text that start the
+    /// embedding (`crate::nn::word2vec`); 0 starts it at random. Absent (or null): the
+    /// library decides by the size of the text (`word2vec::auto_passes`).
+    pub embedding_pretrain_epochs: Option<usize>,
     pub vocab_size: usize,
     pub max_len: usize,
     pub truncation: Truncation,
@@ -117,6 +121,7 @@ impl Default for TrainParams {
             pooling: Pooling::MaxMean,
             dropout: 0.3,
             embedding_dropout: 0.1,
+            embedding_pretrain_epochs: None,
             vocab_size: 20_000,
             max_len: 400,
             truncation: Truncation::KeepEnd,
@@ -253,6 +258,9 @@ impl TrainParams {
         })?;
         check(self.clip_norm.is_finite() && self.clip_norm >= 0.0, || format!("clip_norm must be finite and >= 0, got {}", self.clip_norm))?;
         check_fraction("validation_fraction", self.validation_fraction, 0.9)?;
+        if let Some(passes) = self.embedding_pretrain_epochs {
+            check(passes <= 100, || format!("embedding_pretrain_epochs must be at most 100, got {passes}"))?;
+        }
         check(self.train_limit != Some(0), || "train_limit must be at least 1".to_string())?;
         check(self.threads <= 1024, || format!("threads must be at most 1024, got {}", self.threads))?;
         check(self.wide_ngrams <= 3, || format!("wide_ngrams must be 0 (no wide path), 1, 2 or 3, got {}", self.wide_ngrams))?;

@@ -4,24 +4,29 @@
 
 use std::time::Instant;
 
-use candle_core::{Tensor, Var};
+use candle_core::{Device, Tensor, Var};
 
 use crate::config::{LrSchedule, Optimizer, TrainParams};
 use crate::data::{self, Example, Split};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{EpochStats, PartScores, SentimentModel, TrainingRecord, evaluation, logits_encoded};
 use crate::wide::{self, Wide, WideTraining};
-use crate::nn::{Batch, Classifier, Mode, Weights};
+use crate::nn::{Batch, Classifier, Mode, Weights, word2vec};
 use crate::optim::{Adam, global_norm};
 use crate::rng::Rng;
 use crate::text::{Encoder, Tokenizer, Vocab};
 
+/// What a progress report is about. New phases may be added.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Phase {
     /// After each training batch: `loss`/`accuracy` are the epoch's running means.
     Batch,
     /// After each epoch's validation: `val_loss`/`val_accuracy` are set (NaN without validation).
     Epoch,
+    /// While the embedding's word vectors are learned, before the first epoch: `epoch`/`epochs`
+    /// count their passes, `batch`/`batches` the chunks of reviews; the figures are NaN.
+    Pretrain,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -132,6 +137,11 @@ pub fn train(params: &TrainParams, progress: &mut dyn FnMut(&Progress) -> Contro
         (ids, set.iter().map(|e| e.label).collect(), hashes)
     };
     let (fit_x, fit_y, fit_h) = encode(&fit);
+    // Word vectors learn from the whole of each training review, not only the part the
+    // classifier reads.
+    let pretrain_corpus: Vec<Vec<u32>> =
+        if params.embedding_pretrain_epochs != Some(0) { fit.iter().map(|e| encoder.encode_whole(&e.text)).collect() } else { Vec::new() };
+    let pretrain_passes = params.embedding_pretrain_epochs.unwrap_or_else(|| word2vec::auto_passes(&pretrain_corpus));
     let (val_x, val_y, val_h) = encode(&val);
     drop(fit);
     drop(val);
@@ -142,6 +152,24 @@ pub fn train(params: &TrainParams, progress: &mut dyn FnMut(&Progress) -> Contro
     let model_config = params.model_config();
     let mut vars: Vec<(String, Var)> = Vec::new();
     let classifier = Classifier::new(&model_config, encoder.vocab.len(), Weights::Init { rng: &mut rng, vars: &mut vars })?;
+    if pretrain_passes > 0 {
+        let (vocab, dim) = (encoder.vocab.len(), params.embedding_dim);
+        let mut report = |epoch, batch, batches| {
+            let nan = f64::NAN;
+            let p = Progress { phase: Phase::Pretrain, epoch, epochs: pretrain_passes, batch, batches, loss: nan, accuracy: nan, val_loss: nan, val_accuracy: nan };
+            progress(&p) == Control::Continue
+        };
+        let Some(mut vectors) = word2vec::train_vectors(&pretrain_corpus, vocab, dim, pretrain_passes, &mut rng.fork(), &mut report) else {
+            return Err(Error::new(ErrorKind::Cancelled, "training cancelled by the progress callback while learning word vectors"));
+        };
+        word2vec::scale_to_std(&mut vectors, word2vec::START_STD);
+        let (_, embedding) = vars
+            .iter()
+            .find(|(name, _)| name == "embedding.weight")
+            .ok_or_else(|| Error::new(ErrorKind::Internal, "the classifier has no embedding to start from word vectors"))?;
+        embedding.set(&Tensor::from_vec(vectors, (vocab, dim), &Device::Cpu)?)?;
+    }
+    drop(pretrain_corpus);
     let var_list: Vec<Var> = vars.iter().map(|(_, v)| v.clone()).collect();
     let weight_decay = match params.optimizer {
         Optimizer::Adam if params.weight_decay > 0.0 => {

@@ -116,3 +116,64 @@ fn the_wide_path_mixes_in_and_leaves_the_recurrent_network_untouched() {
     assert_eq!(loaded.record(), wide.record());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Word vectors learned from the training reviews' text put words of like meaning together:
+/// what makes them a better start for the embedding than random vectors.
+#[test]
+fn word_vectors_put_like_words_together() {
+    use senti::text::{Encoder, Tokenizer, Truncation, Vocab};
+    let reviews = data::load(&imdb(), Format::ImdbJson, Some(Split::Train)).unwrap();
+    let tokenizer = Tokenizer::new();
+    let vocab = Vocab::build(&tokenizer, reviews.iter().map(|e| e.text.as_str()), 20_000).unwrap();
+    let encoder = Encoder { tokenizer, vocab, max_len: 400, truncation: Truncation::KeepEnd };
+    let corpus: Vec<Vec<u32>> = reviews.iter().map(|e| encoder.encode_whole(&e.text)).collect();
+    let dim = 64;
+    let mut reports = 0;
+    let v = senti::nn::word2vec::train_vectors(&corpus, encoder.vocab.len(), dim, 1, &mut senti::rng::Rng::new(3), &mut |_, _, _| {
+        reports += 1;
+        true
+    })
+    .unwrap();
+    assert_eq!(reports, 25);
+    // Measured around the mean vector: skip-gram vectors share a large common component.
+    let rows = encoder.vocab.len();
+    let mean: Vec<f32> = (0..dim).map(|j| (2..rows).map(|r| v[r * dim + j]).sum::<f32>() / (rows - 2) as f32).collect();
+    let row = |w: &str| {
+        let id = encoder.vocab.id(w) as usize;
+        let r: Vec<f32> = v[id * dim..(id + 1) * dim].iter().zip(&mean).map(|(x, m)| x - m).collect();
+        let n = r.iter().map(|x| x * x).sum::<f32>().sqrt();
+        r.iter().map(|x| x / n).collect::<Vec<f32>>()
+    };
+    let sim = |a: &str, b: &str| row(a).iter().zip(row(b)).map(|(x, y)| x * y).sum::<f32>();
+    for (word, like, unlike) in [("excellent", "superb", "awful"), ("awful", "terrible", "excellent"), ("boring", "dull", "funny")] {
+        let (near, far) = (sim(word, like), sim(word, unlike));
+        eprintln!("{word}: {like} {near:.3}, {unlike} {far:.3}");
+        assert!(near > far + 0.1, "{word} is no closer to {like} ({near}) than to {unlike} ({far})");
+    }
+}
+
+/// Word vectors are learned when asked for, and left out by default on too little text.
+#[test]
+fn word_vector_passes_follow_the_request() {
+    let passes = |field: &str| {
+        let json = format!(
+            r#"{{"data_path": {:?}, "train_limit": 400, "epochs": 1, "max_len": 60, "vocab_size": 2000,
+                "embedding_dim": 16, "hidden_size": 16, "threads": 2, "wide_ngrams": 0{field}}}"#,
+            imdb()
+        );
+        let mut reports = Vec::new();
+        senti::train(&TrainParams::from_json(&json).unwrap(), &mut |p| {
+            if p.phase == senti::Phase::Pretrain {
+                assert!(p.loss.is_nan() && p.batch == p.batches && p.batches == 1, "{p:?}");
+                reports.push((p.epoch, p.epochs));
+            }
+            Control::Continue
+        })
+        .unwrap();
+        reports
+    };
+    assert_eq!(passes(r#", "embedding_pretrain_epochs": 2"#), [(1, 2), (2, 2)]);
+    assert_eq!(passes(r#", "embedding_pretrain_epochs": 0"#), []);
+    // 360 reviews are far below the text the library needs before it learns vectors by itself.
+    assert_eq!(passes(""), []);
+}

@@ -42,6 +42,9 @@ type Phase int32
 const (
 	PhaseBatch Phase = C.SENTI_PHASE_BATCH // after each training batch
 	PhaseEpoch Phase = C.SENTI_PHASE_EPOCH // after each epoch's validation
+	// while word vectors are learned before the first epoch (embedding_pretrain_epochs);
+	// Epoch counts their passes, Batch chunks of reviews, and the figures are NaN
+	PhasePretrain Phase = C.SENTI_PHASE_PRETRAIN
 )
 
 // Progress mirrors senti_progress: one report passed to Train's progress function.

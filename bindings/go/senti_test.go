@@ -69,6 +69,7 @@ func params(t *testing.T, overrides map[string]any) string {
 	p := map[string]any{
 		"data_path": dataPath, "train_limit": 1500, "epochs": 2, "max_len": 100, "vocab_size": 5000,
 		"embedding_dim": 32, "hidden_size": 32, "cell": "gru", "seed": 1, "threads": 2,
+		"embedding_pretrain_epochs": 1,
 	}
 	for k, v := range overrides {
 		p[k] = v
@@ -223,10 +224,15 @@ func TestTrainErrors(t *testing.T) {
 
 func TestTrainProgress(t *testing.T) {
 	trained(t)
-	var batches, epochs int
+	var batches, epochs, pretrains int
 	var last Progress
 	for _, p := range trainLog {
 		switch p.Phase {
+		case PhasePretrain:
+			pretrains++
+			if batches > 0 || p.Epoch != 1 || p.Epochs != 1 || p.Batch < 1 || p.Batch > p.Batches || !math.IsNaN(p.Loss) {
+				t.Errorf("word-vector report out of place: %+v", p)
+			}
 		case PhaseBatch:
 			batches++
 			if !math.IsNaN(p.ValLoss) || !math.IsNaN(p.ValAccuracy) {
@@ -244,8 +250,8 @@ func TestTrainProgress(t *testing.T) {
 			t.Errorf("unknown phase %d", p.Phase)
 		}
 	}
-	if epochs != 2 || batches < 2 {
-		t.Errorf("progress: %d epoch reports, %d batch reports", epochs, batches)
+	if epochs != 2 || batches < 2 || pretrains < 1 {
+		t.Errorf("progress: %d epoch reports, %d batch reports, %d word-vector reports", epochs, batches, pretrains)
 	}
 	if last.Epoch != 2 || last.Epochs != 2 || math.IsNaN(last.ValAccuracy) || last.ValAccuracy <= 0 {
 		t.Errorf("last epoch report: %+v", last)

@@ -36,6 +36,8 @@ static int32_t on_progress(const senti_progress *p, void *user_data) {
         }
         printf("  epoch %u/%u  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f  (%.0f s)\n", p->epoch, p->epochs, p->loss,
                p->accuracy, p->val_loss, p->val_accuracy, seconds_since(&c->start));
+    } else if (p->phase == SENTI_PHASE_PRETRAIN) {
+        if (p->batch == p->batches) printf("  word vectors: pass %u/%u  (%.0f s)\n", p->epoch, p->epochs, seconds_since(&c->start));
     } else if (p->batch % 100 == 0) {
         printf("  epoch %u batch %u/%u  loss %.4f  acc %.4f\n", p->epoch, p->batch, p->batches, p->loss, p->accuracy);
     }

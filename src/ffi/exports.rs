@@ -137,7 +137,9 @@ pub extern "C" fn senti_status_name(status: i32) -> *const c_char {
 /// Every field is optional (see the README for fields and defaults); an unknown field, a wrong
 /// type or an out-of-range value fails with `SENTI_ERR_CONFIG`. Borrowed for the call. By default
 /// the model pairs the recurrent network with a wide path over hashed word n-grams, mixed on the
-/// validation slice; `"wide_ngrams": 0` trains a pure LSTM/GRU.
+/// validation slice; `"wide_ngrams": 0` trains a pure LSTM/GRU. On a training set of IMDB's size
+/// (2 million tokens or more) the embedding starts from word vectors learned from the reviews' text
+/// first (`SENTI_PHASE_PRETRAIN` reports); `"embedding_pretrain_epochs": 0` starts it at random.
 /// `progress`: optional callback, called on this thread after every batch and every epoch; a
 /// nonzero return cancels training (`SENTI_ERR_CANCELLED`). `user_data` is passed to it untouched.
 /// `model_out`: receives a new model handle on success; the caller owns it and releases it with
@@ -162,7 +164,11 @@ pub unsafe extern "C" fn senti_train(
             let mut callback = |p: &Progress| -> Control {
                 let Some(cb) = progress else { return Control::Continue };
                 let c = senti_progress {
-                    phase: if p.phase == Phase::Batch { SENTI_PHASE_BATCH } else { SENTI_PHASE_EPOCH },
+                    phase: match p.phase {
+                        Phase::Batch => SENTI_PHASE_BATCH,
+                        Phase::Epoch => SENTI_PHASE_EPOCH,
+                        Phase::Pretrain => SENTI_PHASE_PRETRAIN,
+                    },
                     epoch: p.epoch as u32,
                     epochs: p.epochs as u32,
                     batch: p.batch as u32,

@@ -61,13 +61,17 @@ pub struct senti_error {
 pub const SENTI_PHASE_BATCH: i32 = 0;
 /// `senti_progress.phase` after each epoch's validation.
 pub const SENTI_PHASE_EPOCH: i32 = 1;
+/// `senti_progress.phase` while word vectors are learned before the first epoch
+/// (`embedding_pretrain_epochs`): `epoch`/`epochs` count their passes, `batch`/`batches` chunks
+/// of reviews, and the loss and accuracy fields are NaN. Returning nonzero cancels here too.
+pub const SENTI_PHASE_PRETRAIN: i32 = 2;
 
 /// Training progress, passed to the progress callback. Owned by the library and valid only
 /// during the callback. Later versions may append fields, never reorder them.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct senti_progress {
-    /// `SENTI_PHASE_BATCH` or `SENTI_PHASE_EPOCH`.
+    /// `SENTI_PHASE_BATCH`, `SENTI_PHASE_EPOCH` or `SENTI_PHASE_PRETRAIN`.
     pub phase: i32,
     /// 1-based epoch and total epochs.
     pub epoch: u32,

@@ -4,6 +4,7 @@ mod classifier;
 mod kernels;
 mod pooling;
 pub(crate) mod simd;
+pub mod word2vec;
 mod recurrent;
 
 pub use classifier::{Batch, Classifier, Mode, Weights};

@@ -30,6 +30,14 @@ impl Encoder {
         self.encode_observing(text, |_| {})
     }
 
+    /// Ids of every token of `text`, however many: the untruncated text, for learning word
+    /// vectors from.
+    pub fn encode_whole(&self, text: &str) -> Vec<u32> {
+        let mut ids = Vec::new();
+        self.tokenizer.for_each_token(text, |t| ids.push(self.vocab.id(t)));
+        ids
+    }
+
     /// `encode`, also handing every token of the whole text (truncated or not) to `each`, so
     /// that another reader of the tokens (the wide path) needs no second tokenizing pass.
     pub fn encode_observing(&self, text: &str, mut each: impl FnMut(&str)) -> Vec<u32> {
