@@ -68,8 +68,10 @@ pub struct Classifier {
     small_row_weights: Option<Vec<Vec<Arc<[f32]>>>>,
 }
 
-/// Largest precomputed input table (all directions together) a loaded model keeps.
-const MAX_INPUT_TABLE_BYTES: usize = 96 << 20;
+/// Largest precomputed input table (all directions together) a loaded model keeps: enough for
+/// one direction over 30,000 words, so that a predicting process with the default bidirectional
+/// model stays under 100 MB (it then projects each step's embedding instead).
+const MAX_INPUT_TABLE_BYTES: usize = 64 << 20;
 
 /// Where weights come from: a seeded initialiser (training) or a model file's tensors.
 pub enum Weights<'a> {

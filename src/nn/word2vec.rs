@@ -23,8 +23,10 @@ pub(crate) const START_STD: f32 = 0.3;
 
 /// Passes taken when the caller leaves the choice to the library and the text is large enough.
 pub(crate) const AUTO_PASSES: usize = 5;
-/// Tokens of text (all passes together are five times as many) below which the library does not
-/// learn word vectors on its own: on less text they are too noisy to beat a random start.
+/// Tokens of training text below which the library does not learn word vectors on its own: on
+/// less text they are too noisy to beat a random start. Measured on IMDB slices (default LSTM,
+/// no wide path, seed 42): 4,500 reviews (about 1.2M tokens) tested 8 points worse with
+/// vectors, 9,000 reviews (about 2.4M tokens) 1.4 points better.
 pub(crate) const AUTO_MIN_TOKENS: usize = 2_000_000;
 
 /// The passes to take over `sequences` when the caller did not say: `AUTO_PASSES` on enough
