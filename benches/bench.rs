@@ -311,18 +311,10 @@ fn train_once(json: &str) -> Trained {
     Trained { model, call_s, after_first_s, batches, train_accuracy: accuracy }
 }
 
-/// The reviews `senti::train` uses for `train_limit`: mirrors `train::balanced_sample` (seeded,
-/// class-balanced), used here only to count the real tokens of that slice.
-fn balanced_sample(examples: &[Example], limit: usize, seed: u64) -> Vec<&Example> {
-    if limit >= examples.len() {
-        return examples.iter().collect();
-    }
-    let mut rng = senti::rng::Rng::new(seed);
-    let (mut pos, mut neg): (Vec<&Example>, Vec<&Example>) = examples.iter().partition(|e| e.label == 1);
-    rng.shuffle(&mut pos);
-    rng.shuffle(&mut neg);
-    let take_pos = limit.div_ceil(2).min(pos.len()).max(limit.saturating_sub(neg.len()));
-    pos.into_iter().take(take_pos).chain(neg.into_iter().take(limit - take_pos)).collect()
+/// The reviews `senti::train` uses for `train_limit` (seeded, class-balanced), used here only to
+/// count the real tokens of that slice.
+fn balanced_sample(examples: &[Example], limit: usize, seed: u64) -> Vec<Example> {
+    senti::data::sample::balanced(examples.to_vec(), limit, &mut senti::rng::Rng::new(seed))
 }
 
 /// Tokens the model actually reads at `max_len` (an empty review reads one unknown word).

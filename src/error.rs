@@ -80,3 +80,20 @@ impl From<candle_core::Error> for Error {
         Self::new(ErrorKind::Internal, format!("tensor operation failed: {err}"))
     }
 }
+
+/// `Ok` when `ok`, else a configuration error with the message `msg` builds.
+pub(crate) fn check(ok: bool, msg: impl FnOnce() -> String) -> Result<()> {
+    if ok { Ok(()) } else { Err(Error::config(msg())) }
+}
+
+/// Checks that `v` is finite and in [0, max).
+pub(crate) fn check_fraction(name: &str, v: f32, max: f32) -> Result<()> {
+    check(v.is_finite() && (0.0..max).contains(&v), || format!("{name} must be in [0, {max}), got {v}"))
+}
+
+/// Serde also fills a struct from a JSON array, field by field in declaration order: `[]` would
+/// be every default (training the default model on the default data) and `["x.jsonl"]` a data
+/// path. Parameters are JSON objects only.
+pub(crate) fn require_object(json: &str, what: &str) -> Result<()> {
+    check(!json.trim_start().starts_with('['), || format!("{what}: expected a JSON object, got an array"))
+}

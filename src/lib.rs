@@ -7,6 +7,8 @@ pub mod config;
 pub mod data;
 mod error;
 pub mod ffi;
+mod fsio;
+mod math;
 pub mod model;
 pub mod model_file;
 pub mod nn;
@@ -18,7 +20,7 @@ pub mod train;
 pub mod wide;
 
 pub use config::TrainParams;
-pub use data::{Example, Format, Split};
+pub use data::{DataSpec, Example, Format, Labels, Split};
 pub use error::{Error, ErrorKind, Result};
 pub use model::{Evaluation, SentimentModel};
 pub use train::{Control, Phase, Progress, train};

@@ -2,30 +2,37 @@
 //! `nn::Classifier`); the header's metadata holds, as JSON strings:
 //! `senti.format` ("senti-model"), `senti.format_version`, `senti.library_version`,
 //! `senti.model_config`, `senti.text_config`, `senti.vocab` (the id-ordered word list) and
-//! `senti.training` (parameters, per-epoch history, best epoch, wall time), and for a model
-//! with a wide n-gram path `senti.wide_config` (n-gram length, slots, mix), whose weights are
-//! the tensors `wide.weight` (one per slot) and `wide.bias`.
+//! `senti.training` (parameters, per-epoch history, best epoch, wall time), `senti.labels` (the
+//! class names in index order; format 2), and for a model with a wide n-gram path
+//! `senti.wide_config` (n-gram length, slots, mix), whose weights are the tensors `wide.weight`
+//! (one per slot for two classes, slots × classes beyond) and `wide.bias` (one per row).
+//!
+//! Format versions: 1 (libsenti 0.1.0: two classes, no `senti.labels`; read as `negative`,
+//! `positive`) and 2 (K classes, `senti.labels`). This library writes 2 and reads both.
 //!
 //! Saving writes a temporary file beside the target, syncs it and renames it over the target,
 //! so an interrupted save leaves the previous file intact.
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use candle_core::{Device, Tensor};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
-use crate::config::{MAX_PARAMS, ModelConfig, TextConfig};
+use crate::data::Labels;
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::{SentimentModel, TrainingRecord};
-use crate::nn::{Classifier, Weights};
-use crate::text::{Encoder, Tokenizer, Vocab};
+use crate::model::{Model, TrainingRecord};
+use crate::nn::{Classifier, MAX_PARAMS, NetworkConfig, Weights};
+use crate::text::{Encoder, TextConfig, Vocab};
 use crate::wide::{MAX_BUCKETS, Wide, WideConfig};
 
 const FORMAT: &str = "senti-model";
-const FORMAT_VERSION: &str = "1";
+/// The version this library writes.
+const FORMAT_VERSION: &str = "2";
+/// Every version this library reads.
+const READABLE_VERSIONS: [&str; 2] = ["1", "2"];
 /// Largest file `load` reads: the largest permitted model and wide path plus room for the header.
 const MAX_FILE_BYTES: u64 = (MAX_PARAMS as u64 + MAX_BUCKETS as u64) * 4 + (256 << 20);
 const WIDE_WEIGHT: &str = "wide.weight";
@@ -36,12 +43,13 @@ fn tensor_bytes(t: &Tensor) -> Result<Vec<u8>> {
     Ok(values.iter().flat_map(|v| v.to_le_bytes()).collect())
 }
 
-pub fn to_bytes(model: &SentimentModel) -> Result<Vec<u8>> {
+pub fn to_bytes(model: &Model) -> Result<Vec<u8>> {
     let mut meta = HashMap::new();
     meta.insert("senti.format".to_string(), FORMAT.to_string());
     meta.insert("senti.format_version".to_string(), FORMAT_VERSION.to_string());
     meta.insert("senti.library_version".to_string(), crate::VERSION.to_string());
-    meta.insert("senti.model_config".to_string(), to_json(model.model_config())?);
+    meta.insert("senti.model_config".to_string(), to_json(model.network_config())?);
+    meta.insert("senti.labels".to_string(), to_json(model.labels())?);
     meta.insert("senti.text_config".to_string(), to_json(model.text_config())?);
     meta.insert("senti.vocab".to_string(), to_json(model.encoder.vocab.words())?);
     meta.insert("senti.training".to_string(), to_json(model.record())?);
@@ -52,8 +60,9 @@ pub fn to_bytes(model: &SentimentModel) -> Result<Vec<u8>> {
     if let Some(wide) = &model.wide {
         meta.insert("senti.wide_config".to_string(), to_json(&wide.config)?);
         let le = |v: &[f32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
-        buffers.push((WIDE_WEIGHT.to_string(), vec![wide.weights.len()], le(&wide.weights)));
-        buffers.push((WIDE_BIAS.to_string(), vec![1], le(&[wide.bias])));
+        let shape = if wide.rows() == 1 { vec![wide.config.buckets] } else { vec![wide.config.buckets, wide.rows()] };
+        buffers.push((WIDE_WEIGHT.to_string(), shape, le(&wide.weights)));
+        buffers.push((WIDE_BIAS.to_string(), vec![wide.rows()], le(&wide.bias)));
     }
     let views = buffers
         .iter()
@@ -105,29 +114,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
-pub fn save(model: &SentimentModel, path: &Path) -> Result<()> {
+pub fn save(model: &Model, path: &Path) -> Result<()> {
     write_atomic(path, &to_bytes(model)?)
 }
 
-pub fn load(path: &Path) -> Result<SentimentModel> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    if meta.is_dir() {
-        return Err(Error::new(ErrorKind::Io, format!("{}: is a directory, not a model file", path.display())));
-    }
-    // A device reports length 0 and may never end (/dev/zero); a FIFO blocks the open until a
-    // writer comes. Only regular files (or links to them) are model files.
-    if !meta.is_file() {
-        return Err(Error::new(ErrorKind::Io, format!("{}: not a regular file, so not a model file", path.display())));
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(Error::model_file(format!("{}: {} bytes is larger than any senti model", path.display(), meta.len())));
-    }
-    // Bounded even if the file grows (or is swapped) after the check above.
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    std::fs::File::open(path).and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)).map_err(|e| Error::io(path, e))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(Error::model_file(format!("{}: larger than any senti model", path.display())));
-    }
+pub fn load(path: &Path) -> Result<Model> {
+    let bytes = crate::fsio::read_regular_file(path, MAX_FILE_BYTES, "model files").map_err(|e| match e.kind() {
+        ErrorKind::ResourceLimit => Error::model_file(format!("{}: larger than any senti model ({})", path.display(), e.message())),
+        _ => e,
+    })?;
     // The file's bytes go before the model is built: building adds the inference tables.
     let parsed = parse(&bytes).map_err(|e| e.context(path.display()))?;
     drop(bytes);
@@ -178,13 +173,14 @@ fn meta_vocab(meta: &HashMap<String, String>, max: usize) -> Result<Vec<String>>
         .map_err(|e| Error::model_file(format!("metadata \"senti.vocab\": {e}")))
 }
 
-pub fn from_bytes(bytes: &[u8]) -> Result<SentimentModel> {
+pub fn from_bytes(bytes: &[u8]) -> Result<Model> {
     build(parse(bytes)?)
 }
 
 /// A model file's checked contents, not yet a model.
 struct Parsed {
-    model_config: ModelConfig,
+    model_config: NetworkConfig,
+    labels: Labels,
     text: TextConfig,
     vocab: Vocab,
     record: TrainingRecord,
@@ -200,15 +196,29 @@ fn parse(bytes: &[u8]) -> Result<Parsed> {
         return Err(Error::model_file("not a senti model: metadata \"senti.format\" is missing or different"));
     }
     let version = meta.get("senti.format_version").map(String::as_str).unwrap_or("?");
-    if version != FORMAT_VERSION {
-        return Err(Error::model_file(format!("model format version {version} is not supported (this library reads {FORMAT_VERSION})")));
+    if !READABLE_VERSIONS.contains(&version) {
+        let written_by = meta.get("senti.library_version").map_or(String::new(), |v| format!(", written by libsenti {v}"));
+        return Err(Error::model_file(format!(
+            "model format version {version}{written_by} is not supported: libsenti {} reads versions {}",
+            crate::VERSION,
+            READABLE_VERSIONS.join(" and ")
+        )));
     }
-    let model_config: ModelConfig = meta_json(&meta, "senti.model_config")?;
+    let labels = match (version, meta.get("senti.labels")) {
+        ("1", None) => Labels::binary(),
+        ("1", Some(_)) => return Err(Error::model_file("metadata \"senti.labels\" is not part of format version 1")),
+        (_, None) => return Err(Error::model_file("metadata has no \"senti.labels\"")),
+        (_, Some(_)) => {
+            let names: Vec<String> = meta_json(&meta, "senti.labels")?;
+            Labels::new(names).map_err(|e| Error::model_file(format!("metadata \"senti.labels\": {}", e.message())))?
+        }
+    };
+    let model_config: NetworkConfig = meta_json(&meta, "senti.model_config")?;
     let text: TextConfig = meta_json(&meta, "senti.text_config")?;
     text.validate().map_err(|e| Error::model_file(e.message().to_string()))?;
     let words = meta_vocab(&meta, text.vocab_size)?;
     let record: TrainingRecord = meta_json(&meta, "senti.training")?;
-    model_config.validate(words.len()).map_err(|e| Error::model_file(e.message().to_string()))?;
+    model_config.validate(words.len(), labels.len()).map_err(|e| Error::model_file(e.message().to_string()))?;
     let vocab = Vocab::from_words(words)?;
 
     let tensors = SafeTensors::deserialize(bytes).map_err(bad)?;
@@ -237,32 +247,37 @@ fn parse(bytes: &[u8]) -> Result<Parsed> {
             Some(config)
         }
     };
-    Ok(Parsed { model_config, text, vocab, record, wide_config, tensors: map })
+    Ok(Parsed { model_config, labels, text, vocab, record, wide_config, tensors: map })
 }
 
-fn build(parsed: Parsed) -> Result<SentimentModel> {
-    let Parsed { model_config, text, vocab, record, wide_config, tensors: mut map } = parsed;
+fn build(parsed: Parsed) -> Result<Model> {
+    let Parsed { model_config, labels, text, vocab, record, wide_config, tensors: mut map } = parsed;
+    let rows = crate::nn::head_outputs(labels.len());
     let wide = match wide_config {
         None => None,
         Some(config) => {
-            let mut take = |name: &str, len: usize| -> Result<Vec<f32>> {
+            if config.buckets.saturating_mul(rows) > MAX_BUCKETS {
+                return Err(Error::model_file(format!("the wide path's {} slots × {rows} classes exceed {MAX_BUCKETS} weights", config.buckets)));
+            }
+            let mut take = |name: &str, shape: &[usize]| -> Result<Vec<f32>> {
                 let t = map.remove(name).ok_or_else(|| Error::model_file(format!("the wide path's tensor {name:?} is missing")))?;
-                if t.dims() != [len] {
-                    return Err(Error::model_file(format!("tensor {name:?} has shape {:?}, expected [{len}]", t.dims())));
+                if t.dims() != shape {
+                    return Err(Error::model_file(format!("tensor {name:?} has shape {:?}, expected {shape:?}", t.dims())));
                 }
-                Ok(t.to_vec1::<f32>()?)
+                Ok(t.flatten_all()?.to_vec1::<f32>()?)
             };
-            let weights = take(WIDE_WEIGHT, config.buckets)?;
-            let bias = take(WIDE_BIAS, 1)?[0];
+            let weight_shape = if rows == 1 { vec![config.buckets] } else { vec![config.buckets, rows] };
+            let weights = take(WIDE_WEIGHT, &weight_shape)?;
+            let bias = take(WIDE_BIAS, &[rows])?;
             Some(Wide { config, weights, bias })
         }
     };
-    let classifier = Classifier::new(&model_config, vocab.len(), Weights::Load(&map))?;
+    let classifier = Classifier::new(&model_config, vocab.len(), labels.len(), Weights::Load(&map))?;
     if map.len() != classifier.named_tensors().len() {
         return Err(Error::model_file(format!("the file holds {} tensors, the configuration needs {}", map.len(), classifier.named_tensors().len())));
     }
-    let encoder = Encoder { tokenizer: Tokenizer::new(), vocab, max_len: text.max_len, truncation: text.truncation };
-    Ok(SentimentModel { text, encoder, classifier, wide, record })
+    let encoder = Encoder::new(vocab, &text);
+    Ok(Model { text, encoder, classifier, wide, labels, record })
 }
 
 #[cfg(test)]
@@ -277,6 +292,7 @@ mod tests {
 
     use super::*;
     use crate::config::TrainParams;
+    use crate::text::Tokenizer;
     use crate::rng::Rng;
 
     /// Passes every request to the system allocator; on a thread that asks, notes the largest
@@ -334,7 +350,7 @@ mod tests {
         let tokenizer = Tokenizer::new();
         let vocab = Vocab::build(&tokenizer, ["good bad film plot fine dull"], params.vocab_size).unwrap();
         let (mut rng, mut vars) = (Rng::new(1), Vec::new());
-        let classifier = Classifier::new(&params.model_config(), vocab.len(), Weights::Init { rng: &mut rng, vars: &mut vars }).unwrap();
+        let classifier = Classifier::new(&params.network_config(), vocab.len(), 2, Weights::Init { rng: &mut rng, vars: &mut vars }).unwrap();
         let record = TrainingRecord {
             params: params.clone(),
             history: Vec::new(),
@@ -344,9 +360,9 @@ mod tests {
             seconds: 0.0,
             validation_parts: None,
         };
-        let encoder = Encoder { tokenizer, vocab, max_len: params.max_len, truncation: params.truncation };
-        let wide = Wide { config: WideConfig { ngrams: 2, buckets: 1024, mix: [1.0, 0.5, 0.0] }, weights: vec![0.01; 1024], bias: 0.1 };
-        to_bytes(&SentimentModel { text: params.text_config(), encoder, classifier, wide: Some(wide), record }).unwrap()
+        let encoder = Encoder::new(vocab, &params.text_config());
+        let wide = Wide { config: WideConfig { ngrams: 2, buckets: 1024, mix: [1.0, 0.5, 0.0] }, weights: vec![0.01; 1024], bias: vec![0.1] };
+        to_bytes(&Model { text: params.text_config(), encoder, classifier, wide: Some(wide), labels: Labels::binary(), record }).unwrap()
     }
 
     /// The tiny model's file with its header (JSON) edited and its data replaced by `data` when
@@ -511,7 +527,7 @@ mod tests {
     fn the_wide_path_round_trips_and_damage_to_it_is_refused() {
         let model = from_bytes(&tiny()).unwrap();
         let wide = model.wide().expect("the tiny model has a wide path");
-        assert_eq!((wide.config.buckets, wide.config.mix, wide.bias), (1024, [1.0, 0.5, 0.0], 0.1));
+        assert_eq!((wide.config.buckets, wide.config.mix, wide.bias.clone()), (1024, [1.0, 0.5, 0.0], vec![0.1]));
         let again = from_bytes(&to_bytes(&model).unwrap()).unwrap();
         let wide2 = again.wide().unwrap();
         assert!(wide2.config == wide.config && wide2.weights == wide.weights && wide2.bias == wide.bias, "the wide path changed in a save/load round trip");

@@ -4,6 +4,11 @@ use std::sync::Once;
 
 static INIT: Once = Once::new();
 
+/// Threads the library uses when the caller does not say: one per available core.
+pub(crate) fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// Runs once, before the library's first tensor operation.
 pub fn init() {
     INIT.call_once(|| {

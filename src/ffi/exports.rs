@@ -6,10 +6,10 @@ use std::ffi::{CStr, c_char, c_void};
 use super::guard::{Failure, Outcome, guard, quietly};
 use super::handles;
 use super::types::*;
-use crate::config::{DataSpec, TrainParams};
-use crate::data::Example;
+use crate::config::TrainParams;
+use crate::data::{Example, Origin};
 use crate::error::{Error, ErrorKind};
-use crate::model::{Evaluation, SentimentModel};
+use crate::model::{Evaluation, EvaluationRequest, SentimentModel};
 use crate::train::{Control, Phase, Progress};
 
 /// `text_len` value meaning "the text is NUL-terminated".
@@ -74,16 +74,9 @@ unsafe fn texts<'a>(texts: *const *const c_char, lens: *const usize, count: usiz
         .collect()
 }
 
-fn to_c(e: Evaluation) -> senti_evaluation {
-    senti_evaluation {
-        count: e.count,
-        true_positive: e.true_positive,
-        true_negative: e.true_negative,
-        false_positive: e.false_positive,
-        false_negative: e.false_negative,
-        loss: e.loss,
-        accuracy: e.accuracy,
-    }
+fn to_c(e: &Evaluation) -> senti_evaluation {
+    let (true_positive, true_negative, false_positive, false_negative) = e.binary_counts();
+    senti_evaluation { count: e.count, true_positive, true_negative, false_positive, false_negative, loss: e.loss, accuracy: e.accuracy }
 }
 
 fn out<T>(p: *mut T, what: &str) -> Result<(), Failure> {
@@ -309,9 +302,9 @@ pub unsafe extern "C" fn senti_evaluate(
         guard(error_out, || {
             let model = handles::model(model)?;
             out(result_out, "result_out")?;
-            let spec = DataSpec::from_json(c_str(data_json, "data_json")?)?;
-            let examples = spec.load()?;
-            *result_out = to_c(model.evaluate_part(&examples, spec.part)?);
+            let request = EvaluationRequest::from_json(c_str(data_json, "data_json")?)?;
+            let examples = request.data.load()?;
+            *result_out = to_c(&model.evaluate_part(&examples, request.part)?);
             Ok(())
         })
     }
@@ -342,13 +335,15 @@ pub unsafe extern "C" fn senti_evaluate_texts(
             }
             let labels = std::slice::from_raw_parts(labels, count);
             let mut examples = Vec::with_capacity(count);
+            let classes = model.labels().len();
             for (i, (t, &l)) in texts.iter().zip(labels).enumerate() {
-                if l > 1 {
-                    return Err(Error::new(ErrorKind::InvalidArgument, format!("labels[{i}] is {l}; labels must be 0 or 1")).into());
+                if l as usize >= classes {
+                    return Err(Error::new(ErrorKind::InvalidArgument, format!("labels[{i}] is {l}; this model's labels are 0 to {}", classes - 1)).into());
                 }
-                examples.push(Example { text: t.to_string(), label: l });
+                let label = model.labels().names()[l as usize].clone();
+                examples.push(Example { text: t.to_string(), label, origin: Origin::Memory { index: i as u32 } });
             }
-            *result_out = to_c(model.evaluate(&examples)?);
+            *result_out = to_c(&model.evaluate(&examples)?);
             Ok(())
         })
     }
@@ -380,7 +375,8 @@ pub unsafe extern "C" fn senti_model_info(
             }
             let info = serde_json::json!({
                 "library_version": crate::VERSION,
-                "model_config": model.model_config(),
+                "model_config": model.network_config(),
+                "labels": model.labels(),
                 "text_config": model.text_config(),
                 "vocab_len": model.vocab_len(),
                 "wide_config": model.wide().map(|w| &w.config),

@@ -1,5 +1,6 @@
-//! Embedding -> (bi)LSTM/GRU layers -> pooling over time -> dropout -> dense -> logit.
-//! The sigmoid is applied by the caller (prediction) or folded into the loss (training).
+//! Embedding -> (bi)LSTM/GRU layers -> pooling over time -> dropout -> dense -> logits: one for
+//! two classes, one per class beyond (`head_outputs`). The sigmoid or softmax is applied by the
+//! caller (prediction) or folded into the loss (training).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use candle_core::{DType, Device, Tensor, Var};
 use super::pooling::PoolOp;
 use super::recurrent::RecurrenceOp;
 use super::CellKind;
-use crate::config::ModelConfig;
+use super::config::NetworkConfig;
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 
@@ -51,7 +52,9 @@ struct Recurrent {
 }
 
 pub struct Classifier {
-    config: ModelConfig,
+    config: NetworkConfig,
+    /// Logits per review: 1 for two classes, else one per class.
+    outputs: usize,
     embedding: Tensor,
     /// layers[layer][direction]
     layers: Vec<Vec<Recurrent>>,
@@ -208,7 +211,8 @@ fn word_dropout(e: &Tensor, p: f32, rng: &mut Rng) -> Result<Tensor> {
 }
 
 impl Classifier {
-    pub fn new(config: &ModelConfig, vocab_size: usize, mut weights: Weights) -> Result<Self> {
+    pub fn new(config: &NetworkConfig, vocab_size: usize, classes: usize, mut weights: Weights) -> Result<Self> {
+        let outputs = super::head_outputs(classes);
         let (e, h) = (config.embedding_dim, config.hidden_size);
         let g = config.cell.gates() * h;
         let mut named = Vec::new();
@@ -234,8 +238,8 @@ impl Classifier {
             }
             layers.push(dirs);
         }
-        let head_w = get("head.weight".into(), &[1, config.feature_size()], Init::Glorot)?;
-        let head_b = get("head.bias".into(), &[1], Init::Bias { ones_block: None, block: 1 })?;
+        let head_w = get("head.weight".into(), &[outputs, config.feature_size()], Init::Glorot)?;
+        let head_b = get("head.bias".into(), &[outputs], Init::Bias { ones_block: None, block: 1 })?;
         let table_bytes = vocab_size * g * 4 * config.directions();
         let input_tables = match weights {
             Weights::Load(_) if table_bytes <= MAX_INPUT_TABLE_BYTES => {
@@ -260,18 +264,23 @@ impl Classifier {
             ),
             Weights::Init { .. } => None,
         };
-        Ok(Self { config: config.clone(), embedding, layers, head_w, head_b, named, input_tables, small_row_weights })
+        Ok(Self { config: config.clone(), outputs, embedding, layers, head_w, head_b, named, input_tables, small_row_weights })
     }
 
     pub fn named_tensors(&self) -> &[(String, Tensor)] {
         &self.named
     }
 
-    pub fn config(&self) -> &ModelConfig {
+    pub fn config(&self) -> &NetworkConfig {
         &self.config
     }
 
-    /// Logits, shape (batch,).
+    /// Logits per review (1 for two classes).
+    pub fn outputs(&self) -> usize {
+        self.outputs
+    }
+
+    /// Logits, shape (batch, outputs).
     pub fn forward(&self, batch: &Batch, mut mode: Mode, threads: usize) -> Result<Tensor> {
         let (b, t) = batch.ids.dims2()?;
         let training = matches!(mode, Mode::Train { .. });
@@ -322,8 +331,7 @@ impl Classifier {
         if let Mode::Train { rng } = &mut mode {
             features = dropout(&features, cfg.dropout, rng)?;
         }
-        let logits = features.matmul(&self.head_w.t()?)?.broadcast_add(&self.head_b)?;
-        Ok(logits.squeeze(1)?)
+        Ok(features.matmul(&self.head_w.t()?)?.broadcast_add(&self.head_b)?)
     }
 
     /// Pools each direction's states over its real steps; features are the directions' pooled
@@ -351,8 +359,8 @@ mod tests {
     use super::*;
     use crate::nn::{CellKind, Pooling};
 
-    fn config(cell: CellKind, layers: usize, bidirectional: bool, pooling: Pooling) -> ModelConfig {
-        ModelConfig { cell, embedding_dim: 6, hidden_size: 5, layers, bidirectional, pooling, dropout: 0.2, embedding_dropout: 0.1 }
+    fn config(cell: CellKind, layers: usize, bidirectional: bool, pooling: Pooling) -> NetworkConfig {
+        NetworkConfig { cell, embedding_dim: 6, hidden_size: 5, layers, bidirectional, pooling, dropout: 0.2, embedding_dropout: 0.1 }
     }
 
     #[test]
@@ -365,17 +373,17 @@ mod tests {
                 for (layers, bi) in [(1, false), (2, true)] {
                     let cfg = config(cell, layers, bi, pooling);
                     let (mut rng, mut vars) = (Rng::new(1), Vec::new());
-                    let model = Classifier::new(&cfg, 10, Weights::Init { rng: &mut rng, vars: &mut vars }).unwrap();
+                    let model = Classifier::new(&cfg, 10, 2, Weights::Init { rng: &mut rng, vars: &mut vars }).unwrap();
                     assert_eq!(vars.len(), 1 + layers * cfg.directions() * 4 + 2);
                     let params: usize = vars.iter().map(|(_, v)| v.elem_count()).sum();
-                    assert_eq!(params, cfg.parameter_count(10));
+                    assert_eq!(params, cfg.parameter_count(10, 2));
                     let infer = model.forward(&batch, Mode::Infer, 1).unwrap();
-                    assert_eq!(infer.dims(), [3]);
+                    assert_eq!(infer.dims(), [3, 1]);
                     let train = model.forward(&batch, Mode::Train { rng: &mut Rng::new(2) }, 1).unwrap();
-                    assert_eq!(train.dims(), [3]);
+                    assert_eq!(train.dims(), [3, 1]);
                     // Inference is deterministic; a row's answer does not depend on its batch.
                     let alone = model.forward(&Batch::new(&refs[1..2]).unwrap(), Mode::Infer, 1).unwrap();
-                    let (a, b) = (infer.to_vec1::<f32>().unwrap()[1], alone.to_vec1::<f32>().unwrap()[0]);
+                    let (a, b) = (infer.to_vec2::<f32>().unwrap()[1][0], alone.to_vec2::<f32>().unwrap()[0][0]);
                     assert!((a - b).abs() < 1e-5, "{cfg:?}: {a} vs {b}");
                 }
             }
@@ -391,16 +399,16 @@ mod tests {
         let refs: Vec<&[u32]> = seqs.iter().map(Vec::as_slice).collect();
         for cell in [CellKind::Lstm, CellKind::Gru] {
             for (layers, bi) in [(1, false), (2, true)] {
-                let cfg = ModelConfig { hidden_size: 40, ..config(cell, layers, bi, Pooling::MaxMean) };
+                let cfg = NetworkConfig { hidden_size: 40, ..config(cell, layers, bi, Pooling::MaxMean) };
                 let (mut rng, mut vars) = (Rng::new(3), Vec::new());
-                let fresh = Classifier::new(&cfg, 50, Weights::Init { rng: &mut rng, vars: &mut vars }).unwrap();
+                let fresh = Classifier::new(&cfg, 50, 2, Weights::Init { rng: &mut rng, vars: &mut vars }).unwrap();
                 let map: HashMap<String, Tensor> = vars.iter().map(|(n, v)| (n.clone(), v.as_tensor().clone())).collect();
-                let loaded = Classifier::new(&cfg, 50, Weights::Load(&map)).unwrap();
+                let loaded = Classifier::new(&cfg, 50, 2, Weights::Load(&map)).unwrap();
                 assert!(loaded.input_tables.is_some() && loaded.small_row_weights.is_some());
-                let want = fresh.forward(&Batch::new(&refs).unwrap(), Mode::Infer, 1).unwrap().to_vec1::<f32>().unwrap();
-                let got = loaded.forward(&Batch::new(&refs).unwrap(), Mode::Infer, 2).unwrap().to_vec1::<f32>().unwrap();
+                let want = fresh.forward(&Batch::new(&refs).unwrap(), Mode::Infer, 1).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+                let got = loaded.forward(&Batch::new(&refs).unwrap(), Mode::Infer, 2).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
                 for (i, r) in refs.iter().enumerate() {
-                    let alone = loaded.forward(&Batch::new(&[r]).unwrap(), Mode::Infer, 1).unwrap().to_vec1::<f32>().unwrap()[0];
+                    let alone = loaded.forward(&Batch::new(&[r]).unwrap(), Mode::Infer, 1).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap()[0];
                     assert!((got[i] - want[i]).abs() < 1e-5 && (alone - want[i]).abs() < 1e-5, "{cfg:?} row {i}: {} {} {alone}", want[i], got[i]);
                 }
             }
@@ -411,11 +419,11 @@ mod tests {
     fn loading_rejects_wrong_shapes_and_missing_tensors() {
         let cfg = config(CellKind::Gru, 1, false, Pooling::Last);
         let (mut rng, mut vars) = (Rng::new(1), Vec::new());
-        Classifier::new(&cfg, 10, Weights::Init { rng: &mut rng, vars: &mut vars }).unwrap();
+        Classifier::new(&cfg, 10, 2, Weights::Init { rng: &mut rng, vars: &mut vars }).unwrap();
         let mut map: HashMap<String, Tensor> = vars.iter().map(|(n, v)| (n.clone(), v.as_tensor().clone())).collect();
-        assert!(Classifier::new(&cfg, 10, Weights::Load(&map)).is_ok());
-        assert!(Classifier::new(&cfg, 11, Weights::Load(&map)).is_err());
+        assert!(Classifier::new(&cfg, 10, 2, Weights::Load(&map)).is_ok());
+        assert!(Classifier::new(&cfg, 11, 2, Weights::Load(&map)).is_err());
         map.remove("head.bias");
-        assert!(Classifier::new(&cfg, 10, Weights::Load(&map)).is_err());
+        assert!(Classifier::new(&cfg, 10, 2, Weights::Load(&map)).is_err());
     }
 }

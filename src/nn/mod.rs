@@ -1,6 +1,7 @@
 //! The network: recurrent layers (with their kernels) and the classifier built from them.
 
 mod classifier;
+mod config;
 mod kernels;
 mod pooling;
 pub(crate) mod simd;
@@ -8,6 +9,8 @@ pub mod word2vec;
 mod recurrent;
 
 pub use classifier::{Batch, Classifier, Mode, Weights};
+pub use config::NetworkConfig;
+pub(crate) use config::MAX_PARAMS;
 #[cfg(test)]
 pub(crate) use classifier::test_hooks;
 
@@ -50,4 +53,10 @@ pub enum Pooling {
     Mean,
     /// Maximum and mean, concatenated.
     MaxMean,
+}
+
+/// Outputs of the dense head for `classes` labels: one logit for two classes (the probability of
+/// the second is its sigmoid, as format-1 files have it), one per class (a softmax) for more.
+pub fn head_outputs(classes: usize) -> usize {
+    if classes <= 2 { 1 } else { classes }
 }

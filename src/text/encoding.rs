@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Tokenizer, UNK_ID, Vocab};
+use super::{TextConfig, Tokenizer, UNK_ID, Vocab};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -24,6 +24,11 @@ pub struct Encoder {
 }
 
 impl Encoder {
+    /// The encoder of a model whose text settings are `config` and vocabulary `vocab`.
+    pub fn new(vocab: Vocab, config: &TextConfig) -> Self {
+        Self { tokenizer: Tokenizer::new(), vocab, max_len: config.max_len, truncation: config.truncation }
+    }
+
     /// Token ids of `text`, at most `max_len` of them. A text without any token encodes as a
     /// single unknown word, so every review has a state to classify.
     pub fn encode(&self, text: &str) -> Vec<u32> {

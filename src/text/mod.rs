@@ -1,9 +1,11 @@
 //! Text preprocessing: tokenizer, vocabulary and the encoding of a review into token ids.
 
+mod config;
 mod encoding;
 mod tokenizer;
 mod vocab;
 
+pub use config::TextConfig;
 pub use encoding::{Encoder, Truncation};
 pub use tokenizer::Tokenizer;
 pub use vocab::Vocab;

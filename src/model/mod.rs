@@ -1,13 +1,18 @@
-//! A trained model: the text pipeline, the network and what training recorded. Prediction and
-//! evaluation take `&self` and may run from many threads at once.
+//! A trained model: the text pipeline, the recurrent network, the optional wide path, the class
+//! labels and what training recorded. Prediction and evaluation take `&self` and may run from
+//! many threads at once.
+
+mod evaluation;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{ModelConfig, TextConfig, TrainParams};
-use crate::data::Example;
-use crate::error::{Error, Result};
-use crate::nn::{Batch, Classifier, Mode};
-use crate::text::Encoder;
+pub use evaluation::{ClassScores, Evaluation};
+
+use crate::config::TrainParams;
+use crate::data::{DataSpec, Example, Labels};
+use crate::error::{Error, Result, require_object};
+use crate::nn::{Batch, Classifier, Mode, NetworkConfig};
+use crate::text::{Encoder, TextConfig};
 use crate::wide::Wide;
 
 /// Reviews per forward pass when predicting many at once, at most.
@@ -66,38 +71,44 @@ pub enum Part {
     Wide,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
-pub struct Evaluation {
-    pub count: u64,
-    pub true_positive: u64,
-    pub true_negative: u64,
-    pub false_positive: u64,
-    pub false_negative: u64,
-    /// Mean binary cross-entropy.
-    pub loss: f64,
-    pub accuracy: f64,
+/// What `senti_evaluate` is asked: a data source (`DataSpec`'s fields) and the part of the
+/// model that answers (`"part"`, default the whole model).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvaluationRequest {
+    pub data: DataSpec,
+    pub part: Part,
 }
 
-pub struct SentimentModel {
+impl EvaluationRequest {
+    pub fn from_json(json: &str) -> Result<Self> {
+        require_object(json, "data specification")?;
+        let mut map: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(json).map_err(|e| Error::config(format!("data specification: {e}")))?;
+        let part = match map.remove("part") {
+            None => Part::Model,
+            Some(v) => serde_json::from_value(v).map_err(|e| Error::config(format!("data specification: field `part`: {e}")))?,
+        };
+        let data: DataSpec = serde_json::from_value(serde_json::Value::Object(map)).map_err(|e| Error::config(format!("data specification: {e}")))?;
+        data.validate()?;
+        Ok(Self { data, part })
+    }
+}
+
+/// A trained text classifier.
+pub struct Model {
     pub(crate) text: TextConfig,
     pub(crate) encoder: Encoder,
     pub(crate) classifier: Classifier,
     pub(crate) wide: Option<Wide>,
+    pub(crate) labels: Labels,
     pub(crate) record: TrainingRecord,
 }
 
-fn sigmoid(z: f32) -> f32 {
-    1.0 / (1.0 + (-z).exp())
-}
+/// The name the two-class library gave its model; the same type.
+pub type SentimentModel = Model;
 
-/// Binary cross-entropy from a logit, stable for large |z|.
-pub(crate) fn bce_from_logit(z: f32, label: u8) -> f64 {
-    let z = z as f64;
-    z.max(0.0) - z * label as f64 + (-z.abs()).exp().ln_1p()
-}
-
-impl SentimentModel {
-    pub fn model_config(&self) -> &ModelConfig {
+impl Model {
+    pub fn network_config(&self) -> &NetworkConfig {
         self.classifier.config()
     }
 
@@ -113,15 +124,9 @@ impl SentimentModel {
         self.encoder.vocab.len()
     }
 
-    /// Probability that `text` is positive.
-    pub fn predict(&self, text: &str) -> Result<f32> {
-        Ok(self.predict_batch(&[text])?[0])
-    }
-
-    /// Probability that each text is positive, in input order.
-    pub fn predict_batch(&self, texts: &[&str]) -> Result<Vec<f32>> {
-        let logits = self.logits(texts)?;
-        Ok(logits.into_iter().map(sigmoid).collect())
+    /// The classes, in score order.
+    pub fn labels(&self) -> &Labels {
+        &self.labels
     }
 
     /// The wide path, if the model has one.
@@ -129,41 +134,71 @@ impl SentimentModel {
         self.wide.as_ref()
     }
 
-    fn logits(&self, texts: &[&str]) -> Result<Vec<f32>> {
+    /// For a two-class model, the probability of the second class (`positive` for IMDB).
+    pub fn predict(&self, text: &str) -> Result<f32> {
+        Ok(self.predict_batch(&[text])?[0])
+    }
+
+    /// `predict` for each text, in input order.
+    pub fn predict_batch(&self, texts: &[&str]) -> Result<Vec<f32>> {
+        if self.labels.len() != 2 {
+            return Err(Error::invalid_argument(format!(
+                "this model has {} labels; a single probability exists only for two (ask for every class's score instead)",
+                self.labels.len()
+            )));
+        }
+        let scores = self.scores_batch(texts)?;
+        Ok(scores.chunks_exact(2).map(|s| s[1]).collect())
+    }
+
+    /// The score of every class for `text` (they sum to 1), in label order.
+    pub fn scores(&self, text: &str) -> Result<Vec<f32>> {
+        self.scores_batch(&[text])
+    }
+
+    /// Every class's score for each text: `texts.len() × labels().len()` values, row by row.
+    pub fn scores_batch(&self, texts: &[&str]) -> Result<Vec<f32>> {
         if texts.is_empty() {
             return Err(Error::invalid_argument("an empty batch has nothing to predict"));
         }
-        self.part_logits(texts, Part::Model)
+        let logits = self.part_logits(texts, Part::Model)?;
+        Ok(scores_of_logits(&logits, self.labels.len()))
     }
 
-    /// Logits of `texts` from one part of the model, in input order.
+    /// The most likely class of `text` and its score.
+    pub fn top_label(&self, text: &str) -> Result<(usize, f32)> {
+        let scores = self.scores(text)?;
+        let k = crate::math::argmax(&scores);
+        Ok((k, scores[k]))
+    }
+
+    /// Logits of `texts` from one part of the model, in input order: one per text for two
+    /// classes, else one per class, row by row.
     pub fn part_logits(&self, texts: &[&str], part: Part) -> Result<Vec<f32>> {
         let wide = match (part, &self.wide) {
             (Part::Model, wide) => wide.as_ref(),
             (Part::Recurrent, _) => None,
             (Part::Wide, Some(wide)) => {
-                return Ok(texts.iter().map(|t| wide.logit(&self.encoder.tokenizer, t)).collect());
+                return Ok(texts.iter().flat_map(|t| wide.logits(&self.encoder.tokenizer, t)).collect());
             }
             (Part::Wide, None) => return Err(Error::config("this model has no wide path (it was trained with wide_ngrams 0)")),
         };
         // One tokenizing pass per review feeds both parts.
-        let mut wide_logits = Vec::with_capacity(if wide.is_some() { texts.len() } else { 0 });
+        let mut wide_logits = Vec::new();
         let encoded: Vec<Vec<u32>> = texts
             .iter()
             .map(|t| match wide {
                 None => self.encoder.encode(t),
                 Some(wide) => {
                     let (ids, hashes) = crate::wide::encode_with_hashes(&self.encoder, t, wide.config.ngrams);
-                    wide_logits.push(wide.logit_of_hashes(&hashes));
+                    wide_logits.extend(wide.logits_of_hashes(&hashes));
                     ids
                 }
             })
             .collect();
-        let mut logits = logits_encoded(&self.classifier, &encoded, default_threads())?;
+        let mut logits = logits_encoded(&self.classifier, &encoded, crate::runtime::default_threads())?;
         if let Some(wide) = wide {
-            for (z, w) in logits.iter_mut().zip(wide_logits) {
-                *z = wide.combine(*z, w);
-            }
+            wide.combine(&mut logits, &wide_logits);
         }
         Ok(logits)
     }
@@ -173,26 +208,43 @@ impl SentimentModel {
     }
 
     /// Evaluates one part of the model: with `Part::Recurrent`, a model with a wide path is
-    /// scored as the pure recurrent network it contains.
+    /// scored as the pure recurrent network it contains. A label the model does not know is a
+    /// data error naming where the example came from.
     pub fn evaluate_part(&self, examples: &[Example], part: Part) -> Result<Evaluation> {
         if examples.is_empty() {
             return Err(Error::invalid_argument("no examples to evaluate"));
         }
+        let labels = self.labels.indices(examples)?;
         let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
-        let labels: Vec<u8> = examples.iter().map(|e| e.label).collect();
         let logits = self.part_logits(&texts, part)?;
-        Ok(evaluation(&logits, &labels))
+        Ok(Evaluation::from_logits(&logits, &labels, &self.labels))
     }
 }
 
-pub(crate) fn default_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+/// Scores (probabilities summing to 1 per row) from logits of `classes` classes.
+pub(crate) fn scores_of_logits(logits: &[f32], classes: usize) -> Vec<f32> {
+    if classes <= 2 {
+        return logits
+            .iter()
+            .flat_map(|&z| {
+                let p = crate::math::sigmoid(z as f64) as f32;
+                [1.0 - p, p]
+            })
+            .collect();
+    }
+    let mut out = logits.to_vec();
+    for row in out.chunks_exact_mut(classes) {
+        crate::math::softmax_in_place(row);
+    }
+    out
 }
 
+/// The classifier's logits for encoded reviews, in input order (`outputs` per review).
 pub(crate) fn logits_encoded(classifier: &Classifier, encoded: &[Vec<u32>], threads: usize) -> Result<Vec<f32>> {
+    let width = classifier.outputs();
     let mut order: Vec<usize> = (0..encoded.len()).collect();
     order.sort_by_key(|&i| encoded[i].len());
-    let mut out = vec![0f32; encoded.len()];
+    let mut out = vec![0f32; encoded.len() * width];
     let mut rest = order.as_slice();
     while !rest.is_empty() {
         // Sorted by length, so the chunk's last review is its longest: grow the chunk while the
@@ -205,27 +257,10 @@ pub(crate) fn logits_encoded(classifier: &Classifier, encoded: &[Vec<u32>], thre
         rest = tail;
         let seqs: Vec<&[u32]> = chunk.iter().map(|&i| encoded[i].as_slice()).collect();
         let batch = Batch::new(&seqs)?;
-        let logits = classifier.forward(&batch, Mode::Infer, threads)?.to_vec1::<f32>()?;
-        for (&i, z) in chunk.iter().zip(logits) {
-            out[i] = z;
+        let logits = classifier.forward(&batch, Mode::Infer, threads)?.flatten_all()?.to_vec1::<f32>()?;
+        for (&i, z) in chunk.iter().zip(logits.chunks_exact(width)) {
+            out[i * width..(i + 1) * width].copy_from_slice(z);
         }
     }
     Ok(out)
-}
-
-pub(crate) fn evaluation(logits: &[f32], labels: &[u8]) -> Evaluation {
-    let mut e = Evaluation { count: logits.len() as u64, ..Default::default() };
-    let mut loss = 0.0;
-    for (&z, &y) in logits.iter().zip(labels) {
-        loss += bce_from_logit(z, y);
-        match (z > 0.0, y == 1) {
-            (true, true) => e.true_positive += 1,
-            (false, false) => e.true_negative += 1,
-            (true, false) => e.false_positive += 1,
-            (false, true) => e.false_negative += 1,
-        }
-    }
-    e.loss = loss / logits.len().max(1) as f64;
-    e.accuracy = (e.true_positive + e.true_negative) as f64 / logits.len().max(1) as f64;
-    e
 }
