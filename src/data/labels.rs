@@ -14,12 +14,12 @@ use super::Example;
 use crate::error::{Error, Result};
 
 /// Most classes a model may have.
-pub const MAX_CLASSES: usize = 10_000;
+pub(crate) const MAX_CLASSES: usize = 10_000;
 /// Longest class name, in bytes.
-pub const MAX_NAME_BYTES: usize = 256;
+pub(crate) const MAX_NAME_BYTES: usize = 256;
 
 /// The names of the two IMDB classes, in index order.
-pub const BINARY: [&str; 2] = ["negative", "positive"];
+pub(crate) const BINARY: [&str; 2] = ["negative", "positive"];
 
 /// Checks one class name: not empty, not over `MAX_NAME_BYTES`, no control characters.
 pub fn check_name(name: &str) -> std::result::Result<(), String> {
