@@ -64,16 +64,6 @@
 
 
 /**
- * Most classes a model may have.
- */
-#define MAX_CLASSES 10000
-
-/**
- * Longest class name, in bytes.
- */
-#define MAX_NAME_BYTES 256
-
-/**
  * Library version, as macros (compile time) and through `senti_version_number()` (run time).
  */
 #define SENTI_VERSION_MAJOR 0
