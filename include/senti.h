@@ -132,7 +132,7 @@ enum senti_status
    */
   SENTI_ERR_IO = 6,
   /**
-   * A data file is malformed; the message names the file and the line or entry.
+   * Labeled data is malformed or unusable (a bad line, an unknown label, one class); the message names the file and the line or entry.
    */
   SENTI_ERR_DATA = 7,
   /**

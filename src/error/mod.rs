@@ -3,29 +3,9 @@
 
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ErrorKind {
-    /// A caller passed something unusable: a NULL pointer, an empty batch, a bad length.
-    InvalidArgument,
-    /// Text that is not valid UTF-8.
-    InvalidUtf8,
-    /// A training or data parameter is unknown, mistyped or out of range.
-    Config,
-    /// The operating system refused a read or a write.
-    Io,
-    /// A data file is malformed (bad JSON, a label that is not 0/1, an empty file, ...).
-    Data,
-    /// A model file is damaged, truncated, foreign or from an incompatible version.
-    ModelFile,
-    /// The progress callback asked training to stop.
-    Cancelled,
-    /// Training produced a non-finite loss.
-    Diverged,
-    /// The request would need more memory than the library allows itself.
-    ResourceLimit,
-    /// A bug in the library (including a caught panic).
-    Internal,
-}
+mod kind;
+
+pub use kind::ErrorKind;
 
 #[derive(Debug, Clone)]
 pub struct Error {

@@ -104,24 +104,7 @@ pub extern "C" fn senti_version_number() -> u32 {
 /// "SENTI_UNKNOWN_STATUS" for a value this version does not define. Never free it.
 #[unsafe(no_mangle)]
 pub extern "C" fn senti_status_name(status: i32) -> *const c_char {
-    use senti_status::*;
-    const NAMES: [(senti_status, &CStr); 14] = [
-        (SENTI_OK, c"SENTI_OK"),
-        (SENTI_ERR_INVALID_ARGUMENT, c"SENTI_ERR_INVALID_ARGUMENT"),
-        (SENTI_ERR_NULL_POINTER, c"SENTI_ERR_NULL_POINTER"),
-        (SENTI_ERR_INVALID_HANDLE, c"SENTI_ERR_INVALID_HANDLE"),
-        (SENTI_ERR_INVALID_UTF8, c"SENTI_ERR_INVALID_UTF8"),
-        (SENTI_ERR_CONFIG, c"SENTI_ERR_CONFIG"),
-        (SENTI_ERR_IO, c"SENTI_ERR_IO"),
-        (SENTI_ERR_DATA, c"SENTI_ERR_DATA"),
-        (SENTI_ERR_MODEL_FILE, c"SENTI_ERR_MODEL_FILE"),
-        (SENTI_ERR_CANCELLED, c"SENTI_ERR_CANCELLED"),
-        (SENTI_ERR_DIVERGED, c"SENTI_ERR_DIVERGED"),
-        (SENTI_ERR_RESOURCE_LIMIT, c"SENTI_ERR_RESOURCE_LIMIT"),
-        (SENTI_ERR_BUFFER_TOO_SMALL, c"SENTI_ERR_BUFFER_TOO_SMALL"),
-        (SENTI_ERR_INTERNAL, c"SENTI_ERR_INTERNAL"),
-    ];
-    NAMES.iter().find(|(s, _)| *s as i32 == status).map_or(c"SENTI_UNKNOWN_STATUS", |(_, n)| n).as_ptr()
+    super::status::STATUS_NAMES.iter().find(|(s, _)| *s as i32 == status).map_or(c"SENTI_UNKNOWN_STATUS", |(_, n)| n).as_ptr()
 }
 
 /// Trains a model.

@@ -4,7 +4,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use super::handles;
 use super::types::{senti_error, senti_status};
-use crate::error::{Error, ErrorKind};
+use crate::error::Error;
 
 /// An error at the boundary: the status to return and the message to attach.
 pub(crate) struct Failure {
@@ -23,20 +23,7 @@ impl Failure {
 
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
-        use senti_status::*;
-        let status = match e.kind() {
-            ErrorKind::InvalidArgument => SENTI_ERR_INVALID_ARGUMENT,
-            ErrorKind::InvalidUtf8 => SENTI_ERR_INVALID_UTF8,
-            ErrorKind::Config => SENTI_ERR_CONFIG,
-            ErrorKind::Io => SENTI_ERR_IO,
-            ErrorKind::Data => SENTI_ERR_DATA,
-            ErrorKind::ModelFile => SENTI_ERR_MODEL_FILE,
-            ErrorKind::Cancelled => SENTI_ERR_CANCELLED,
-            ErrorKind::Diverged => SENTI_ERR_DIVERGED,
-            ErrorKind::ResourceLimit => SENTI_ERR_RESOURCE_LIMIT,
-            ErrorKind::Internal => SENTI_ERR_INTERNAL,
-        };
-        Self { status, message: e.message().to_string() }
+        Self { status: e.kind().into(), message: e.message().to_string() }
     }
 }
 

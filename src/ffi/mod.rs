@@ -9,6 +9,9 @@
 mod exports;
 mod guard;
 mod handles;
+mod status;
+#[cfg(test)]
+mod status_table;
 mod types;
 
 pub use exports::*;

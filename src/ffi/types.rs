@@ -10,40 +10,7 @@ pub const SENTI_VERSION_PATCH: u32 = 0;
 /// MAJOR * 10000 + MINOR * 100 + PATCH.
 pub const SENTI_VERSION_NUMBER: u32 = SENTI_VERSION_MAJOR * 10000 + SENTI_VERSION_MINOR * 100 + SENTI_VERSION_PATCH;
 
-/// Status of every fallible call. The numeric values are stable: new codes may be added,
-/// existing ones never change meaning.
-#[repr(i32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum senti_status {
-    /// Success.
-    SENTI_OK = 0,
-    /// An argument is unusable (empty batch, bad length, oversized text, bad data spec).
-    SENTI_ERR_INVALID_ARGUMENT = 1,
-    /// A required pointer argument is NULL.
-    SENTI_ERR_NULL_POINTER = 2,
-    /// A handle that was freed, never issued by this library, or of the wrong kind.
-    SENTI_ERR_INVALID_HANDLE = 3,
-    /// Text that is not valid UTF-8.
-    SENTI_ERR_INVALID_UTF8 = 4,
-    /// Training parameters: malformed JSON, unknown field, wrong type or out-of-range value.
-    SENTI_ERR_CONFIG = 5,
-    /// The operating system refused a read or a write (missing file, permissions, full disk).
-    SENTI_ERR_IO = 6,
-    /// A data file is malformed; the message names the file and the line or entry.
-    SENTI_ERR_DATA = 7,
-    /// A model file is damaged, truncated, foreign or of an unsupported version.
-    SENTI_ERR_MODEL_FILE = 8,
-    /// The progress callback returned nonzero; no model was produced.
-    SENTI_ERR_CANCELLED = 9,
-    /// Training diverged (the loss became NaN or infinite); no model was produced.
-    SENTI_ERR_DIVERGED = 10,
-    /// The request would need more memory than the library allows itself.
-    SENTI_ERR_RESOURCE_LIMIT = 11,
-    /// A caller-supplied buffer is too small; the needed length was reported.
-    SENTI_ERR_BUFFER_TOO_SMALL = 12,
-    /// A bug in the library, including a caught panic. Please report it.
-    SENTI_ERR_INTERNAL = 13,
-}
+pub use super::status::senti_status;
 
 /// A trained model. Opaque; obtained from `senti_train` or `senti_load`, released with
 /// `senti_free`.
