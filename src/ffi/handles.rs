@@ -4,18 +4,21 @@
 
 use std::collections::HashMap;
 use std::ffi::{CStr, CString};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use once_cell::sync::Lazy;
 
 use super::guard::Failure;
+use super::params::senti_params;
 use super::types::{senti_error, senti_model, senti_status};
+use crate::config::TrainParams;
 use crate::model::SentimentModel;
 
 const TAG_SHIFT: u32 = 48;
 const SEQ_MASK: u64 = (1 << TAG_SHIFT) - 1;
 const MODEL_TAG: u64 = 0x5E4D;
 const ERROR_TAG: u64 = 0x5E45;
+const PARAMS_TAG: u64 = 0x5E50;
 
 pub(crate) struct ErrorObject {
     pub status: senti_status,
@@ -25,6 +28,8 @@ pub(crate) struct ErrorObject {
 enum Object {
     Model(Arc<SentimentModel>),
     Error(Arc<ErrorObject>),
+    /// Several threads may set fields of one params object at once: the mutex orders them.
+    Params(Arc<Mutex<TrainParams>>),
 }
 
 #[derive(Default)]
@@ -66,9 +71,10 @@ fn describe(key: u64, want: &str) -> Failure {
     let kind = match key >> TAG_SHIFT {
         MODEL_TAG => "a model handle",
         ERROR_TAG => "an error handle",
+        PARAMS_TAG => "a params handle",
         _ => "not a handle issued by libsenti",
     };
-    let state = if key >> TAG_SHIFT == MODEL_TAG || key >> TAG_SHIFT == ERROR_TAG { " that was freed or never issued" } else { "" };
+    let state = if matches!(key >> TAG_SHIFT, MODEL_TAG | ERROR_TAG | PARAMS_TAG) { " that was freed or never issued" } else { "" };
     Failure::new(senti_status::SENTI_ERR_INVALID_HANDLE, format!("expected a live {want} handle, got {kind}{state} ({key:#x})"))
 }
 
@@ -81,7 +87,27 @@ pub(crate) fn model(handle: *const senti_model) -> Result<Arc<SentimentModel>, F
     match REGISTRY.read().unwrap_or_else(|e| e.into_inner()).objects.get(&key) {
         Some(Object::Model(m)) if key >> TAG_SHIFT == MODEL_TAG => Ok(m.clone()),
         _ if key >> TAG_SHIFT == ERROR_TAG => Err(Failure::new(senti_status::SENTI_ERR_INVALID_HANDLE, "expected a model handle, got an error handle")),
+        Some(Object::Params(_)) => Err(Failure::new(senti_status::SENTI_ERR_INVALID_HANDLE, "expected a model handle, got a params handle")),
         _ => Err(describe(key, "model")),
+    }
+}
+
+pub(crate) fn insert_params(params: TrainParams) -> *mut senti_params {
+    insert(PARAMS_TAG, Object::Params(Arc::new(Mutex::new(params)))) as usize as *mut senti_params
+}
+
+/// The params object behind `handle`; the `Arc` keeps it alive even if another thread frees it.
+pub(crate) fn params(handle: *const senti_params) -> Result<Arc<Mutex<TrainParams>>, Failure> {
+    if handle.is_null() {
+        return Err(Failure::null("params"));
+    }
+    let key = key_of(handle);
+    let wrong = |kind: &str| Failure::new(senti_status::SENTI_ERR_INVALID_HANDLE, format!("expected a params handle, got {kind}"));
+    match REGISTRY.read().unwrap_or_else(|e| e.into_inner()).objects.get(&key) {
+        Some(Object::Params(p)) => Ok(p.clone()),
+        Some(Object::Model(_)) => Err(wrong("a model handle")),
+        Some(Object::Error(_)) => Err(wrong("an error handle")),
+        None => Err(describe(key, "params")),
     }
 }
 
@@ -116,4 +142,8 @@ pub(crate) fn remove_model(handle: *const senti_model) {
 
 pub(crate) fn remove_error(handle: *const senti_error) {
     remove(key_of(handle), ERROR_TAG)
+}
+
+pub(crate) fn remove_params(handle: *const senti_params) {
+    remove(key_of(handle), PARAMS_TAG)
 }

@@ -9,7 +9,9 @@
 mod exports;
 mod guard;
 mod handles;
+mod params;
 mod types;
 
 pub use exports::*;
+pub use params::*;
 pub use types::*;
