@@ -69,6 +69,89 @@
 /* Pass as a text length to mean "the text is NUL-terminated". */
 #define SENTI_NUL_TERMINATED SIZE_MAX
 
+/*
+ * TRAINING PARAMETERS
+ *   The fields of a senti_params object (senti_params_set_int, _float, _bool, _string) and
+ *   of the JSON object of senti_train and senti_params_from_json, with their type, values
+ *   and default. "or null" fields are optional: absent (their default; senti_params_reset
+ *   or JSON null) lets the library decide. A float field also takes an integer. Generated
+ *   from src/config/fields.rs by build.rs.
+ *
+ *   data_path: string, any path; default "data/imdb/reviews.json"
+ *       Training data: a file or folder in one of the data_format formats (see Data
+ *       sources).
+ *   data_format: string, one of "auto", "imdb-json", "aclimdb", "jsonl", "csv"; default "auto"
+ *       How data_path is read; auto chooses from the path: a folder is aclimdb, .json is
+ *       imdb-json, .jsonl is jsonl, .csv is csv.
+ *   train_limit: integer or null, ≥ 1; default absent
+ *       Train on a seeded, class-balanced sample of this many training reviews; absent or
+ *       null: all of them.
+ *   validation_fraction: float, [0, 0.9); default 0.1
+ *       Share of the training reviews held out for validation.
+ *   cell: string, one of "lstm", "gru"; default "lstm"
+ *       The recurrent cell.
+ *   embedding_dim: integer, 1 to 4096; default 128
+ *       Embedding width.
+ *   hidden_size: integer, 1 to 4096; default 128
+ *       Recurrent state width per direction.
+ *   layers: integer, 1 to 8; default 1
+ *       Stacked recurrent layers.
+ *   bidirectional: bool, true or false; default true
+ *       Add a backward direction to every layer.
+ *   pooling: string, one of "last", "max", "mean", "max_mean"; default "max_mean"
+ *       How the states over time become one vector: the state after the last real token,
+ *       their elementwise maximum or mean, or maximum and mean concatenated.
+ *   dropout: float, [0, 1); default 0.3
+ *       Dropout on the pooled features and between layers.
+ *   embedding_dropout: float, [0, 1); default 0.1
+ *       Share of a batch's distinct words whose embedding is dropped whole (every occurrence
+ *       alike).
+ *   embedding_pretrain_epochs: integer or null, 0 to 100; default absent
+ *       Passes of skip-gram word vectors over the training reviews' text that start the
+ *       embedding (see Models); 0 starts it at random. Absent or null: 5 when the training
+ *       reviews hold at least 2 million tokens, else 0.
+ *   vocab_size: integer, 3 to 2000000; default 30000
+ *       Vocabulary entries, padding and unknown included.
+ *   max_len: integer, 1 to 100000; default 800
+ *       Tokens kept per review.
+ *   truncation: string, one of "keep_end", "keep_start"; default "keep_end"
+ *       Which tokens of a longer review are kept: the last max_len (reviews tend to
+ *       conclude) or the first.
+ *   epochs: integer, 1 to 10000; default 3
+ *       Passes over the training reviews.
+ *   batch_size: integer, 1 to 65536; default 64
+ *       Reviews per step.
+ *   optimizer: string, one of "adam", "adamw"; default "adam"
+ *       Adam, or AdamW with decoupled weight decay (weight_decay).
+ *   learning_rate: float, (0, 10]; default 0.002
+ *       Initial learning rate.
+ *   lr_schedule: string, one of "constant", "linear", "cosine"; default "cosine"
+ *       Learning-rate schedule over the whole run; linear and cosine decay to 10% of the
+ *       initial rate.
+ *   weight_decay: float, [0, 1]; default 0.0
+ *       Decoupled weight decay; above 0 it needs optimizer adamw.
+ *   clip_norm: float, ≥ 0; default 1.0
+ *       Global gradient-norm clip; 0 disables clipping.
+ *   restore_best: bool, true or false; default true
+ *       Keep the weights of the epoch with the best validation accuracy.
+ *   seed: integer, ≥ 0; default 42
+ *       Seed for sampling, initialisation, shuffling and dropout.
+ *   threads: integer, 0 to 1024; default 0
+ *       Worker threads; 0 means one per available core.
+ *   wide_ngrams: integer, 0 (no wide path) or 1 to 3; default 2
+ *       Longest word n-gram of the wide path beside the recurrent network; 0 trains a pure
+ *       recurrent model.
+ *   wide_buckets: integer, 0 (automatic) or 1024 to 2^26; default 0
+ *       Hash slots of the wide path; 0 means twice the distinct n-grams of the training
+ *       reviews, at most 2^21.
+ *   wide_epochs: integer, 1 to 1000; default 3
+ *       Passes of the wide path's logistic regression.
+ *   wide_learning_rate: float, (0, 10]; default 0.03
+ *       The wide path's AdaGrad learning rate.
+ *   wide_l2: float, [0, 1]; default 1e-6
+ *       The wide path's L2 penalty.
+ */
+
 
 /**
  * Library version, as macros (compile time) and through `senti_version_number()` (run time).

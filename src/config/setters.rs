@@ -524,4 +524,24 @@ mod tests {
             assert!(!f.doc.is_empty() && f.doc.ends_with('.'), "{}: a sentence", f.name);
         }
     }
+
+    /// The generated docs in the tree are what the table generates now: build.rs writes them,
+    /// so this fails when its generation is broken or the files were edited by hand.
+    #[test]
+    fn header_and_readme_document_the_table() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let header = std::fs::read_to_string(root.join("include/senti.h")).unwrap();
+        assert!(
+            header.contains(&fields::header_block(FIELDS)),
+            "include/senti.h's TRAINING PARAMETERS block differs from src/config/fields.rs; build.rs regenerates it \
+             (touch src/config/fields.rs && cargo build --release)"
+        );
+        let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+        let region = fields::readme_region(&readme).expect("README.md has the <!-- params:begin --> / <!-- params:end --> markers");
+        assert!(
+            region == fields::readme_table(FIELDS),
+            "README.md's parameter table differs from src/config/fields.rs; build.rs regenerates it \
+             (touch src/config/fields.rs && cargo build --release)"
+        );
+    }
 }
