@@ -1,13 +1,15 @@
-//! Writes the main job's report from its outputs in a folder (default `reports/`):
-//! reads `<cell>.safetensors` (training history) and `<cell>_test.json` (test-split results
-//! written by examples/c/train_imdb.c) for each model, and writes `curves.png` (accuracy and loss
-//! per epoch, training and validation, every model), `confusion_<cell>.png` and `summary.md`.
+//! Writes a run's report from its outputs in a folder (default `reports/`): reads
+//! `<name>.safetensors` (training history) and `<name>_test.json` (test-split results written by
+//! examples/c/train_imdb.c or examples/c/train_task.c) for each model, and writes `curves.png`
+//! (accuracy and loss per epoch, training and validation, every model), `confusion_<name>.png`
+//! (the K×K confusion matrix: from `labels` and `confusion` in the results when present, else
+//! from the two-class counts) and `summary.md`.
 //! Usage: cargo run --release --example report -- [reports-dir]
 
 use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
-use senti::SentimentModel;
+use senti::Model;
 use senti::model::EpochStats;
 
 struct Run {
@@ -83,31 +85,53 @@ fn curves(runs: &[Run], path: &Path) -> DrawResult<()> {
     Ok(())
 }
 
+/// The confusion matrix and its class names: `confusion`/`labels` of the results, or the
+/// two-class counts of the IMDB results.
+fn matrix(t: &serde_json::Value) -> (Vec<String>, Vec<Vec<f64>>) {
+    if let (Some(labels), Some(rows)) = (t.get("labels").and_then(|v| v.as_array()), t.get("confusion").and_then(|v| v.as_array())) {
+        let names = labels.iter().map(|l| l.as_str().unwrap_or("?").to_string()).collect();
+        let cells = rows.iter().map(|r| r.as_array().map_or(Vec::new(), |r| r.iter().map(|v| v.as_f64().unwrap_or(0.0)).collect())).collect();
+        return (names, cells);
+    }
+    let names = vec!["negative".to_string(), "positive".to_string()];
+    (names, vec![vec![num(t, "true_negative"), num(t, "false_positive")], vec![num(t, "false_negative"), num(t, "true_positive")]])
+}
+
 fn confusion(run: &Run, path: &Path) -> DrawResult<()> {
-    let t = &run.test;
-    let cells = [
-        [num(t, "true_negative"), num(t, "false_positive")],
-        [num(t, "false_negative"), num(t, "true_positive")],
-    ];
-    let total: f64 = cells.iter().flatten().sum();
-    let root = BitMapBackend::new(path, (520, 520)).into_drawing_area();
+    let (names, cells) = matrix(&run.test);
+    let k = names.len();
+    let cell = if k <= 2 { 200 } else { (720 / k as u32).max(24) };
+    let label_width = if k <= 2 { 120 } else { 190 };
+    let side = cell * k as u32;
+    let root = BitMapBackend::new(path, (side + label_width + 20, side + 110)).into_drawing_area();
     root.fill(&WHITE)?;
-    let root = root.titled(&format!("{} on the IMDB test split ({:.2}%)", run.cell.to_uppercase(), 100.0 * num(t, "accuracy")), ("sans-serif", 20))?;
-    let (labels, grid) = root.split_horizontally(110);
-    let (top, grid) = grid.split_vertically(40);
-    top.draw(&Text::new("predicted negative      predicted positive", (40, 12), ("sans-serif", 15)))?;
-    labels.draw(&Text::new("actual negative", (5, 120), ("sans-serif", 15)))?;
-    labels.draw(&Text::new("actual positive", (5, 320), ("sans-serif", 15)))?;
-    let boxes = grid.split_evenly((2, 2));
-    for (i, area) in boxes.iter().enumerate() {
-        let v = cells[i / 2][i % 2];
-        let share = if total > 0.0 { v / total } else { 0.0 };
-        let correct = i == 0 || i == 3;
-        let base = if correct { RGBColor(44, 160, 44) } else { RGBColor(214, 39, 40) };
-        area.fill(&base.mix(0.15 + 0.8 * (share * 2.0).min(1.0)))?;
-        let (w, h) = area.dim_in_pixel();
-        area.draw(&Text::new(format!("{v:.0}"), (w as i32 / 2 - 30, h as i32 / 2 - 20), ("sans-serif", 28)))?;
-        area.draw(&Text::new(format!("{:.1}%", 100.0 * share), (w as i32 / 2 - 24, h as i32 / 2 + 14), ("sans-serif", 18)))?;
+    let title = format!("{} on the test split ({:.2}%)", run.cell.to_uppercase(), 100.0 * num(&run.test, "accuracy"));
+    let root = root.titled(&title, ("sans-serif", 20))?;
+    let (left, right) = root.split_horizontally(label_width);
+    let (top, grid) = right.split_vertically(50);
+    top.draw(&Text::new("predicted →", (0, 2), ("sans-serif", 14)))?;
+    let small = if k <= 2 { 15 } else { 12 };
+    for (j, name) in names.iter().enumerate() {
+        let text = if k <= 2 { format!("predicted {name}") } else { j.to_string() };
+        top.draw(&Text::new(text, (j as i32 * cell as i32 + 4, 26), ("sans-serif", small)))?;
+    }
+    for (i, name) in names.iter().enumerate() {
+        let text = if k <= 2 { format!("actual {name}") } else { format!("{i} {name}") };
+        left.draw(&Text::new(text, (4, 50 + i as i32 * cell as i32 + cell as i32 / 2 - 7), ("sans-serif", small)))?;
+    }
+    for (i, row) in cells.iter().enumerate() {
+        let total: f64 = row.iter().sum();
+        for (j, &v) in row.iter().enumerate() {
+            // Shade by the share of the actual class's examples the cell holds.
+            let share = if total > 0.0 { v / total } else { 0.0 };
+            let base = if i == j { RGBColor(44, 160, 44) } else { RGBColor(214, 39, 40) };
+            let (x, y) = (j as i32 * cell as i32, i as i32 * cell as i32);
+            grid.draw(&Rectangle::new([(x, y), (x + cell as i32 - 1, y + cell as i32 - 1)], base.mix(0.08 + 0.9 * share.min(1.0)).filled()))?;
+            if v > 0.0 || k <= 2 {
+                let font = if k <= 2 { 28 } else { (cell as i32 / 3).clamp(9, 16) };
+                grid.draw(&Text::new(format!("{v:.0}"), (x + 3, y + cell as i32 / 2 - font / 2), ("sans-serif", font)))?;
+            }
+        }
     }
     root.present()?;
     Ok(())
@@ -140,16 +164,17 @@ fn summary(runs: &[Run], dir: &Path) -> String {
 
 fn main() -> DrawResult<()> {
     let dir = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "reports".into()));
+    let mut names: Vec<String> = std::fs::read_dir(&dir)?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix("_test.json").map(str::to_string))
+        .collect();
+    // The IMDB main job's order first (LSTM, then GRU), then the rest by name.
+    names.sort_by_key(|n| (["lstm", "gru"].iter().position(|c| c == n).unwrap_or(2), n.clone()));
     let mut runs = Vec::new();
-    for cell in ["lstm", "gru"] {
-        let test_path = dir.join(format!("{cell}_test.json"));
-        if !test_path.exists() {
-            continue;
-        }
-        let test: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&test_path)?)?;
-        let model = SentimentModel::load(dir.join(format!("{cell}.safetensors")))?;
+    for name in names {
+        let test: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{name}_test.json")))?)?;
+        let model = Model::load(dir.join(format!("{name}.safetensors")))?;
         let record = model.record();
-        runs.push(Run { cell: cell.to_string(), history: record.history.clone(), best_epoch: record.best_epoch, test });
+        runs.push(Run { cell: name, history: record.history.clone(), best_epoch: record.best_epoch, test });
     }
     if runs.is_empty() {
         return Err(format!("no <cell>_test.json in {}", dir.display()).into());
@@ -165,7 +190,7 @@ fn main() -> DrawResult<()> {
         .unwrap_or_default();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let md = format!(
-        "# libsenti on IMDB\n\nStandard split: trained on the 25,000 training reviews (less the validation slice), tested once on the 25,000 test reviews. {threads} cores ({machine}).\n\n{}\n![accuracy and loss per epoch](curves.png)\n\n{}\n",
+        "# libsenti\n\nTrained on the training split (less the validation slice), tested once on the test split. {threads} cores ({machine}).\n\n{}\n![accuracy and loss per epoch](curves.png)\n\n{}\n",
         summary(&runs, &dir),
         runs.iter().map(|r| format!("![confusion matrix {0}](confusion_{0}.png)", r.cell)).collect::<Vec<_>>().join(" ")
     );

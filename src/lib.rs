@@ -1,4 +1,5 @@
-//! libsenti: train and serve LSTM/GRU sentiment classifiers, in Rust on Candle, behind a C ABI.
+//! libsenti: train and serve LSTM/GRU text classifiers (sentiment, topics, any labels), in Rust on
+//! Candle, behind a C ABI.
 //!
 //! The core (`text`, `data`, `nn`, `train`, `model`, `model_file`) knows nothing of C; the `ffi`
 //! module converts C arguments, delegates to the core and turns errors into status codes.
@@ -22,13 +23,13 @@ pub mod wide;
 pub use config::TrainParams;
 pub use data::{DataSpec, Example, Format, Labels, Split};
 pub use error::{Error, ErrorKind, Result};
-pub use model::{Evaluation, SentimentModel};
-pub use train::{Control, Phase, Progress, train};
+pub use model::{Evaluation, Model, SentimentModel};
+pub use train::{Control, Phase, Progress, TrainingData, train, train_on};
 
 /// The library version, also recorded in every model file.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-impl SentimentModel {
+impl Model {
     pub fn load(path: impl AsRef<std::path::Path>) -> Result<Self> {
         runtime::init();
         model_file::load(path.as_ref())

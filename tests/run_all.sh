@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test: Rust unit and integration tests, the C harness and the C misuse, stress and
-# crash-safety tests, the C++ wrapper tests (GoogleTest), the Go binding and web service tests
-# (-race, cgocheck), builds against an installed tree (pkg-config, find_package, cgo), and the
-# sanitizer suite (ASan/UBSan/LSan, valgrind), and a bounded fuzzing run of every fuzz target
+# Runs every test: Rust unit and integration tests, the C harness, the C typed-parameters and
+# K-label tests (and the three-label example program),
+# the C misuse, stress and crash-safety tests, the C++ wrapper tests (GoogleTest), the Go binding
+# and web service tests (-race, cgocheck), builds against an installed tree (pkg-config,
+# find_package, cgo), and the sanitizer suite (ASan/UBSan/LSan, valgrind), and a bounded fuzzing run of every fuzz target
 # (SENTI_FUZZ_SECONDS each, default 20; 0 skips it). Fetches IMDB first if needed: the tests
 # train on small slices of it.
 set -euo pipefail
@@ -27,6 +28,19 @@ trap 'rm -rf "$scratch"' EXIT
 cc -std=c11 -Wall -Wextra -Werror -O1 -g -Iinclude tests/c/test_capi.c -Ltarget/release -lsenti \
   -Wl,-rpath,"$root/target/release" -lm -o build/test_capi
 run_suite "c-api" build/test_capi data/imdb/reviews.json "$scratch"
+# Typed training parameters (senti_params_*); trains on a tiny file of its own in the scratch dir.
+cc -std=c11 -Wall -Wextra -Werror -O1 -g -pthread -Iinclude tests/c/test_params.c -Ltarget/release -lsenti \
+  -Wl,-rpath,"$root/target/release" -lm -o build/test_params
+mkdir -p "$scratch/params"
+run_suite "c-params" build/test_params "$scratch/params"
+# K labels: datasets in memory, scores, label names, reports; and the three-label example program.
+cc -std=c11 -Wall -Wextra -Werror -O1 -g -Iinclude tests/c/test_classes.c -Ltarget/release -lsenti \
+  -Wl,-rpath,"$root/target/release" -lm -o build/test_classes
+cc -std=c11 -Wall -Wextra -Werror -O2 -Iinclude examples/c/train_memory.c -Ltarget/release -lsenti \
+  -Wl,-rpath,"$root/target/release" -o build/train_memory
+mkdir -p "$scratch/classes"
+run_suite "c-classes" build/test_classes "$scratch/classes"
+run_suite "example-train-memory" bash -c 'out="$(build/train_memory)" && echo "$out" && echo "$out" | grep -q "brilliant and moving.*=> positive" && echo "$out" | grep -q "terrible mess.*=> negative"'
 # Misuse and bad input, concurrency stress, crash-safe saves (tests/c/testutil.h is shared).
 for t in misuse stress crash_safe; do
   cc -std=c11 -Wall -Wextra -Werror -O1 -g -pthread -Iinclude "tests/c/test_$t.c" -Ltarget/release -lsenti \

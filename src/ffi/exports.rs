@@ -9,7 +9,7 @@ use super::types::*;
 use crate::config::TrainParams;
 use crate::data::{Example, Origin};
 use crate::error::{Error, ErrorKind};
-use crate::model::{Evaluation, EvaluationRequest, SentimentModel};
+use crate::model::{Evaluation, EvaluationRequest, Model, SentimentModel};
 use crate::train::{Control, Phase, Progress};
 
 /// `text_len` value meaning "the text is NUL-terminated".
@@ -26,7 +26,7 @@ fn utf8<'a>(bytes: &'a [u8], what: &str) -> Result<&'a str, Failure> {
 
 /// # Safety
 /// `p` must be NULL or point to a NUL-terminated string.
-unsafe fn c_str<'a>(p: *const c_char, what: &str) -> Result<&'a str, Failure> {
+pub(super) unsafe fn c_str<'a>(p: *const c_char, what: &str) -> Result<&'a str, Failure> {
     if p.is_null() {
         return Err(Failure::null(what));
     }
@@ -36,7 +36,7 @@ unsafe fn c_str<'a>(p: *const c_char, what: &str) -> Result<&'a str, Failure> {
 
 /// # Safety
 /// `p` must be valid for `len` bytes, or NUL-terminated when `len` is `NUL_TERMINATED`.
-unsafe fn text<'a>(p: *const c_char, len: usize, what: &str) -> Result<&'a str, Failure> {
+pub(super) unsafe fn text<'a>(p: *const c_char, len: usize, what: &str) -> Result<&'a str, Failure> {
     if p.is_null() {
         return if len == 0 { Ok("") } else { Err(Failure::null(what)) };
     }
@@ -58,7 +58,7 @@ unsafe fn text<'a>(p: *const c_char, len: usize, what: &str) -> Result<&'a str, 
 
 /// # Safety
 /// `texts` must hold `count` pointers, `lens` NULL or `count` lengths, each text as for `text`.
-unsafe fn texts<'a>(texts: *const *const c_char, lens: *const usize, count: usize) -> Result<Vec<&'a str>, Failure> {
+pub(super) unsafe fn texts<'a>(texts: *const *const c_char, lens: *const usize, count: usize) -> Result<Vec<&'a str>, Failure> {
     if count == 0 {
         return Err(Failure::new(senti_status::SENTI_ERR_INVALID_ARGUMENT, "count is 0: an empty batch has nothing to predict"));
     }
@@ -79,7 +79,7 @@ fn to_c(e: &Evaluation) -> senti_evaluation {
     senti_evaluation { count: e.count, true_positive, true_negative, false_positive, false_negative, loss: e.loss, accuracy: e.accuracy }
 }
 
-fn out<T>(p: *mut T, what: &str) -> Result<(), Failure> {
+pub(super) fn out<T>(p: *mut T, what: &str) -> Result<(), Failure> {
     if p.is_null() { Err(Failure::null(what)) } else { Ok(()) }
 }
 
@@ -110,8 +110,9 @@ pub extern "C" fn senti_status_name(status: i32) -> *const c_char {
 /// Trains a model.
 ///
 /// `params_json`: a JSON object of training parameters, or NULL / "" / "{}" for all defaults.
-/// Every field is optional (see the README for fields and defaults); an unknown field, a wrong
-/// type or an out-of-range value fails with `SENTI_ERR_CONFIG`. Borrowed for the call. By default
+/// Every field is optional (the TRAINING PARAMETERS block lists fields and defaults; a
+/// `senti_params` object and `senti_train_params` avoid building the JSON by hand); an unknown
+/// field, a wrong type or an out-of-range value fails with `SENTI_ERR_CONFIG`. Borrowed for the call. By default
 /// the model pairs the recurrent network with a wide path over hashed word n-grams, mixed on the
 /// validation slice; `"wide_ngrams": 0` trains a pure LSTM/GRU. On a training set of IMDB's size
 /// (2 million tokens or more) the embedding starts from word vectors learned from the reviews' text
@@ -137,31 +138,74 @@ pub unsafe extern "C" fn senti_train(
             out(model_out, "model_out")?;
             let json = if params_json.is_null() { "" } else { c_str(params_json, "params_json")? };
             let params = TrainParams::from_json(json)?;
-            let mut callback = |p: &Progress| -> Control {
-                let Some(cb) = progress else { return Control::Continue };
-                let c = senti_progress {
-                    phase: match p.phase {
-                        Phase::Batch => SENTI_PHASE_BATCH,
-                        Phase::Epoch => SENTI_PHASE_EPOCH,
-                        Phase::Pretrain => SENTI_PHASE_PRETRAIN,
-                    },
-                    epoch: p.epoch as u32,
-                    epochs: p.epochs as u32,
-                    batch: p.batch as u32,
-                    batches: p.batches as u32,
-                    loss: p.loss,
-                    accuracy: p.accuracy,
-                    val_loss: p.val_loss,
-                    val_accuracy: p.val_accuracy,
-                };
-                // SAFETY: the caller vouches for the callback and its user data.
-                if cb(&c, user_data) != 0 { Control::Stop } else { Control::Continue }
-            };
-            let model = crate::train::train(&params, &mut callback)?;
+            let model = train_reporting(progress, user_data, |report| crate::train::train(&params, report))?;
             *model_out = handles::insert_model(model);
             Ok(())
         })
     }
+}
+
+/// Runs `train` (a training call of the core) reporting to the C progress callback: the one
+/// conversion from the core's progress reports to `senti_progress`, shared by `senti_train`,
+/// `senti_train_params` and `senti_train_dataset`.
+///
+/// # Safety
+/// `progress` must be safe to call with `user_data`.
+pub(super) unsafe fn train_reporting(
+    progress: senti_progress_fn,
+    user_data: *mut c_void,
+    train: impl FnOnce(&mut crate::train::ProgressFn) -> crate::Result<Model>,
+) -> crate::Result<Model> {
+    let mut callback = |p: &Progress| -> Control {
+        let Some(cb) = progress else { return Control::Continue };
+        let c = senti_progress {
+            phase: match p.phase {
+                Phase::Batch => SENTI_PHASE_BATCH,
+                Phase::Epoch => SENTI_PHASE_EPOCH,
+                Phase::Pretrain => SENTI_PHASE_PRETRAIN,
+            },
+            epoch: p.epoch as u32,
+            epochs: p.epochs as u32,
+            batch: p.batch as u32,
+            batches: p.batches as u32,
+            loss: p.loss,
+            accuracy: p.accuracy,
+            val_loss: p.val_loss,
+            val_accuracy: p.val_accuracy,
+        };
+        // SAFETY: the caller vouches for the callback and its user data.
+        if unsafe { cb(&c, user_data) } != 0 { Control::Stop } else { Control::Continue }
+    };
+    train(&mut callback)
+}
+
+/// Copies `text` and a NUL into `buffer` by the capacity protocol of `senti_model_info`:
+/// `length_out` (optional) receives the length without the NUL on success and on
+/// `SENTI_ERR_BUFFER_TOO_SMALL` alike; `what` names the text in that error.
+///
+/// # Safety
+/// `buffer` must be valid for `capacity` bytes (or NULL with capacity 0), `length_out` NULL or
+/// valid for a write.
+pub(super) unsafe fn write_text(text: &str, buffer: *mut c_char, capacity: usize, length_out: *mut usize, what: &str) -> Outcome {
+    if buffer.is_null() && capacity > 0 {
+        return Err(Failure::null("buffer"));
+    }
+    if !length_out.is_null() {
+        // SAFETY: non-NULL and valid per the contract.
+        unsafe { *length_out = text.len() };
+    }
+    if capacity <= text.len() {
+        return Err(Failure::new(
+            senti_status::SENTI_ERR_BUFFER_TOO_SMALL,
+            format!("{what} needs {} bytes plus a NUL; the buffer holds {capacity}", text.len()),
+        ));
+    }
+    // SAFETY: `capacity` > `text.len()` bytes are writable per the contract.
+    unsafe {
+        std::ptr::copy_nonoverlapping(text.as_ptr(), buffer.cast::<u8>(), text.len());
+        *buffer.add(text.len()) = 0;
+    }
+    Ok(())
 }
 
 /// Loads a model file written by `senti_save`.
@@ -353,9 +397,6 @@ pub unsafe extern "C" fn senti_model_info(
     unsafe {
         guard(error_out, || {
             let model = handles::model(model)?;
-            if buffer.is_null() && capacity > 0 {
-                return Err(Failure::null("buffer"));
-            }
             let info = serde_json::json!({
                 "library_version": crate::VERSION,
                 "model_config": model.network_config(),
@@ -366,18 +407,7 @@ pub unsafe extern "C" fn senti_model_info(
                 "training": model.record(),
             })
             .to_string();
-            if !length_out.is_null() {
-                *length_out = info.len();
-            }
-            if capacity <= info.len() {
-                return Err(Failure::new(
-                    senti_status::SENTI_ERR_BUFFER_TOO_SMALL,
-                    format!("the model info needs {} bytes plus a NUL; the buffer holds {capacity}", info.len()),
-                ));
-            }
-            std::ptr::copy_nonoverlapping(info.as_ptr(), buffer.cast::<u8>(), info.len());
-            *buffer.add(info.len()) = 0;
-            Ok(())
+            write_text(&info, buffer, capacity, length_out, "the model info")
         })
     }
 }

@@ -6,13 +6,21 @@
 //! up in a registry. A NULL, freed, never-issued or wrong-kind handle is therefore an error
 //! status, never undefined behaviour, and freeing one twice is harmless.
 
+mod classes;
+mod dataset;
 mod exports;
 mod guard;
 mod handles;
+mod params;
+mod report;
 mod status;
 #[cfg(test)]
 mod status_table;
 mod types;
 
+pub use classes::*;
+pub use dataset::*;
 pub use exports::*;
+pub use params::*;
+pub use report::*;
 pub use types::*;

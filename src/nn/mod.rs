@@ -10,7 +10,7 @@ mod recurrent;
 
 pub use classifier::{Batch, Classifier, Mode, Weights};
 pub use config::NetworkConfig;
-pub(crate) use config::MAX_PARAMS;
+pub(crate) use config::{MAX_DIM, MAX_LAYERS, MAX_PARAMS};
 #[cfg(test)]
 pub(crate) use classifier::test_hooks;
 

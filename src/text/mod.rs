@@ -6,6 +6,7 @@ mod tokenizer;
 mod vocab;
 
 pub use config::TextConfig;
+pub(crate) use config::{MAX_LEN, MAX_VOCAB};
 pub use encoding::{Encoder, Truncation};
 pub use tokenizer::Tokenizer;
 pub use vocab::Vocab;

@@ -52,7 +52,8 @@ pub enum Control {
     Stop,
 }
 
-pub(crate) type ProgressFn<'a> = dyn FnMut(&Progress) -> Control + 'a;
+/// The progress callback training calls; returning `Control::Stop` cancels.
+pub type ProgressFn<'a> = dyn FnMut(&Progress) -> Control + 'a;
 
 fn cancelled(when: impl std::fmt::Display) -> Error {
     Error::new(ErrorKind::Cancelled, format!("training cancelled by the progress callback {when}"))

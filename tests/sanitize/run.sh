@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Sanitizer and leak checks of the C API, against the built target/release/libsenti.so:
-#   (a) the C tests (test_capi, test_misuse, test_stress, test_crash_safe) built with
-#       -fsanitize=address,undefined and run with LeakSanitizer on;
+#   (a) the C tests (test_capi, test_params, test_classes, test_misuse, test_stress, test_crash_safe) built
+#       with -fsanitize=address,undefined and run with LeakSanitizer on;
 #   (b) the C++ wrapper tests (tests/cpp) built with -DSENTI_SANITIZE=ON (ASan + UBSan);
-#   (c) test_capi and test_misuse under valgrind memcheck (no invalid access, no definite leak),
-#       with SENTI_TEST_QUICK=1 so that they train tiny models.
+#   (c) test_capi, test_params, test_classes and test_misuse under valgrind memcheck (no invalid access, no
+#       definite leak), with SENTI_TEST_QUICK=1 so that they train tiny models.
 # First, canaries: a program with a deliberate leak must fail under LeakSanitizer and under
 # valgrind with the same options, so a silently disabled checker cannot pass the suite.
 #
@@ -112,7 +112,7 @@ else
 fi
 
 # ---- (a) C tests under ASan + UBSan + LSan --------------------------------------------------
-for t in capi misuse stress crash_safe; do
+for t in capi params classes misuse stress crash_safe; do
   if gcc "${c_flags[@]}" "${san_flags[@]}" "tests/c/test_$t.c" "${link[@]}" -o "$out/asan_$t" 2>"$out/logs/build_asan_$t.log"; then
     mkdir -p "$scratch/asan_$t"
     run "asan: test_$t" "$out/logs/asan_$t.log" "$out/asan_$t" "$data" "$scratch/asan_$t"
@@ -126,7 +126,7 @@ run "asan: c++ wrapper tests (tests/cpp, SENTI_SANITIZE=ON)" "$out/logs/asan_cpp
   env CMAKE_ARGS="-DSENTI_SANITIZE=ON" CMAKE_BUILD_TYPE=Debug tests/cpp/run.sh "$out/cpp"
 
 # ---- (c) valgrind memcheck ------------------------------------------------------------------
-for t in capi misuse; do
+for t in capi params classes misuse; do
   if gcc "${c_flags[@]}" "tests/c/test_$t.c" "${link[@]}" -o "$out/plain_$t" 2>"$out/logs/build_plain_$t.log"; then
     mkdir -p "$scratch/valgrind_$t"
     run "valgrind: test_$t (SENTI_TEST_QUICK=1)" "$out/logs/valgrind_$t.log" \
