@@ -37,8 +37,8 @@
  * THREADS
  *   predict, predict_batch, scores, scores_batch, predict_label, labels, evaluate,
  *   evaluate_report, save and info may run on one Model from many threads at once (the library
- *   synchronises them); so may add and size on one Dataset. Change a Params from one thread at a
- *   time. Moving, assigning, resetting or destroying any of these objects while another thread
+ *   synchronises them); so may the setters and to_json on one Params, and add and size on one
+ *   Dataset. Moving, assigning, resetting or destroying any of these objects while another thread
  *   uses the same object is a data race on the C++ object, as for any C++ type.
  */
 #ifndef SENTI_HPP
@@ -610,6 +610,9 @@ inline Report adopt_report(senti_report* report) {
 ///
 /// Every setter throws senti::Error(SENTI_ERR_CONFIG) for an unknown field, a value of the
 /// wrong type or out of range (the message names the field), and leaves the Params unchanged.
+/// Checks that involve several fields (weight_decay needs optimizer "adamw", ...) run when
+/// training starts, so fields may be set in any order. Training reads the fields once, at the
+/// start; a Params may train any number of models.
 class Params {
 public:
     /// Every parameter at its default (senti_params_new). Throws senti::Error.
@@ -651,7 +654,9 @@ public:
     }
 
     /// Sets `field` by name. The value's C++ type picks the setter: bool, any integer (as
-    /// int64_t), float or double, or anything convertible to std::string_view (a string).
+    /// int64_t; a float field takes one too), float or double (refused for an integer field),
+    /// or anything convertible to std::string_view (a string; a NULL const char* is
+    /// SENTI_ERR_NULL_POINTER). An unsigned value above INT64_MAX is SENTI_ERR_CONFIG here.
     template <class T>
     Params& set(std::string_view field, const T& value) & {
         assign(field, value);
@@ -801,14 +806,15 @@ private:
             if constexpr (std::is_unsigned<V>::value) {
                 const std::uint64_t wide = value;
                 if (wide > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-                    throw Error(SENTI_ERR_CONFIG, name + ": " + std::to_string(wide) + " is out of range");
+                    throw Error(SENTI_ERR_CONFIG, name + ": " + std::to_string(wide) +
+                                                      " does not fit an int64_t (a larger seed only through from_json)");
             }
             int_field(name.c_str(), static_cast<std::int64_t>(value));
         } else if constexpr (std::is_floating_point<V>::value) {
             float_field(name.c_str(), static_cast<double>(value));
         } else if constexpr (std::is_convertible<const T&, std::string_view>::value) {
             if constexpr (std::is_pointer<V>::value) {
-                if (value == nullptr) throw Error(SENTI_ERR_INVALID_ARGUMENT, name + ": the value is a NULL string");
+                if (value == nullptr) throw Error(SENTI_ERR_NULL_POINTER, name + ": the value is a NULL string");
             }
             string_field(name.c_str(), std::string_view(value));
         } else {
