@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -422,4 +423,799 @@ TEST_F(TrainedModel, HeaderWorksFromASecondTranslationUnit) {
     ASSERT_EQ(there.size(), kReviews.size());
     for (std::size_t i = 0; i < kReviews.size(); ++i) EXPECT_EQ(there[i], model_.predict(kReviews[i]));
     EXPECT_EQ(second_tu_status_of_empty_predict(), SENTI_ERR_NULL_POINTER);
+}
+
+TEST_F(TrainedModel, TwoLabelModelHasNamedLabels) {
+    EXPECT_EQ(model_.label_count(), 2u);
+    EXPECT_EQ(model_.labels(), (std::vector<std::string>{"negative", "positive"}));
+    EXPECT_EQ(model_.label(1), "positive");
+    EXPECT_TRUE(ThrowsSenti([] { (void)model_.label(2); }, SENTI_ERR_INVALID_ARGUMENT));
+    EXPECT_NE(model_.info().find("\"labels\""), std::string::npos);
+}
+
+TEST_F(TrainedModel, TwoLabelScoresMatchPredict) {
+    for (const std::string& text : kReviews) {
+        const std::vector<float> s = model_.scores(text);
+        ASSERT_EQ(s.size(), 2u);
+        EXPECT_NEAR(s[0] + s[1], 1.0f, 1e-5f);
+        EXPECT_NEAR(s[1], model_.predict(text), 1e-5f) << text;
+        const senti::Prediction top = model_.predict_label(text);
+        EXPECT_EQ(top.index, s[1] > s[0] ? 1u : 0u);
+        EXPECT_EQ(top.label, model_.labels()[top.index]);
+        EXPECT_NEAR(top.score, s[top.index], 1e-6f);
+    }
+}
+
+TEST_F(TrainedModel, TwoLabelReportAgreesWithTheFixedStruct) {
+    const std::string spec = "{\"path\": " + json_string(data_path()) + ", \"split\": \"test\", \"limit\": 300}";
+    const senti_evaluation ev = model_.evaluate(spec);
+    const senti::Report r = model_.evaluate_report(spec);
+    EXPECT_EQ(r.count, 300u);
+    EXPECT_EQ(r.labels, (std::vector<std::string>{"negative", "positive"}));
+    ASSERT_EQ(r.confusion.size(), 2u);
+    ASSERT_EQ(r.confusion[0].size(), 2u);
+    ASSERT_EQ(r.confusion[1].size(), 2u);
+    EXPECT_EQ(r.confusion[0][0], ev.true_negative);
+    EXPECT_EQ(r.confusion[0][1], ev.false_positive);
+    EXPECT_EQ(r.confusion[1][0], ev.false_negative);
+    EXPECT_EQ(r.confusion[1][1], ev.true_positive);
+    EXPECT_NEAR(r.accuracy, ev.accuracy, 1e-9);
+    EXPECT_NEAR(r.loss, ev.loss, 1e-6);
+    ASSERT_EQ(r.per_class.size(), 2u);
+    EXPECT_EQ(r.per_class[1].label, "positive");
+    EXPECT_EQ(r.per_class[1].support, ev.true_positive + ev.false_negative);
+    EXPECT_FALSE(r.json.empty());
+}
+
+// ---- Report::parse, without the library ------------------------------------------------------
+
+TEST(ReportParse, ReadsTheLibraryShape) {
+    const std::string json =
+        "{\"count\":5,\"accuracy\":0.6,\"loss\":1.25e-1,\"macro_f1\":0.5,\"labels\":[\"a\",\"b\",\"c\"],"
+        "\"per_class\":[{\"label\":\"a\",\"precision\":0.5,\"recall\":0.5,\"f1\":0.5,\"support\":2},"
+        "{\"label\":\"b\",\"precision\":0.5,\"recall\":1.0,\"f1\":0.6666666666666666,\"support\":1},"
+        "{\"label\":\"c\",\"precision\":1,\"recall\":0.5,\"f1\":0.6666666666666666,\"support\":2}],"
+        "\"confusion\":[[1,1,0],[0,1,0],[1,0,1]]}";
+    const senti::Report r = senti::Report::parse(json);
+    EXPECT_EQ(r.count, 5u);
+    EXPECT_DOUBLE_EQ(r.accuracy, 0.6);
+    EXPECT_DOUBLE_EQ(r.loss, 0.125);
+    EXPECT_DOUBLE_EQ(r.macro_f1, 0.5);
+    EXPECT_EQ(r.labels, (std::vector<std::string>{"a", "b", "c"}));
+    ASSERT_EQ(r.per_class.size(), 3u);
+    EXPECT_EQ(r.per_class[2].label, "c");
+    EXPECT_DOUBLE_EQ(r.per_class[2].precision, 1.0);
+    EXPECT_DOUBLE_EQ(r.per_class[1].f1, 2.0 / 3.0);
+    EXPECT_EQ(r.per_class[0].support, 2u);
+    EXPECT_EQ(r.confusion, (std::vector<std::vector<std::uint64_t>>{{1, 1, 0}, {0, 1, 0}, {1, 0, 1}}));
+    EXPECT_EQ(r.json, json);
+    EXPECT_EQ(second_tu_report_labels(json), r.labels);
+}
+
+TEST(ReportParse, AnyOrderWhitespaceEscapesAndNull) {
+    const std::string json =
+        " {\n \"confusion\" : [ [ 3 , 0 ] , [ 1 , 2 ] ] ,\t\"extra\": {\"nested\": [true, false, null, -1.5E+2]},\r\n"
+        "  \"labels\": [\"caf\\u00e9 \\\"x\\\"\", \"\\ud83d\\ude00\\n/\\/\\\\\"], \"count\": 6, \"loss\": null,"
+        "  \"macro_f1\": 0, \"accuracy\": 8.3333e-1,"
+        "  \"per_class\": [ {\"support\": 3, \"f1\": 0.857, \"recall\": 1, \"precision\": 0.75, \"label\": \"caf\\u00e9 \\\"x\\\"\"},"
+        "                  {\"label\": \"\\ud83d\\ude00\\n/\\/\\\\\", \"precision\": 1, \"recall\": 0.667, \"f1\": 0.8, \"support\": 3} ] } ";
+    const senti::Report r = senti::Report::parse(json);
+    ASSERT_EQ(r.labels.size(), 2u);
+    EXPECT_EQ(r.labels[0], "caf\xc3\xa9 \"x\"");
+    EXPECT_EQ(r.labels[1], "\xf0\x9f\x98\x80\n//\\");
+    EXPECT_EQ(r.per_class[0].label, r.labels[0]);
+    EXPECT_EQ(r.per_class[1].label, r.labels[1]);
+    EXPECT_EQ(r.count, 6u);
+    EXPECT_TRUE(std::isnan(r.loss));
+    EXPECT_DOUBLE_EQ(r.accuracy, 0.83333);
+    EXPECT_EQ(r.macro_f1, 0.0);
+    EXPECT_DOUBLE_EQ(r.per_class[0].precision, 0.75);
+    EXPECT_EQ(r.confusion, (std::vector<std::vector<std::uint64_t>>{{3, 0}, {1, 2}}));
+}
+
+TEST(ReportParse, MalformedOrIncompleteIsInternal) {
+    const std::string good =
+        "{\"count\":1,\"accuracy\":1,\"loss\":0.1,\"macro_f1\":1,\"labels\":[\"a\",\"b\"],"
+        "\"per_class\":[],\"confusion\":[]}";
+    EXPECT_EQ(senti::Report::parse(good).count, 1u);
+    const std::vector<std::pair<std::string, std::string>> bad = {
+        {"", "unexpected end"},
+        {"[]", "not an object"},
+        {"{\"count\":1,\"accuracy\":1,\"loss\":0.1,\"labels\":[],\"per_class\":[],\"confusion\":[]}", "macro_f1"},
+        {"{\"count\":-1,\"accuracy\":1,\"loss\":0.1,\"macro_f1\":1,\"labels\":[],\"per_class\":[],\"confusion\":[]}",
+         "count"},
+        {"{\"count\":1.5,\"accuracy\":1,\"loss\":0.1,\"macro_f1\":1,\"labels\":[],\"per_class\":[],\"confusion\":[]}",
+         "count"},
+        {"{\"count\":1,\"accuracy\":\"1\",\"loss\":0.1,\"macro_f1\":1,\"labels\":[],\"per_class\":[],\"confusion\":[]}",
+         "accuracy"},
+        {"{\"count\":1,\"accuracy\":1,\"loss\":0.1,\"macro_f1\":1,\"labels\":[1],\"per_class\":[],\"confusion\":[]}",
+         "labels"},
+        {"{\"count\":1,\"accuracy\":1,\"loss\":0.1,\"macro_f1\":1,\"labels\":[],\"per_class\":[],\"confusion\":[[1,"
+         "]]}",
+         ""},
+        {good + "x", "trailing"},
+        {"{\"count\":1,\"accuracy\":1,\"loss\":01,\"macro_f1\":1,\"labels\":[],\"per_class\":[],\"confusion\":[]}", ""},
+        {"{\"count\":1,\"accuracy\":1,\"loss\":0.1,\"macro_f1\":1,\"labels\":[\"\\ud800\"],\"per_class\":[],"
+         "\"confusion\":[]}",
+         "surrogate"},
+        {"{\"count\":1,\"accuracy\":1,\"loss\":0.1,\"macro_f1\":1,\"labels\":[\"a\nb\"],\"per_class\":[],"
+         "\"confusion\":[]}",
+         "control"},
+        {"{\"count\":1,\"accuracy\":1,\"loss\":0.1,\"macro_f1\":1,\"labels\":[\"a\\qb\"],\"per_class\":[],"
+         "\"confusion\":[]}",
+         "escape"},
+        {"{\"count\":1,\"accuracy\":1,\"loss\":0.1,\"macro_f1\":1,\"labels\":[],\"per_class\":[{\"label\":\"a\"}],"
+         "\"confusion\":[]}",
+         "precision"},
+        {"{\"count\":99999999999999999999,\"accuracy\":1,\"loss\":0.1,\"macro_f1\":1,\"labels\":[],\"per_class\":[],"
+         "\"confusion\":[]}",
+         "overflows"},
+        {std::string(100, '[') + std::string(100, ']'), "deep"},
+    };
+    for (const auto& [json, needle] : bad)
+        EXPECT_TRUE(ThrowsSenti([&] { (void)senti::Report::parse(json); }, SENTI_ERR_INTERNAL, needle)) << json;
+}
+
+// ---- senti::Params ------------------------------------------------------------------------------
+
+namespace {
+
+static_assert(!std::is_copy_constructible<senti::Params>::value, "Params must not be copyable");
+static_assert(!std::is_copy_assignable<senti::Params>::value, "Params must not be copyable");
+static_assert(std::is_nothrow_move_constructible<senti::Params>::value, "Params moves must not throw");
+static_assert(std::is_nothrow_move_assignable<senti::Params>::value, "Params moves must not throw");
+static_assert(!std::is_copy_constructible<senti::Dataset>::value, "Dataset must not be copyable");
+static_assert(std::is_nothrow_move_constructible<senti::Dataset>::value, "Dataset moves must not throw");
+static_assert(std::is_nothrow_move_assignable<senti::Dataset>::value, "Dataset moves must not throw");
+static_assert(!std::is_convertible<senti::Params, bool>::value, "operator bool must be explicit");
+static_assert(std::is_same<decltype(std::declval<senti::Params&>().epochs(1)), senti::Params&>::value,
+              "setters on a named Params return it by reference");
+static_assert(std::is_same<decltype(senti::Params().epochs(1)), senti::Params>::value,
+              "setters on a temporary return the moved Params");
+
+// A field of params.to_json(), read with the header's own JSON reader; nullptr when absent.
+std::unique_ptr<senti::detail::json::Value> field_of(const senti::Params& params, const std::string& name) {
+    const senti::detail::json::Value all = senti::detail::json::parse(params.to_json());
+    const senti::detail::json::Value* v = all.find(name);
+    if (v == nullptr) return nullptr;
+    return std::make_unique<senti::detail::json::Value>(*v);
+}
+
+std::string string_field(const senti::Params& params, const std::string& name) {
+    const auto v = field_of(params, name);
+    return v != nullptr && v->kind == senti::detail::json::Value::Kind::string ? v->text : "<not a string>";
+}
+
+double number_field(const senti::Params& params, const std::string& name) {
+    const auto v = field_of(params, name);
+    return v != nullptr && v->kind == senti::detail::json::Value::Kind::number
+               ? senti::detail::json::number(*v, name)
+               : -12345.0;
+}
+
+int bool_field(const senti::Params& params, const std::string& name) {
+    const auto v = field_of(params, name);
+    return v != nullptr && v->kind == senti::detail::json::Value::Kind::boolean ? int(v->boolean) : -1;
+}
+
+bool absent_field(const senti::Params& params, const std::string& name) {
+    const auto v = field_of(params, name);
+    return v == nullptr || v->kind == senti::detail::json::Value::Kind::null;
+}
+
+}  // namespace
+
+TEST(Params, DefaultsAreTheSpecified) {
+    const senti::Params p;
+    ASSERT_TRUE(p);
+    EXPECT_EQ(string_field(p, "data_path"), "data/imdb/reviews.json");
+    EXPECT_EQ(string_field(p, "cell"), "lstm");
+    EXPECT_EQ(string_field(p, "pooling"), "max_mean");
+    EXPECT_EQ(number_field(p, "epochs"), 3.0);
+    EXPECT_EQ(number_field(p, "hidden_size"), 128.0);
+    EXPECT_DOUBLE_EQ(number_field(p, "learning_rate"), 0.002);
+    EXPECT_DOUBLE_EQ(number_field(p, "validation_fraction"), 0.1);
+    EXPECT_EQ(bool_field(p, "bidirectional"), 1);
+    EXPECT_EQ(bool_field(p, "restore_best"), 1);
+    EXPECT_TRUE(absent_field(p, "train_limit")) << p.to_json();
+}
+
+TEST(Params, BuilderChainsOnATemporaryAndANamedObject) {
+    senti::Params p = senti::Params().cell("gru").epochs(4).bidirectional(false).learning_rate(0.003).data_path(
+        "/data/some file.jsonl");
+    EXPECT_EQ(string_field(p, "cell"), "gru");
+    EXPECT_EQ(number_field(p, "epochs"), 4.0);
+    EXPECT_EQ(bool_field(p, "bidirectional"), 0);
+    EXPECT_DOUBLE_EQ(number_field(p, "learning_rate"), 0.003);
+    EXPECT_EQ(string_field(p, "data_path"), "/data/some file.jsonl");
+
+    senti::Params& same = p.hidden_size(24).pooling("mean").train_limit(100);
+    EXPECT_EQ(&same, &p);
+    EXPECT_EQ(number_field(p, "hidden_size"), 24.0);
+    EXPECT_EQ(string_field(p, "pooling"), "mean");
+    EXPECT_EQ(number_field(p, "train_limit"), 100.0);
+
+    p.reset("train_limit").reset("cell");
+    EXPECT_TRUE(absent_field(p, "train_limit"));
+    EXPECT_EQ(string_field(p, "cell"), "lstm");
+}
+
+TEST(Params, EveryTypedSetterReachesItsField) {
+    const std::string json = second_tu_params_json();
+    const senti::Params p = senti::Params::from_json(json);
+    EXPECT_EQ(p.to_json(), json);  // to_json and from_json round-trip
+    EXPECT_EQ(string_field(p, "data_path"), "data/x.jsonl");
+    EXPECT_EQ(string_field(p, "data_format"), "jsonl");
+    EXPECT_TRUE(absent_field(p, "train_limit"));
+    EXPECT_DOUBLE_EQ(number_field(p, "validation_fraction"), 0.2);
+    EXPECT_EQ(string_field(p, "cell"), "lstm");
+    EXPECT_EQ(number_field(p, "embedding_dim"), 16.0);
+    EXPECT_EQ(number_field(p, "hidden_size"), 24.0);
+    EXPECT_EQ(number_field(p, "layers"), 3.0);
+    EXPECT_EQ(bool_field(p, "bidirectional"), 1);
+    EXPECT_EQ(string_field(p, "pooling"), "max");
+    EXPECT_DOUBLE_EQ(number_field(p, "dropout"), 0.25);
+    EXPECT_DOUBLE_EQ(number_field(p, "embedding_dropout"), 0.0);
+    EXPECT_EQ(number_field(p, "embedding_pretrain_epochs"), 0.0);
+    EXPECT_EQ(number_field(p, "vocab_size"), 500.0);
+    EXPECT_EQ(number_field(p, "max_len"), 32.0);
+    EXPECT_EQ(string_field(p, "truncation"), "keep_end");
+    EXPECT_EQ(number_field(p, "epochs"), 3.0);
+    EXPECT_EQ(number_field(p, "batch_size"), 8.0);
+    EXPECT_EQ(string_field(p, "optimizer"), "adamw");
+    EXPECT_DOUBLE_EQ(number_field(p, "learning_rate"), 0.005);
+    EXPECT_EQ(string_field(p, "lr_schedule"), "linear");
+    EXPECT_DOUBLE_EQ(number_field(p, "weight_decay"), 0.001);
+    EXPECT_DOUBLE_EQ(number_field(p, "clip_norm"), 2.0);
+    EXPECT_EQ(bool_field(p, "restore_best"), 0);
+    EXPECT_EQ(number_field(p, "seed"), 9.0);
+    EXPECT_EQ(number_field(p, "threads"), 1.0);
+    EXPECT_EQ(number_field(p, "wide_ngrams"), 1.0);
+    EXPECT_EQ(number_field(p, "wide_buckets"), 0.0);  // reset to the default
+    EXPECT_EQ(number_field(p, "wide_epochs"), 2.0);
+    EXPECT_DOUBLE_EQ(number_field(p, "wide_learning_rate"), 0.05);
+    EXPECT_DOUBLE_EQ(number_field(p, "wide_l2"), 1e-5);
+}
+
+TEST(Params, FromJson) {
+    const senti::Params p = senti::Params::from_json("{\"epochs\": 5, \"cell\": \"gru\"}");
+    EXPECT_EQ(number_field(p, "epochs"), 5.0);
+    EXPECT_EQ(string_field(p, "cell"), "gru");
+    EXPECT_EQ(senti::Params::from_json("").to_json(), senti::Params().to_json());
+    EXPECT_EQ(senti::Params::from_json("{}").to_json(), senti::Params().to_json());
+    EXPECT_TRUE(ThrowsSenti([] { (void)senti::Params::from_json("{\"epoch\": 5}"); }, SENTI_ERR_CONFIG, "epoch"));
+    EXPECT_TRUE(ThrowsSenti([] { (void)senti::Params::from_json("{\"epochs\": "); }, SENTI_ERR_CONFIG));
+    EXPECT_TRUE(ThrowsSenti([] { (void)senti::Params::from_json(std::string("{}\0x", 4)); }, SENTI_ERR_INVALID_ARGUMENT,
+                            "NUL"));
+}
+
+TEST(Params, BadFieldsAreConfigNamingTheField) {
+    senti::Params p;
+    const std::string before = p.to_json();
+    // Unknown field.
+    EXPECT_TRUE(ThrowsSenti([&] { p.set("epoch", 3); }, SENTI_ERR_CONFIG, "epoch"));
+    EXPECT_TRUE(ThrowsSenti([&] { p.set("hidden_sise", 8); }, SENTI_ERR_CONFIG, "hidden_sise"));
+    EXPECT_TRUE(ThrowsSenti([&] { p.reset("no_such_field"); }, SENTI_ERR_CONFIG, "no_such_field"));
+    // Wrong type.
+    EXPECT_TRUE(ThrowsSenti([&] { p.set("epochs", "three"); }, SENTI_ERR_CONFIG, "epochs"));
+    EXPECT_TRUE(ThrowsSenti([&] { p.set("cell", 3); }, SENTI_ERR_CONFIG, "cell"));
+    EXPECT_TRUE(ThrowsSenti([&] { p.set("bidirectional", "yes"); }, SENTI_ERR_CONFIG, "bidirectional"));
+    EXPECT_TRUE(ThrowsSenti([&] { p.set("data_path", true); }, SENTI_ERR_CONFIG, "data_path"));
+    // Out of range, or not one of the choices.
+    EXPECT_TRUE(ThrowsSenti([&] { p.hidden_size(0); }, SENTI_ERR_CONFIG, "hidden_size"));
+    EXPECT_TRUE(ThrowsSenti([&] { p.epochs(-1); }, SENTI_ERR_CONFIG, "epochs"));
+    EXPECT_TRUE(ThrowsSenti([&] { p.dropout(1.5); }, SENTI_ERR_CONFIG, "dropout"));
+    EXPECT_TRUE(ThrowsSenti([&] { p.learning_rate(-0.1); }, SENTI_ERR_CONFIG, "learning_rate"));
+    EXPECT_TRUE(ThrowsSenti([&] { p.cell("transformer"); }, SENTI_ERR_CONFIG, "cell"));
+    EXPECT_TRUE(ThrowsSenti([&] { p.pooling("sum"); }, SENTI_ERR_CONFIG, "pooling"));
+    EXPECT_TRUE(ThrowsSenti([&] { p.set("seed", std::numeric_limits<std::uint64_t>::max()); }, SENTI_ERR_CONFIG,
+                            "seed"));
+    EXPECT_TRUE(ThrowsSenti([&] { p.set("epochs", 2.0); }, SENTI_ERR_CONFIG, "epochs"));  // a float for an int
+    // A refused value leaves the Params as it was.
+    EXPECT_EQ(p.to_json(), before);
+    // The wrapper's own checks.
+    EXPECT_TRUE(ThrowsSenti([&] { p.set(std::string_view("epochs\0x", 8), 2); }, SENTI_ERR_INVALID_ARGUMENT, "NUL"));
+    EXPECT_TRUE(ThrowsSenti([&] { p.cell(std::string_view("gru\0", 4)); }, SENTI_ERR_INVALID_ARGUMENT, "NUL"));
+    EXPECT_TRUE(ThrowsSenti([&] { p.set("cell", static_cast<const char*>(nullptr)); }, SENTI_ERR_NULL_POINTER, "cell"));
+    EXPECT_EQ(p.to_json(), before);
+}
+
+TEST(Params, MovedFromParamsIsSafe) {
+    senti::Params a = senti::Params().epochs(2);
+    senti::Params b(std::move(a));
+    EXPECT_FALSE(a);  // NOLINT(bugprone-use-after-move): the moved-from state is specified
+    EXPECT_EQ(number_field(b, "epochs"), 2.0);
+    EXPECT_TRUE(ThrowsSenti([&] { a.epochs(3); }, SENTI_ERR_NULL_POINTER));
+    EXPECT_TRUE(ThrowsSenti([&] { (void)a.to_json(); }, SENTI_ERR_NULL_POINTER));
+    EXPECT_TRUE(ThrowsSenti([&] { (void)senti::Model::train(a); }, SENTI_ERR_NULL_POINTER, "params"));
+    senti::Dataset data;
+    EXPECT_TRUE(ThrowsSenti([&] { (void)senti::Model::train(a, data); }, SENTI_ERR_NULL_POINTER, "params"));
+    a = std::move(b);
+    EXPECT_EQ(number_field(a, "epochs"), 2.0);
+    senti_params* raw = a.release();
+    EXPECT_FALSE(a);
+    const senti::Params adopted(raw);
+    EXPECT_EQ(adopted.get(), raw);
+    EXPECT_EQ(number_field(adopted, "epochs"), 2.0);
+}
+
+// ---- senti::Dataset -----------------------------------------------------------------------------
+
+TEST(Dataset, EveryAddFormCounts) {
+    EXPECT_EQ(second_tu_dataset_size({"x", "y", "z"}), 12u);
+
+    senti::Dataset d;
+    EXPECT_EQ(d.size(), 0u);
+    d.add("first", "a").add(std::string("second"), std::string_view("b"));
+    d.add(std::vector<std::string>{"third", "fourth"}, std::vector<std::string>{"a", "b"});
+    d.add({"fifth"}, {"c"});
+    d.add(std::vector<std::string>(), std::vector<std::string>());  // nothing to add
+    EXPECT_EQ(d.size(), 5u);
+}
+
+TEST(Dataset, WrongInputIsRefused) {
+    senti::Dataset d;
+    EXPECT_TRUE(ThrowsSenti([&] { d.add(std::vector<std::string>{"a", "b"}, std::vector<std::string>{"x"}); },
+                            SENTI_ERR_INVALID_ARGUMENT, "2 texts but 1 labels"));
+    EXPECT_TRUE(ThrowsSenti([&] { d.add("text", std::string_view("x\0y", 3)); }, SENTI_ERR_INVALID_ARGUMENT, "NUL"));
+    EXPECT_TRUE(ThrowsSenti([&] { d.add("bad \xff", "x"); }, SENTI_ERR_INVALID_UTF8));
+    // add_indexed needs the labels declared first.
+    EXPECT_THROW(d.add_indexed(std::vector<std::string>{"a"}, std::vector<int>{0}), senti::Error);
+    EXPECT_EQ(d.size(), 0u);
+
+    senti::Dataset named;
+    named.set_labels({"x", "y", "z"});
+    EXPECT_TRUE(ThrowsSenti([&] { named.add_indexed(std::vector<std::string>{"a", "b"}, std::vector<int>{0, -1}); },
+                            SENTI_ERR_INVALID_ARGUMENT, "label_indices[1]"));
+    EXPECT_TRUE(ThrowsSenti([&] { named.add_indexed(std::vector<std::string>{"a", "b"}, std::vector<int>{0}); },
+                            SENTI_ERR_INVALID_ARGUMENT, "2 texts but 1 labels"));
+    EXPECT_THROW(named.add_indexed(std::vector<std::string>{"a"}, std::vector<int>{3}), senti::Error);
+    EXPECT_THROW(named.add("text", "w"), senti::Error);  // not a declared label
+    EXPECT_EQ(named.size(), 0u);
+    named.add_indexed(std::vector<std::string>{"a", "b"}, std::vector<int>{2, 0});
+    EXPECT_EQ(named.size(), 2u);
+    EXPECT_THROW(named.set_labels({"p", "q"}), senti::Error);  // once, before any example
+
+    senti::Dataset one;
+    EXPECT_THROW(one.set_labels({"only"}), senti::Error);
+    EXPECT_THROW(one.set_labels({"same", "same"}), senti::Error);
+
+    senti::Dataset moved = std::move(one);
+    EXPECT_FALSE(one);  // NOLINT(bugprone-use-after-move): the moved-from state is specified
+    EXPECT_TRUE(ThrowsSenti([&] { one.add("t", "x"); }, SENTI_ERR_NULL_POINTER));
+    EXPECT_TRUE(ThrowsSenti([&] { (void)one.size(); }, SENTI_ERR_NULL_POINTER));
+    EXPECT_TRUE(ThrowsSenti([&] { (void)senti::Model::train(senti::Params(), one); }, SENTI_ERR_NULL_POINTER, "data"));
+    EXPECT_TRUE(ThrowsSenti([&] { (void)senti::Model::train(senti::Params(), moved, &one); }, SENTI_ERR_NULL_POINTER,
+                            "validation"));
+}
+
+// ---- A three-label model trained from memory ----------------------------------------------------
+
+namespace {
+
+// Declared in this order on purpose: not the byte order ("cooking" < "space" < "sports").
+const std::vector<std::string> kTopics = {"sports", "cooking", "space"};
+const std::vector<std::vector<std::string>> kTopicWords = {
+    {"goal", "striker", "league", "referee", "match", "stadium", "coach", "tournament", "penalty", "team"},
+    {"oven", "flour", "garlic", "recipe", "simmer", "butter", "bake", "sauce", "onion", "skillet"},
+    {"rocket", "orbit", "planet", "galaxy", "astronaut", "telescope", "comet", "launch", "nebula", "moon"},
+};
+const std::vector<std::string> kFiller = {"the", "a", "and", "it", "was", "very", "today", "we", "saw", "new"};
+
+// Clear texts of each topic, for predict_label.
+const std::vector<std::pair<std::string, std::size_t>> kClear = {
+    {"the striker scored a penalty and the team won the league match", 0},
+    {"the coach and the referee at the stadium before the tournament", 0},
+    {"bake the flour and butter in the oven then simmer the garlic sauce", 1},
+    {"a recipe with onion and garlic in a hot skillet", 1},
+    {"the rocket launch put the astronaut in orbit around the moon", 2},
+    {"a telescope saw a comet and a nebula in the galaxy", 2},
+};
+
+struct Examples {
+    std::vector<std::string> texts;
+    std::vector<std::string> labels;
+    std::vector<std::size_t> indices;
+};
+
+// `per_topic` texts of each topic, interleaved; about a third of the words are shared filler.
+Examples topic_examples(std::size_t per_topic, std::uint32_t seed) {
+    std::uint32_t state = seed;
+    auto next = [&] {
+        state = state * 1664525u + 1013904223u;
+        return state >> 8;
+    };
+    Examples out;
+    for (std::size_t i = 0; i < per_topic; ++i) {
+        for (std::size_t topic = 0; topic < kTopics.size(); ++topic) {
+            std::string text;
+            const std::size_t words = 6 + next() % 7;
+            for (std::size_t w = 0; w < words; ++w) {
+                if (!text.empty()) text += ' ';
+                text += next() % 3 == 0 ? kFiller[next() % kFiller.size()]
+                                        : kTopicWords[topic][next() % kTopicWords[topic].size()];
+            }
+            out.texts.push_back(text);
+            out.labels.push_back(kTopics[topic]);
+            out.indices.push_back(topic);
+        }
+    }
+    return out;
+}
+
+// The brief's tiny recipe, through the typed builder.
+senti::Params tiny_topic_params() {
+    return senti::Params()
+        .cell("gru")
+        .epochs(3)
+        .embedding_dim(16)
+        .hidden_size(16)
+        .vocab_size(500)
+        .max_len(32)
+        .threads(1)
+        .embedding_pretrain_epochs(0)
+        .batch_size(16)
+        .learning_rate(0.01)
+        .seed(3);
+}
+
+// Typed parameters for a cheap run on the IMDB file (senti_train_params reads data_path).
+senti::Params tiny_imdb_params() {
+    return senti::Params()
+        .data_path(data_path())
+        .train_limit(600)
+        .epochs(1)
+        .max_len(64)
+        .vocab_size(2000)
+        .embedding_dim(16)
+        .hidden_size(16)
+        .embedding_pretrain_epochs(0)
+        .seed(1)
+        .threads(1);
+}
+
+std::string jsonl_of(const Examples& examples) {
+    std::string out;
+    for (std::size_t i = 0; i < examples.texts.size(); ++i)
+        out += "{\"text\": " + json_string(examples.texts[i]) + ", \"label\": " + json_string(examples.labels[i]) + "}\n";
+    return out;
+}
+
+}  // namespace
+
+class TopicModel : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        char tmpl[] = "/tmp/senti-cpp-topics-XXXXXX";
+        if (mkdtemp(tmpl) == nullptr) {
+            setup_error_ = "mkdtemp failed";
+            return;
+        }
+        dir_ = tmpl;
+        try {
+            const Examples train = topic_examples(100, 1);
+            const Examples validation = topic_examples(10, 2);
+            test_ = topic_examples(20, 3);
+
+            senti::Dataset train_set;
+            train_set.set_labels(kTopics);
+            train_set.add(train.texts, train.labels);
+            senti::Dataset validation_set;
+            validation_set.set_labels(kTopics);
+            validation_set.add_indexed(validation.texts, validation.indices);
+            test_set_ = senti::Dataset();
+            test_set_.add(test_.texts, test_.labels);  // by name, without declaring the labels
+
+            model_ = senti::Model::train(tiny_topic_params(), train_set, &validation_set, [](const senti_progress& p) {
+                if (p.phase == SENTI_PHASE_EPOCH) {
+                    ++epochs_;
+                    last_val_accuracy_ = p.val_accuracy;
+                    std::printf("  topics epoch %u/%u: loss %.4f acc %.4f val_loss %.4f val_acc %.4f\n", p.epoch,
+                                p.epochs, p.loss, p.accuracy, p.val_loss, p.val_accuracy);
+                }
+                return true;
+            });
+            model_path_ = (dir_ / "topics.safetensors").string();
+            model_.save(model_path_);
+            test_jsonl_ = (dir_ / "test.jsonl").string();
+            write_bytes(test_jsonl_, jsonl_of(test_));
+        } catch (const std::exception& e) {
+            setup_error_ = std::string("training the topic model failed: ") + e.what();
+        }
+    }
+
+    static void TearDownTestSuite() {
+        model_ = senti::Model();
+        test_set_ = senti::Dataset(nullptr);
+        std::error_code ec;
+        if (!dir_.empty()) fs::remove_all(dir_, ec);
+    }
+
+    void SetUp() override { ASSERT_TRUE(model_) << setup_error_; }
+
+    static void expect_consistent(const senti::Report& r, std::uint64_t count) {
+        EXPECT_EQ(r.count, count);
+        EXPECT_EQ(r.labels, kTopics);
+        ASSERT_EQ(r.per_class.size(), 3u);
+        ASSERT_EQ(r.confusion.size(), 3u);
+        std::uint64_t total = 0, diagonal = 0, support = 0;
+        for (std::size_t actual = 0; actual < 3; ++actual) {
+            ASSERT_EQ(r.confusion[actual].size(), 3u) << "row " << actual;
+            std::uint64_t row = 0;
+            for (std::size_t predicted = 0; predicted < 3; ++predicted) row += r.confusion[actual][predicted];
+            EXPECT_EQ(r.per_class[actual].label, kTopics[actual]);
+            EXPECT_EQ(r.per_class[actual].support, row);
+            total += row;
+            diagonal += r.confusion[actual][actual];
+            support += r.per_class[actual].support;
+            for (const double x : {r.per_class[actual].precision, r.per_class[actual].recall, r.per_class[actual].f1}) {
+                EXPECT_GE(x, 0.0);
+                EXPECT_LE(x, 1.0);
+            }
+        }
+        EXPECT_EQ(total, count);
+        EXPECT_EQ(support, count);
+        EXPECT_NEAR(r.accuracy, static_cast<double>(diagonal) / static_cast<double>(count), 1e-9);
+        double f1_sum = 0.0;
+        for (const senti::ClassMetrics& c : r.per_class) f1_sum += c.f1;
+        EXPECT_NEAR(r.macro_f1, f1_sum / 3.0, 1e-9);
+        EXPECT_TRUE(std::isfinite(r.loss));
+    }
+
+    static inline senti::Model model_;
+    static inline senti::Dataset test_set_{nullptr};
+    static inline Examples test_;
+    static inline fs::path dir_;
+    static inline std::string model_path_;
+    static inline std::string test_jsonl_;
+    static inline std::string setup_error_ = "no model";
+    static inline int epochs_ = 0;
+    static inline double last_val_accuracy_ = 0.0;
+};
+
+TEST_F(TopicModel, TrainedOnEveryEpochWithValidation) {
+    EXPECT_EQ(epochs_, 3);
+    EXPECT_FALSE(std::isnan(last_val_accuracy_));
+}
+
+TEST_F(TopicModel, LabelsKeepTheDeclaredOrder) {
+    EXPECT_EQ(model_.label_count(), 3u);
+    EXPECT_EQ(model_.labels(), kTopics);
+    for (std::size_t i = 0; i < kTopics.size(); ++i) EXPECT_EQ(model_.label(i), kTopics[i]);
+    EXPECT_TRUE(ThrowsSenti([] { (void)model_.label(3); }, SENTI_ERR_INVALID_ARGUMENT));
+    const std::string info = model_.info();
+    EXPECT_NE(info.find("\"labels\""), std::string::npos) << info;
+    EXPECT_NE(info.find("\"cooking\""), std::string::npos) << info;
+}
+
+TEST_F(TopicModel, ScoresAreADistribution) {
+    std::vector<std::string> texts;
+    for (const auto& [text, topic] : kClear) texts.push_back(text);
+    texts.push_back("");
+    texts.push_back("words the model has never seen: quux zorp");
+    for (const std::string& text : texts) {
+        const std::vector<float> s = model_.scores(text);
+        ASSERT_EQ(s.size(), 3u);
+        float sum = 0.0f;
+        for (const float x : s) {
+            EXPECT_GE(x, 0.0f);
+            EXPECT_LE(x, 1.0f);
+            sum += x;
+        }
+        EXPECT_NEAR(sum, 1.0f, 1e-5f) << text;
+    }
+}
+
+TEST_F(TopicModel, ScoresBatchEqualsSingles) {
+    std::vector<std::string> texts;
+    for (const auto& [text, topic] : kClear) texts.push_back(text);
+    const std::vector<std::vector<float>> batch = model_.scores_batch(texts);
+    const std::vector<std::string_view> views(texts.begin(), texts.end());
+    const std::vector<std::vector<float>> from_views = model_.scores_batch(views.data(), views.size());
+    const std::vector<std::vector<float>> from_list = model_.scores_batch({texts[0], texts[1]});
+    const std::vector<std::vector<float>> there = second_tu_scores_batch(model_, texts);
+    ASSERT_EQ(batch.size(), texts.size());
+    ASSERT_EQ(from_list.size(), 2u);
+    EXPECT_EQ(from_views, batch);
+    EXPECT_EQ(there, batch);
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        const std::vector<float> single = model_.scores(texts[i]);
+        ASSERT_EQ(batch[i].size(), 3u);
+        for (std::size_t k = 0; k < 3; ++k) EXPECT_NEAR(batch[i][k], single[k], 1e-5f) << "text " << i;
+    }
+    for (std::size_t k = 0; k < 3; ++k) EXPECT_EQ(from_list[1][k], batch[1][k]);
+    EXPECT_TRUE(model_.scores_batch(std::vector<std::string>()).empty());
+    EXPECT_TRUE(ThrowsSenti([] { (void)model_.scores_batch({"fine", "bad \xff"}); }, SENTI_ERR_INVALID_UTF8));
+}
+
+TEST_F(TopicModel, PredictLabelPicksTheTopic) {
+    std::vector<std::string> texts;
+    for (const auto& [text, topic] : kClear) {
+        texts.push_back(text);
+        const senti::Prediction p = model_.predict_label(text);
+        EXPECT_EQ(p.index, topic) << text;
+        EXPECT_EQ(p.label, kTopics[topic]) << text;
+        const std::vector<float> s = model_.scores(text);
+        EXPECT_NEAR(p.score, s[p.index], 1e-6f);
+        for (const float x : s) EXPECT_LE(x, p.score);
+    }
+    const std::vector<std::string> there = second_tu_predicted_labels(model_, texts);
+    for (std::size_t i = 0; i < kClear.size(); ++i) EXPECT_EQ(there[i], kTopics[kClear[i].second]);
+}
+
+TEST_F(TopicModel, PredictIsForTwoLabelsOnly) {
+    EXPECT_TRUE(ThrowsSenti([] { (void)model_.predict("the rocket"); }, SENTI_ERR_INVALID_ARGUMENT));
+    EXPECT_TRUE(ThrowsSenti([] { (void)model_.predict_batch({"the rocket", "the oven"}); }, SENTI_ERR_INVALID_ARGUMENT));
+}
+
+TEST_F(TopicModel, ReportOnADataset) {
+    EXPECT_EQ(test_set_.size(), test_.texts.size());
+    const senti::Report r = model_.evaluate(test_set_);
+    expect_consistent(r, test_.texts.size());
+    std::printf("  topics (60 held-out texts): accuracy %.4f macro-F1 %.4f loss %.4f\n", r.accuracy, r.macro_f1, r.loss);
+    EXPECT_GE(r.accuracy, 0.8) << r.json;
+}
+
+TEST_F(TopicModel, ReportOnAFileMatchesTheDataset) {
+    const senti::Report from_file =
+        model_.evaluate_report("{\"path\": " + json_string(test_jsonl_) + ", \"format\": \"jsonl\"}");
+    expect_consistent(from_file, test_.texts.size());
+    const senti::Report from_memory = model_.evaluate(test_set_);
+    EXPECT_EQ(from_file.confusion, from_memory.confusion);
+    EXPECT_NEAR(from_file.accuracy, from_memory.accuracy, 1e-12);
+    EXPECT_NEAR(from_file.loss, from_memory.loss, 1e-6);
+    // The fixed struct keeps count, loss and accuracy for any K; its binary counts are zero.
+    const senti_evaluation ev = model_.evaluate("{\"path\": " + json_string(test_jsonl_) + "}");
+    EXPECT_EQ(ev.count, test_.texts.size());
+    EXPECT_NEAR(ev.accuracy, from_file.accuracy, 1e-9);
+    EXPECT_EQ(ev.true_positive + ev.true_negative + ev.false_positive + ev.false_negative, 0u);
+}
+
+TEST_F(TopicModel, ReportRefusesUnknownLabels) {
+    senti::Dataset other;
+    other.add("the rocket", "space").add("a goal", "football");
+    EXPECT_TRUE(ThrowsSenti([&] { (void)model_.evaluate(other); }, SENTI_ERR_DATA));
+    EXPECT_TRUE(ThrowsSenti([] { (void)model_.evaluate_report("{\"path\": \"/nonexistent/t.jsonl\"}"); }, SENTI_ERR_IO,
+                            "/nonexistent/t.jsonl"));
+    EXPECT_TRUE(ThrowsSenti([] { (void)model_.evaluate_report("{\"path\": 3}"); }, SENTI_ERR_CONFIG));
+    const senti::Model empty;
+    EXPECT_TRUE(ThrowsSenti([&] { (void)empty.evaluate(test_set_); }, SENTI_ERR_NULL_POINTER));
+    EXPECT_TRUE(ThrowsSenti([&] { (void)empty.scores("x"); }, SENTI_ERR_NULL_POINTER));
+    EXPECT_TRUE(ThrowsSenti([&] { (void)empty.labels(); }, SENTI_ERR_NULL_POINTER));
+    EXPECT_TRUE(ThrowsSenti([&] { (void)empty.predict_label("x"); }, SENTI_ERR_NULL_POINTER));
+}
+
+TEST_F(TopicModel, SaveAndLoadKeepLabelsAndScores) {
+    const senti::Model loaded = senti::Model::load(model_path_);
+    EXPECT_EQ(loaded.labels(), kTopics);
+    for (const auto& [text, topic] : kClear) EXPECT_EQ(loaded.scores(text), model_.scores(text)) << text;
+}
+
+TEST_F(TopicModel, ScoresFromManyThreads) {
+    std::vector<std::string> texts;
+    for (const auto& [text, topic] : kClear) texts.push_back(text);
+    const std::vector<std::vector<float>> want = model_.scores_batch(texts);
+    std::atomic<int> mismatches{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 3; ++t) {
+        threads.emplace_back([&] {
+            for (int round = 0; round < 5; ++round) {
+                if (model_.scores_batch(texts) != want) ++mismatches;
+                for (std::size_t i = 0; i < texts.size(); ++i)
+                    if (model_.predict_label(texts[i]).index != kClear[i].second) ++mismatches;
+            }
+        });
+    }
+    for (std::thread& t : threads) t.join();
+    EXPECT_EQ(mismatches.load(), 0);
+}
+
+// ---- Training from memory: labels, data errors, callbacks --------------------------------------
+
+namespace {
+
+senti::Params one_epoch_params() {
+    return tiny_topic_params().epochs(1).wide_ngrams(0).restore_best(false);
+}
+
+}  // namespace
+
+TEST(TrainDataset, InfersLabelsByBytesOrByNumber) {
+    const Examples e = topic_examples(10, 5);
+    senti::Dataset named;
+    named.add(e.texts, e.labels);  // sports, cooking, space: inferred in byte order
+    const senti::Model by_bytes = senti::Model::train(one_epoch_params(), named);
+    EXPECT_EQ(by_bytes.labels(), (std::vector<std::string>{"cooking", "space", "sports"}));
+
+    senti::Dataset numbered;
+    const std::vector<std::string> numbers = {"10", "2", "1"};
+    for (std::size_t i = 0; i < e.texts.size(); ++i) numbered.add(e.texts[i], numbers[e.indices[i]]);
+    const senti::Model by_number = senti::Model::train(one_epoch_params(), numbered);
+    EXPECT_EQ(by_number.labels(), (std::vector<std::string>{"1", "2", "10"}));
+    EXPECT_EQ(by_number.scores("the rocket").size(), 3u);
+}
+
+TEST(TrainDataset, DataErrors) {
+    senti::Dataset one_class;
+    one_class.add("a goal", "sports").add("the striker", "sports").add("the league", "sports");
+    EXPECT_TRUE(ThrowsSenti([&] { (void)senti::Model::train(one_epoch_params(), one_class); }, SENTI_ERR_DATA));
+
+    const Examples e = topic_examples(10, 6);
+    senti::Dataset train;
+    train.add(e.texts, e.labels);
+    senti::Dataset validation;
+    validation.add("the rocket", "space").add("a recipe", "baking");
+    EXPECT_TRUE(ThrowsSenti([&] { (void)senti::Model::train(one_epoch_params(), train, &validation); }, SENTI_ERR_DATA,
+                            "example 1"));
+
+    senti::Dataset empty;
+    EXPECT_THROW((void)senti::Model::train(one_epoch_params(), empty), senti::Error);
+}
+
+TEST(TrainDataset, ReturningFalseCancels) {
+    const Examples e = topic_examples(20, 7);
+    senti::Dataset train;
+    train.add(e.texts, e.labels);
+    int calls = 0;
+    EXPECT_TRUE(ThrowsSenti(
+        [&] {
+            (void)senti::Model::train(one_epoch_params().batch_size(4), train, nullptr,
+                                      [&](const senti_progress&) { return ++calls < 2; });
+        },
+        SENTI_ERR_CANCELLED, "cancel"));
+    EXPECT_EQ(calls, 2);
+}
+
+TEST(TrainDataset, ExceptionInCallbackIsRethrown) {
+    struct Boom : std::runtime_error {
+        using std::runtime_error::runtime_error;
+    };
+    const Examples e = topic_examples(20, 8);
+    senti::Dataset train;
+    train.add(e.texts, e.labels);
+    int calls = 0;
+    try {
+        (void)senti::Model::train(one_epoch_params().batch_size(4), train, nullptr, [&](const senti_progress& p) -> bool {
+            ++calls;
+            throw Boom("dataset boom at batch " + std::to_string(p.batch));
+        });
+        FAIL() << "train did not throw";
+    } catch (const Boom& e2) {
+        EXPECT_STREQ(e2.what(), "dataset boom at batch 1");
+    } catch (const std::exception& e2) {
+        FAIL() << "wrong exception: " << e2.what();
+    }
+    EXPECT_EQ(calls, 1) << "callback called again after it threw";
+}
+
+TEST(TrainParams, TypedParamsReadTheDataPath) {
+    EXPECT_TRUE(ThrowsSenti([] { (void)senti::Model::train(senti::Params().data_path("/nonexistent/reviews.json")); },
+                            SENTI_ERR_IO, "/nonexistent/reviews.json"));
+}
+
+TEST(TrainParams, ExceptionInCallbackIsRethrown) {
+    struct Boom : std::runtime_error {
+        using std::runtime_error::runtime_error;
+    };
+    int calls = 0;
+    try {
+        (void)senti::Model::train(tiny_imdb_params(), [&](const senti_progress& p) -> bool {
+            ++calls;
+            throw Boom("typed boom at batch " + std::to_string(p.batch));
+        });
+        FAIL() << "train did not throw";
+    } catch (const Boom& e) {
+        EXPECT_STREQ(e.what(), "typed boom at batch 1");
+    } catch (const std::exception& e) {
+        FAIL() << "wrong exception: " << e.what();
+    }
+    EXPECT_EQ(calls, 1) << "callback called again after it threw";
+}
+
+TEST(TrainParams, ReturningFalseCancels) {
+    int calls = 0;
+    EXPECT_TRUE(ThrowsSenti(
+        [&] { (void)senti::Model::train(tiny_imdb_params(), [&](const senti_progress&) { return ++calls < 2; }); },
+        SENTI_ERR_CANCELLED, "cancel"));
+    EXPECT_EQ(calls, 2);
 }
