@@ -1,14 +1,18 @@
-// classify: sentiment of each line read from stdin, with libsenti's C++ wrapper (senti.hpp).
+// classify: the class of each line read from stdin, with libsenti's C++ wrapper (senti.hpp).
 //
-//   classify <model.safetensors>                          use a saved model
-//   classify --train <reviews.json> [--save <model>]      train a tiny model first (seconds)
+//   classify <model.safetensors>                       use a saved model
+//   classify --train <data> [--save <model>]           train a small model first (seconds)
 //
-// Prints one line per input line: probability<TAB>label<TAB>text, where the probability is that
-// the review is positive and the label is "positive" above 0.5, else "negative".
-//   echo "A wonderful, moving film." | classify model.safetensors
+// <data> is any labeled data the library reads (IMDB reviews.json, aclImdb, .jsonl, .csv or
+// class folders), with two labels or more. Prints one line per input line: the most likely
+// label, then every class's score as name=score in the model's label order, then the text,
+// separated by tabs:
+//   $ echo "A wonderful, moving film." | classify model.safetensors
+//   positive	negative=0.0312	positive=0.9688	A wonderful, moving film.
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "senti.hpp"
 
@@ -16,25 +20,22 @@ namespace {
 
 int usage(const char* argv0) {
     std::cerr << "usage: " << argv0 << " <model.safetensors>\n"
-              << "       " << argv0 << " --train <reviews.json> [--save <model.safetensors>]\n"
-              << "Classifies each line of stdin; prints probability, label and text.\n";
+              << "       " << argv0 << " --train <data> [--save <model.safetensors>]\n"
+              << "Classifies each line of stdin; prints the label, every class's score and the text.\n";
     return 2;
 }
 
-// Paths go into the training parameters as JSON strings.
-std::string json_string(const std::string& s) {
-    std::string out = "\"";
-    for (const char c : s) {
-        if (c == '"' || c == '\\') out += '\\';
-        out += c;
-    }
-    return out + "\"";
-}
-
-senti::Model train_tiny(const std::string& data_path) {
-    const std::string params = "{\"data_path\": " + json_string(data_path) +
-                               ", \"train_limit\": 4000, \"epochs\": 2, \"max_len\": 200, \"vocab_size\": 10000,"
-                               " \"embedding_dim\": 64, \"hidden_size\": 64, \"cell\": \"gru\"}";
+senti::Model train_small(const std::string& data_path) {
+    // Typed parameters: a misspelt value fails here with SENTI_ERR_CONFIG naming the field.
+    senti::Params params = senti::Params()
+                               .data_path(data_path)
+                               .train_limit(4000)
+                               .epochs(2)
+                               .max_len(200)
+                               .vocab_size(10000)
+                               .embedding_dim(64)
+                               .hidden_size(64)
+                               .cell("gru");
     std::cerr << "training a small GRU on " << data_path << " ...\n";
     return senti::Model::train(params, [](const senti_progress& p) {
         if (p.phase == SENTI_PHASE_EPOCH)
@@ -63,19 +64,25 @@ int main(int argc, char** argv) {
     if (model_path.empty() == data_path.empty()) return usage(argv[0]);  // exactly one source
 
     try {
-        senti::Model model = data_path.empty() ? senti::Model::load(model_path) : train_tiny(data_path);
+        senti::Model model = data_path.empty() ? senti::Model::load(model_path) : train_small(data_path);
         if (!save_path.empty()) {
             model.save(save_path);
             std::cerr << "saved the model to " << save_path << "\n";
         }
+        const std::vector<std::string> labels = model.labels();
 
         int status = 0;
         std::string line;
         for (long number = 1; std::getline(std::cin, line); ++number) {
             try {
-                const float p = model.predict(line);
-                std::printf("%.4f\t%s\t%s\n", static_cast<double>(p), p > 0.5f ? "positive" : "negative",
-                            line.c_str());
+                const std::vector<float> scores = model.scores(line);  // one per label, summing to 1
+                std::size_t best = 0;
+                for (std::size_t k = 1; k < scores.size(); ++k)
+                    if (scores[k] > scores[best]) best = k;
+                std::printf("%s", labels[best].c_str());
+                for (std::size_t k = 0; k < scores.size(); ++k)
+                    std::printf("\t%s=%.4f", labels[k].c_str(), static_cast<double>(scores[k]));
+                std::printf("\t%s\n", line.c_str());
             } catch (const senti::Error& e) {  // e.g. a line that is not UTF-8: report it, go on
                 std::fprintf(stderr, "line %ld: %s: %s\n", number, e.status_name(), e.what());
                 status = 1;
