@@ -1,9 +1,10 @@
 /*
  * A small C consumer of libsenti, the one to copy:
- *   classify --train <reviews.json|aclImdb|file.jsonl|file.csv> <model.safetensors> [params JSON]
+ *   classify --train <reviews.json|aclImdb|file.jsonl|file.csv|folder> <model.safetensors> [params JSON]
  *       trains a model (a quick, small one unless params are given) and saves it;
  *   classify <model.safetensors> [text ...]
- *       prints the probability that each text (or each line of stdin) is positive.
+ *       prints the top label, its score and every label's score for each text (or each line of
+ *       stdin), e.g. "positive 0.9312 negative=0.0688 positive=0.9312 <text>".
  * Build: cc classify.c $(pkg-config --cflags --libs senti)
  */
 #include <stdio.h>
@@ -18,12 +19,21 @@ static int report(const char *what, senti_status st, senti_error *err) {
     return 1;
 }
 
+enum { MAX_LABELS = 64 };
+static char names[MAX_LABELS][128];
+static size_t label_count;
+
 static int classify(senti_model *model, const char *text, size_t len) {
-    float p;
+    float scores[MAX_LABELS];
+    size_t top = 0;
     senti_error *err = NULL;
-    senti_status st = senti_predict(model, text, len, &p, &err);
-    if (st != SENTI_OK) return report("senti_predict", st, err);
-    printf("%.4f\t%s\t%.*s\n", p, p > 0.5f ? "positive" : "negative", (int)(len > 60 ? 60 : len), text);
+    senti_status st = senti_predict_scores(model, text, len, scores, MAX_LABELS, &err);
+    if (st != SENTI_OK) return report("senti_predict_scores", st, err);
+    for (size_t k = 1; k < label_count; k++)
+        if (scores[k] > scores[top]) top = k;
+    printf("%s %.4f", names[top], scores[top]);
+    for (size_t k = 0; k < label_count; k++) printf(" %s=%.4f", names[k], scores[k]);
+    printf("\t%.*s\n", (int)(len > 60 ? 60 : len), text);
     return 0;
 }
 
@@ -31,19 +41,20 @@ int main(int argc, char **argv) {
     senti_error *err = NULL;
     senti_status st;
     if (argc >= 4 && strcmp(argv[1], "--train") == 0) {
-        char params[4096];
-        if (argc > 4)
-            snprintf(params, sizeof params, "%s", argv[4]);
-        else
-            snprintf(params, sizeof params,
-                     "{\"data_path\": \"%s\", \"train_limit\": 2000, \"epochs\": 2, \"max_len\": 120, \"vocab_size\": 6000,"
-                     " \"embedding_dim\": 32, \"hidden_size\": 32}", argv[2]);
-        if (argc > 4 && strstr(params, "data_path") == NULL) {
-            fprintf(stderr, "params JSON must name data_path\n");
-            return 2;
+        /* Extra parameters come as JSON; the data path is set by its typed setter, so any path
+         * (quotes, backslashes, spaces) works. Without extras: a quick, small model. */
+        senti_params *params = NULL;
+        const char *json = argc > 4 ? argv[4] : "{\"train_limit\": 2000, \"epochs\": 2, \"max_len\": 120, \"vocab_size\": 6000,"
+                                                " \"embedding_dim\": 32, \"hidden_size\": 32}";
+        if ((st = senti_params_from_json(json, &params, &err)) != SENTI_OK) return report("senti_params_from_json", st, err);
+        if ((st = senti_params_set_string(params, "data_path", argv[2], &err)) != SENTI_OK) {
+            senti_params_free(params);
+            return report("data_path", st, err);
         }
         senti_model *model = NULL;
-        if ((st = senti_train(params, NULL, NULL, &model, &err)) != SENTI_OK) return report("senti_train", st, err);
+        st = senti_train_params(params, NULL, NULL, &model, &err);
+        senti_params_free(params);
+        if (st != SENTI_OK) return report("senti_train_params", st, err);
         if ((st = senti_save(model, argv[3], &err)) != SENTI_OK) {
             senti_free(model);
             return report("senti_save", st, err);
@@ -58,6 +69,13 @@ int main(int argc, char **argv) {
     }
     senti_model *model = NULL;
     if ((st = senti_load(argv[1], &model, &err)) != SENTI_OK) return report("senti_load", st, err);
+    if ((st = senti_label_count(model, &label_count, &err)) != SENTI_OK) return report("senti_label_count", st, err);
+    if (label_count > MAX_LABELS) {
+        fprintf(stderr, "this example prints at most %d labels; the model has %zu\n", MAX_LABELS, label_count);
+        return 1;
+    }
+    for (size_t k = 0; k < label_count; k++)
+        if ((st = senti_label_name(model, k, names[k], sizeof names[k], NULL, &err)) != SENTI_OK) return report("senti_label_name", st, err);
     int rc = 0;
     if (argc > 2) {
         for (int i = 2; i < argc && rc == 0; i++) rc = classify(model, argv[i], strlen(argv[i]));

@@ -1,11 +1,10 @@
 //! The JSON of `senti_train` (`TrainParams::from_json`) and of `senti_evaluate`
-//! (`config::DataSpec::from_json`) on arbitrary text. Accepted parameters must validate and
+//! (`DataSpec::from_json`, the data part of its JSON) on arbitrary text. Accepted parameters must validate and
 //! survive a JSON round trip unchanged (they are stored in every model file and read back).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use senti::config::DataSpec;
-use senti::{ErrorKind, TrainParams};
+use senti::{DataSpec, ErrorKind, TrainParams};
 
 fuzz_target!(|data: &[u8]| {
     let json = String::from_utf8_lossy(data);
