@@ -2,7 +2,9 @@
  * The main job, through the C API only: trains an LSTM and a GRU on the IMDB training split,
  * evaluates each on the standard 25,000-review test split, saves the models and writes the
  * per-epoch curves. Usage: train_imdb <reviews.json or aclImdb/> <output-dir> [extra JSON fields]
- * The optional third argument is spliced into the training parameters, e.g. "\"epochs\": 2".
+ * The optional third argument holds extra training fields as the members of a JSON object, e.g.
+ * "\"epochs\": 2"; the data path and the cell are set with the typed setters, so the path needs
+ * no escaping for them (it is escaped for the evaluation's JSON data specification).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -45,6 +47,23 @@ static int32_t on_progress(const senti_progress *p, void *user_data) {
     return 0;
 }
 
+/* `s` as the contents of a JSON string: quotes and backslashes escaped, control bytes as \u00XX. */
+static void json_escape(char *out, size_t cap, const char *s) {
+    size_t o = 0;
+    for (; *s && o + 7 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            out[o++] = '\\';
+            out[o++] = (char)c;
+        } else if (c < 0x20) {
+            o += (size_t)snprintf(out + o, cap - o, "\\u%04x", c);
+        } else {
+            out[o++] = (char)c;
+        }
+    }
+    out[o] = 0;
+}
+
 static int fail(const char *what, senti_status st, senti_error *err) {
     fprintf(stderr, "%s failed: %s: %s\n", what, senti_status_name(st), err ? senti_error_message(err) : "");
     senti_error_free(err);
@@ -63,22 +82,31 @@ int main(int argc, char **argv) {
     printf("libsenti %s\n", senti_version());
     for (int i = 0; i < 2; i++) {
         if (strstr(only, cells[i]) == NULL) continue;
-        char params[2048], path[1024];
-        snprintf(params, sizeof params, "{\"data_path\": \"%s\", \"cell\": \"%s\"%s%s}", data, cells[i], *extra ? ", " : "", extra);
-        printf("\n== %s: senti_train(%s)\n", cells[i], params);
+        char extras[2048], path[1024], shown[4096];
+        snprintf(extras, sizeof extras, "{%s}", extra);
+        senti_error *err = NULL;
+        senti_params *params = NULL;
+        senti_status st = senti_params_from_json(extras, &params, &err);
+        if (st != SENTI_OK) return fail("senti_params_from_json (extra fields)", st, err);
+        if ((st = senti_params_set_string(params, "data_path", data, &err)) != SENTI_OK) return fail("data_path", st, err);
+        if ((st = senti_params_set_string(params, "cell", cells[i], &err)) != SENTI_OK) return fail("cell", st, err);
+        size_t shown_len = 0;
+        if (senti_params_to_json(params, shown, sizeof shown, &shown_len, NULL) != SENTI_OK) snprintf(shown, sizeof shown, "(%zu bytes)", shown_len);
+        printf("\n== %s: senti_train_params(%s)\n", cells[i], shown);
         struct curves curves = {0};
         clock_gettime(CLOCK_MONOTONIC, &curves.start);
         senti_model *model = NULL;
-        senti_error *err = NULL;
-        senti_status st = senti_train(params, on_progress, &curves, &model, &err);
-        if (st != SENTI_OK) return fail("senti_train", st, err);
+        st = senti_train_params(params, on_progress, &curves, &model, &err);
+        senti_params_free(params);
+        if (st != SENTI_OK) return fail("senti_train_params", st, err);
         double train_seconds = seconds_since(&curves.start);
 
         snprintf(path, sizeof path, "%s/%s.safetensors", out, cells[i]);
         if ((st = senti_save(model, path, &err)) != SENTI_OK) return fail("senti_save", st, err);
 
-        char spec[1200];
-        snprintf(spec, sizeof spec, "{\"path\": \"%s\", \"split\": \"test\"}", data);
+        char spec[8192], escaped[6144];
+        json_escape(escaped, sizeof escaped, data);
+        snprintf(spec, sizeof spec, "{\"path\": \"%s\", \"split\": \"test\"}", escaped);
         senti_evaluation ev;
         struct timespec t0;
         clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -87,9 +115,9 @@ int main(int argc, char **argv) {
         /* The parts alone: the recurrent network (the pure LSTM/GRU inside the model) and, when
          * the model has one, the wide n-gram path. */
         senti_evaluation ev_rnn, ev_wide;
-        snprintf(spec, sizeof spec, "{\"path\": \"%s\", \"split\": \"test\", \"part\": \"recurrent\"}", data);
+        snprintf(spec, sizeof spec, "{\"path\": \"%s\", \"split\": \"test\", \"part\": \"recurrent\"}", escaped);
         if ((st = senti_evaluate(model, spec, &ev_rnn, &err)) != SENTI_OK) return fail("senti_evaluate (recurrent part)", st, err);
-        snprintf(spec, sizeof spec, "{\"path\": \"%s\", \"split\": \"test\", \"part\": \"wide\"}", data);
+        snprintf(spec, sizeof spec, "{\"path\": \"%s\", \"split\": \"test\", \"part\": \"wide\"}", escaped);
         int has_wide = (st = senti_evaluate(model, spec, &ev_wide, &err)) == SENTI_OK;
         if (!has_wide) {
             if (st != SENTI_ERR_CONFIG) return fail("senti_evaluate (wide part)", st, err);

@@ -52,14 +52,19 @@ static inline int quick_mode(void) {
  * set the file's size (the crash test wants a larger one). Exits on failure: every test needs a
  * model. */
 static inline senti_model *train_tiny(const char *data, unsigned seed, int vocab_size, int embedding_dim) {
-    char json[2048];
-    snprintf(json, sizeof json,
-             "{\"data_path\": \"%s\", \"train_limit\": 300, \"epochs\": 1, \"max_len\": 40, \"vocab_size\": %d,"
-             " \"embedding_dim\": %d, \"hidden_size\": 16, \"threads\": 2, \"seed\": %u}",
-             data, vocab_size, embedding_dim, seed);
-    senti_model *model = NULL;
+    /* Typed setters: the data path needs no escaping whatever it holds. */
+    senti_params *params = NULL;
     senti_error *err = NULL;
-    senti_status st = senti_train(json, NULL, NULL, &model, &err);
+    senti_status st = senti_params_new(&params, &err);
+    const struct { const char *field; int64_t value; } ints[] = {
+        {"train_limit", 300}, {"epochs", 1}, {"max_len", 40}, {"vocab_size", vocab_size},
+        {"embedding_dim", embedding_dim}, {"hidden_size", 16}, {"threads", 2}, {"seed", seed},
+    };
+    if (st == SENTI_OK) st = senti_params_set_string(params, "data_path", data, &err);
+    for (size_t i = 0; st == SENTI_OK && i < sizeof ints / sizeof *ints; i++) st = senti_params_set_int(params, ints[i].field, ints[i].value, &err);
+    senti_model *model = NULL;
+    if (st == SENTI_OK) st = senti_train_params(params, NULL, NULL, &model, &err);
+    senti_params_free(params);
     if (st != SENTI_OK) {
         fprintf(stderr, "training the tiny model failed: %s: %s\n", senti_status_name(st), err ? senti_error_message(err) : "");
         senti_error_free(err);
