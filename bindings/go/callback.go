@@ -17,7 +17,7 @@ import (
 // trainCall is the state of one Train call shared with the trampoline through a cgo.Handle.
 // The library calls the trampoline on the goroutine that called Train, one call at a time.
 type trainCall struct {
-	fn       func(Progress) bool
+	fn       ProgressFunc
 	panicked bool
 	panicVal any
 }

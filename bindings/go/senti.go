@@ -47,7 +47,11 @@ const (
 	PhasePretrain Phase = C.SENTI_PHASE_PRETRAIN
 )
 
-// Progress mirrors senti_progress: one report passed to Train's progress function.
+// ProgressFunc receives the progress reports of a training run (Train, TrainWithParams,
+// TrainExamples) on the goroutine that started it; returning false cancels the run.
+type ProgressFunc func(Progress) bool
+
+// Progress mirrors senti_progress: one report passed to a ProgressFunc.
 type Progress struct {
 	Phase          Phase
 	Epoch, Epochs  int // 1-based epoch and total epochs
@@ -75,6 +79,10 @@ type Model struct {
 	// flight so that none of them fails half-way.
 	mu sync.RWMutex
 	h  *C.senti_model // an opaque token, never dereferenced; nil once closed
+
+	// labels caches the model's class names (fixed for its lifetime), read on first use.
+	labelsMu sync.Mutex
+	labels   []string
 }
 
 // finalizedModels counts models released by the finalizer (read by the tests).
@@ -126,13 +134,20 @@ func cString(what, s string) (*C.char, error) {
 // If progress panics, training is cancelled and Train panics with the same value once the
 // library has returned (a Go panic must not unwind through C). progress must not call
 // runtime.Goexit (and so not t.FailNow or t.Fatal).
-func Train(paramsJSON string, progress func(Progress) bool) (*Model, error) {
+func Train(paramsJSON string, progress ProgressFunc) (*Model, error) {
 	params, err := cString("training parameters", paramsJSON)
 	if err != nil {
 		return nil, err
 	}
 	defer C.free(unsafe.Pointer(params))
+	return train(progress, func(handle C.uintptr_t, h **C.senti_model, cerr **C.senti_error) C.senti_status {
+		return C.senti_go_train(params, handle, h, cerr)
+	})
+}
 
+// train runs one training call with progress behind a cgo.Handle, and turns its result into
+// a Model, an error or the progress function's panic, re-raised once the library returned.
+func train(progress ProgressFunc, run func(C.uintptr_t, **C.senti_model, **C.senti_error) C.senti_status) (*Model, error) {
 	var call *trainCall
 	var handle C.uintptr_t
 	if progress != nil {
@@ -143,8 +158,8 @@ func Train(paramsJSON string, progress func(Progress) bool) (*Model, error) {
 	}
 	var h *C.senti_model
 	var cerr *C.senti_error
-	status := C.senti_go_train(params, handle, &h, &cerr)
-	err = takeError(status, cerr)
+	status := run(handle, &h, &cerr)
+	err := takeError(status, cerr)
 	if call != nil && call.panicked {
 		if err == nil && h != nil {
 			// The library finished although the callback asked it to stop.
@@ -193,9 +208,10 @@ func (m *Model) Save(path string) error {
 	return takeError(status, cerr)
 }
 
-// Predict returns the probability in [0, 1] that text is a positive review. text must be
-// valid UTF-8 (else ErrInvalidUTF8); it may be empty and may contain NUL bytes, which separate
-// words.
+// Predict returns the probability in [0, 1] of a two-label model's second label (for IMDB
+// models: that text is a positive review). text must be valid UTF-8 (else ErrInvalidUTF8); it
+// may be empty and may contain NUL bytes, which separate words. A model with more than two
+// labels is ErrInvalidArgument: use Scores or PredictLabel.
 func (m *Model) Predict(text string) (float32, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -210,17 +226,21 @@ func (m *Model) Predict(text string) (float32, error) {
 // predict passes the string's own bytes: Go memory without Go pointers may be lent to C for
 // the duration of a call, and the library only reads it.
 func predict(h *C.senti_model, text string) (float32, error) {
-	var ptr *C.char // NULL with length 0 is the empty text
-	if len(text) > 0 {
-		ptr = (*C.char)(unsafe.Pointer(unsafe.StringData(text)))
-	}
 	var p C.float
 	var cerr *C.senti_error
-	status := C.senti_predict(h, ptr, C.size_t(len(text)), &p, &cerr)
+	status := C.senti_predict(h, textPtr(text), C.size_t(len(text)), &p, &cerr)
 	if err := takeError(status, cerr); err != nil {
 		return 0, err
 	}
 	return float32(p), nil
+}
+
+// textPtr lends text's bytes to C for one call; NULL (with length 0) is the empty text.
+func textPtr(text string) *C.char {
+	if len(text) == 0 {
+		return nil
+	}
+	return (*C.char)(unsafe.Pointer(unsafe.StringData(text)))
 }
 
 // cTexts is a batch of texts copied into C memory: one block holding the array of pointers,
@@ -260,7 +280,8 @@ func newCTexts(texts []string) cTexts {
 func (c cTexts) free() { C.free(c.block) }
 
 // PredictBatch returns the probability of each text, in input order; faster than one Predict
-// per text. An empty batch is ErrInvalidArgument, as in the C API.
+// per text. An empty batch is ErrInvalidArgument, as in the C API, and so is a model with more
+// than two labels (use ScoresBatch).
 func (m *Model) PredictBatch(texts []string) ([]float32, error) {
 	if len(texts) == 0 {
 		return nil, newError(ErrInvalidArgument, "PredictBatch needs at least one text")
@@ -299,6 +320,8 @@ func evaluationFromC(e *C.senti_evaluation) Evaluation {
 // {"path": "...", "format": "auto|imdb-json|aclimdb|jsonl|csv", "split": "test|train",
 // "limit": N, "part": "model|recurrent|wide"}. Only "path" is required; "part" scores the
 // whole model (default) or one part of a model with a wide n-gram path.
+// Count, Loss and Accuracy hold for any number of labels; the confusion counts are for
+// two-label models (zero beyond). EvaluateReport returns the K-class report.
 func (m *Model) Evaluate(dataJSON string) (Evaluation, error) {
 	spec, err := cString("data specification", dataJSON)
 	if err != nil {
@@ -320,7 +343,8 @@ func (m *Model) Evaluate(dataJSON string) (Evaluation, error) {
 	return evaluationFromC(&res), nil
 }
 
-// EvaluateTexts measures the model on texts with their labels (0 negative, 1 positive).
+// EvaluateTexts measures a two-label model on texts with their label indices (0 negative, 1
+// positive for IMDB models). EvaluateExamples takes labels by name, for any number of labels.
 func (m *Model) EvaluateTexts(texts []string, labels []uint8) (Evaluation, error) {
 	if len(texts) != len(labels) {
 		return Evaluation{}, newError(ErrInvalidArgument, "texts and labels differ in length")
@@ -347,24 +371,29 @@ func (m *Model) EvaluateTexts(texts []string, labels []uint8) (Evaluation, error
 }
 
 // Info describes the model as JSON: library version, model and text configuration,
-// vocabulary size and the training record.
+// vocabulary size, class labels and the training record.
 func (m *Model) Info() (string, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	if m.h == nil {
 		return "", errClosed()
 	}
-	defer runtime.KeepAlive(m)
+	info, err := readBuffer(func(buf *C.char, capacity C.size_t, need *C.size_t, cerr **C.senti_error) C.senti_status {
+		return C.senti_model_info(m.h, buf, capacity, need, cerr)
+	})
+	runtime.KeepAlive(m)
+	return info, err
+}
+
+// readBuffer runs a call of the library's capacity protocol (a buffer, its capacity and the
+// length needed, SENTI_ERR_BUFFER_TOO_SMALL when short) until the text fits, and returns it.
+func readBuffer(call func(buf *C.char, capacity C.size_t, need *C.size_t, cerr **C.senti_error) C.senti_status) (string, error) {
 	var need C.size_t
-	var buf []byte
+	buf := make([]byte, 256)
 	for {
-		var ptr *C.char
-		if len(buf) > 0 {
-			ptr = (*C.char)(unsafe.Pointer(&buf[0]))
-		}
 		var cerr *C.senti_error
-		status := C.senti_model_info(m.h, ptr, C.size_t(len(buf)), &need, &cerr)
-		if status == C.SENTI_ERR_BUFFER_TOO_SMALL {
+		status := call((*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)), &need, &cerr)
+		if status == C.SENTI_ERR_BUFFER_TOO_SMALL && int(need) >= len(buf) {
 			takeError(status, cerr) // frees the error object
 			buf = make([]byte, int(need)+1)
 			continue

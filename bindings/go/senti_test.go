@@ -52,6 +52,9 @@ func TestMain(m *testing.M) {
 	if shared != nil {
 		shared.Close()
 	}
+	if topicModel != nil {
+		topicModel.Close()
+	}
 	os.RemoveAll(scratch)
 	os.Exit(code)
 }
@@ -567,6 +570,18 @@ func TestClose(t *testing.T) {
 	wantCode(t, "Info after Close", err, ErrInvalidHandle, "closed")
 	err = m.Save(filepath.Join(t.TempDir(), "m.safetensors"))
 	wantCode(t, "Save after Close", err, ErrInvalidHandle, "closed")
+	_, err = m.Labels()
+	wantCode(t, "Labels after Close", err, ErrInvalidHandle, "closed")
+	_, err = m.Scores("fine")
+	wantCode(t, "Scores after Close", err, ErrInvalidHandle, "closed")
+	_, err = m.ScoresBatch([]string{"fine"})
+	wantCode(t, "ScoresBatch after Close", err, ErrInvalidHandle, "closed")
+	_, err = m.PredictLabel("fine")
+	wantCode(t, "PredictLabel after Close", err, ErrInvalidHandle, "closed")
+	_, err = m.EvaluateReport(`{"path": "x.jsonl"}`)
+	wantCode(t, "EvaluateReport after Close", err, ErrInvalidHandle, "closed")
+	_, err = m.EvaluateExamples([]Example{{"fine", "positive"}})
+	wantCode(t, "EvaluateExamples after Close", err, ErrInvalidHandle, "closed")
 }
 
 func TestCloseWhilePredicting(t *testing.T) {
