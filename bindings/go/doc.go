@@ -1,5 +1,6 @@
-// Package senti is the Go binding of libsenti: it trains LSTM/GRU sentiment classifiers and
-// serves their predictions through the library's C API (include/senti.h).
+// Package senti is the Go binding of libsenti: it trains LSTM/GRU text classifiers with K >= 2
+// labels (IMDB sentiment models have "negative" and "positive") and serves their predictions
+// through the library's C API (include/senti.h).
 //
 // cgo finds the library through pkg-config (package "senti"). An installed libsenti provides
 // senti.pc in <prefix>/lib/pkgconfig; inside the source tree, bindings/go/intree-env.sh writes
@@ -9,28 +10,38 @@
 //
 // # Usage
 //
-//	model, err := senti.Load("imdb.safetensors")
+//	model, err := senti.Load("topics.safetensors")
 //	if err != nil {
 //		log.Fatal(err)
 //	}
 //	defer model.Close()
 //
-//	p, err := model.Predict("A moving, beautifully acted film.")
+//	pred, err := model.PredictLabel("The striker scored twice before half time.")
 //	if err != nil {
 //		log.Fatal(err)
 //	}
-//	fmt.Printf("positive with probability %.2f\n", p)
+//	fmt.Printf("%s with probability %.2f\n", pred.Label, pred.Score)
 //
-// Training takes the library's JSON parameters (see the README) and an optional progress
-// function, which can cancel by returning false:
+// Scores and ScoresBatch return every label's probability, in the order of Labels. Predict and
+// PredictBatch return the probability of the second label of a two-label model (positive, for
+// IMDB models), and fail with ErrInvalidArgument for more labels.
 //
-//	model, err := senti.Train(`{"data_path": "reviews.json", "epochs": 3, "cell": "gru"}`,
+// # Training
+//
+// Params holds one typed field per training parameter; zero values are the library's defaults,
+// and the fields whose zero is a meaningful value of its own are pointers (Bool, Int, Float).
+// TrainWithParams reads the data file p.DataPath; TrainExamples trains on examples in memory.
+// Both take an optional progress function, which can cancel by returning false:
+//
+//	model, err := senti.TrainExamples(senti.Params{Cell: "gru", Epochs: 3}, train, nil,
 //		func(p senti.Progress) bool {
 //			if p.Phase == senti.PhaseEpoch {
 //				log.Printf("epoch %d/%d: val accuracy %.3f", p.Epoch, p.Epochs, p.ValAccuracy)
 //			}
 //			return true
 //		})
+//
+// Train takes the same parameters as one JSON object (see the README).
 //
 // # Errors
 //
@@ -42,18 +53,21 @@
 //	var e *senti.Error
 //	if errors.As(err, &e) && e.Code == senti.ErrModelFile { ... }
 //
-// The binding reports its own argument checks the same way: a path or JSON string containing
-// a NUL byte, or a labels slice whose length differs from the texts, is ErrInvalidArgument.
+// The binding reports its own argument checks the same way: a path, JSON string, Params string
+// or label name containing a NUL byte, or a labels slice whose length differs from the texts,
+// is ErrInvalidArgument. A Params value the library rejects is ErrConfig naming the field.
 //
 // # Concurrency and lifetime
 //
-// A *Model may be used by any number of goroutines at once: Predict, PredictBatch, Evaluate,
-// EvaluateTexts, Save and Info all run concurrently on one model. Close waits for the calls in
-// flight, then releases the model; every later call returns an *Error with Code
-// ErrInvalidHandle, and a second Close returns nil. A Model that is never closed is released
-// by a finalizer once it becomes unreachable, but Close releases its memory promptly and
-// should be preferred.
+// A *Model may be used by any number of goroutines at once: every method but Close (Predict,
+// Scores, PredictLabel, the batch and evaluation calls, Labels, Save, Info) runs concurrently
+// on one model. Close waits for the calls in flight, then releases the model; every later call
+// returns an *Error with Code ErrInvalidHandle, and a second Close returns nil. A Model that is
+// never closed is released by a finalizer once it becomes unreachable, but Close releases its
+// memory promptly and should be preferred.
 //
-// Train runs on the calling goroutine (plus the library's own worker threads, the "threads"
-// parameter) and calls the progress function on that same goroutine.
+// Training runs on the calling goroutine (plus the library's own worker threads, the "threads"
+// parameter) and calls the progress function on that same goroutine. If the progress function
+// panics, training is cancelled and the training call panics with the same value once the
+// library has returned.
 package senti

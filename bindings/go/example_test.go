@@ -27,9 +27,17 @@ func ExampleLoad() {
 	}
 }
 
-func ExampleTrain() {
-	params := `{"data_path": "data/imdb/reviews.json", "epochs": 2, "cell": "gru", "threads": 2}`
-	model, err := senti.Train(params, func(p senti.Progress) bool {
+func ExampleTrainWithParams() {
+	params := senti.Params{
+		DataPath: "data/imdb/reviews.json",
+		Cell:     "gru",
+		Epochs:   2,
+		Threads:  2,
+		// Pointer fields: their zero is a value of its own, nil is the default.
+		Bidirectional: senti.Bool(false),
+		WideNgrams:    senti.Int(0), // a pure recurrent model
+	}
+	model, err := senti.TrainWithParams(params, func(p senti.Progress) bool {
 		if p.Phase == senti.PhaseEpoch {
 			fmt.Printf("epoch %d/%d: validation accuracy %.3f\n", p.Epoch, p.Epochs, p.ValAccuracy)
 		}
@@ -41,6 +49,50 @@ func ExampleTrain() {
 	defer model.Close()
 	if err := model.Save("imdb.safetensors"); err != nil {
 		log.Fatal(err)
+	}
+}
+
+func ExampleTrainExamples() {
+	train := []senti.Example{
+		{Text: "The striker scored twice before half time.", Label: "sports"},
+		{Text: "Simmer the garlic in butter for two minutes.", Label: "cooking"},
+		{Text: "The probe entered orbit around the moon.", Label: "space"},
+		// ... many more
+	}
+	model, err := senti.TrainExamples(senti.Params{Epochs: 5, MaxLen: 200}, train, nil, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer model.Close()
+
+	labels, _ := model.Labels() // [cooking space sports]: names in byte order
+	scores, err := model.Scores("Knead the dough and bake it for an hour.")
+	if err != nil {
+		log.Fatal(err)
+	}
+	for i, s := range scores {
+		fmt.Printf("%s %.2f\n", labels[i], s)
+	}
+	best, _ := model.PredictLabel("A late penalty won the match.")
+	fmt.Println(best.Label, best.Score)
+}
+
+func ExampleModel_EvaluateExamples() {
+	model, err := senti.Load("topics.safetensors")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer model.Close()
+	report, err := model.EvaluateExamples([]senti.Example{
+		{Text: "The keeper saved a penalty.", Label: "sports"},
+		{Text: "Whisk the eggs with sugar.", Label: "cooking"},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("accuracy %.3f, macro F1 %.3f\n", report.Accuracy, report.MacroF1)
+	for _, c := range report.PerClass {
+		fmt.Printf("%-8s precision %.2f recall %.2f (%d texts)\n", c.Label, c.Precision, c.Recall, c.Support)
 	}
 }
 

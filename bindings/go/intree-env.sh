@@ -38,7 +38,7 @@ includedir=\${repo}/include
 libdir=\${repo}/target/release
 
 Name: senti
-Description: LSTM/GRU sentiment classifiers behind a C ABI (in-tree build)
+Description: LSTM/GRU text classifiers behind a C ABI (in-tree build)
 Version: $version
 Cflags: -I\${includedir}
 Libs: -L\${libdir} -lsenti -Wl,-rpath,\${libdir}
