@@ -21,18 +21,32 @@ const (
 
 // Request and response bodies. Pointers tell a missing (or null) field from an empty one.
 type (
-	sentimentRequest struct {
+	textRequest struct {
 		Text *string `json:"text"`
 	}
 	batchRequest struct {
 		Texts []*string `json:"texts"`
 	}
+	// classification is the answer of /v1/classify for a model with any number of labels.
+	classification struct {
+		Label  string             `json:"label"`  // the most likely label
+		Score  float32            `json:"score"`  // its probability
+		Scores map[string]float32 `json:"scores"` // every label's probability; they sum to 1
+	}
+	classifyBatchResponse struct {
+		Results []classification `json:"results"`
+	}
+	// sentiment is the answer of /v1/sentiment, for two-label models only.
 	sentiment struct {
-		Positive float32 `json:"positive"` // probability that the text is positive
-		Label    string  `json:"label"`    // "positive" when Positive > 0.5, else "negative"
+		Positive float32            `json:"positive"` // probability of the second label ("positive" for IMDB models)
+		Label    string             `json:"label"`    // the second label when Positive > 0.5, else the first
+		Scores   map[string]float32 `json:"scores"`   // both labels' probabilities
 	}
 	batchResponse struct {
 		Results []sentiment `json:"results"`
+	}
+	labelsResponse struct {
+		Labels []string `json:"labels"` // the model's labels in index order
 	}
 	healthResponse struct {
 		Status  string `json:"status"`
@@ -55,11 +69,19 @@ func badRequest(format string, args ...any) *httpError {
 	return &httpError{http.StatusBadRequest, fmt.Sprintf(format, args...)}
 }
 
-// handler serves the sentiment API with model:
+// handler serves the classification API with model:
 //
-//	POST /v1/sentiment        {"text": "..."}          -> {"positive": p, "label": "positive"|"negative"}
-//	POST /v1/sentiment/batch  {"texts": ["...", ...]}  -> {"results": [{"positive": p, "label": ...}, ...]}
+//	POST /v1/classify         {"text": "..."}          -> {"label": "...", "score": p, "scores": {"<label>": p, ...}}
+//	POST /v1/classify/batch   {"texts": ["...", ...]}  -> {"results": [{"label": ..., "score": ..., "scores": ...}, ...]}
+//	GET  /v1/labels                                    -> {"labels": ["...", ...]}
+//	POST /v1/sentiment        {"text": "..."}          -> {"positive": p, "label": "positive"|"negative", "scores": {...}}
+//	POST /v1/sentiment/batch  {"texts": ["...", ...]}  -> {"results": [{"positive": p, "label": ..., "scores": ...}, ...]}
 //	GET  /healthz                                      -> {"status": "ok", "version": "..."}
+//
+// /v1/classify serves a model with any number of labels: "label" is the most likely one and
+// "score" its probability. /v1/sentiment serves two-label models ("positive" is the probability
+// of the second label, "label" the second label above 0.5, else the first); for a model with
+// more labels it answers 422 with an error pointing to /v1/classify.
 //
 // Bodies are one JSON object of at most 1 MiB (413 beyond), valid UTF-8, without unknown
 // fields. "text" is required but may be empty (the model then answers its prior for a text
@@ -76,13 +98,25 @@ type api struct {
 func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var err error
 	switch r.URL.Path {
+	case "/v1/classify":
+		if err = allow(w, r, http.MethodPost); err == nil {
+			err = a.classify(w, r)
+		}
+	case "/v1/classify/batch":
+		if err = allow(w, r, http.MethodPost); err == nil {
+			err = a.classifyBatch(w, r)
+		}
+	case "/v1/labels":
+		if err = allow(w, r, http.MethodGet, http.MethodHead); err == nil {
+			err = a.labels(w)
+		}
 	case "/v1/sentiment":
 		if err = allow(w, r, http.MethodPost); err == nil {
-			err = a.single(w, r)
+			err = a.sentiment(w, r)
 		}
 	case "/v1/sentiment/batch":
 		if err = allow(w, r, http.MethodPost); err == nil {
-			err = a.batch(w, r)
+			err = a.sentimentBatch(w, r)
 		}
 	case "/healthz":
 		if err = allow(w, r, http.MethodGet, http.MethodHead); err == nil {
@@ -114,60 +148,169 @@ func allow(w http.ResponseWriter, r *http.Request, methods ...string) error {
 		fmt.Sprintf("method %s not allowed on %s; use %s", r.Method, r.URL.Path, strings.Join(methods, " or "))}
 }
 
-func (a *api) single(w http.ResponseWriter, r *http.Request) error {
-	var req sentimentRequest
+// readText decodes a {"text": ...} request.
+func readText(w http.ResponseWriter, r *http.Request) (string, error) {
+	var req textRequest
 	if err := decode(w, r, &req); err != nil {
-		return err
+		return "", err
 	}
 	if req.Text == nil {
-		return badRequest(`missing field "text"`)
+		return "", badRequest(`missing field "text"`)
 	}
-	p, err := a.model.Predict(*req.Text)
-	if err != nil {
-		return modelError(err)
-	}
-	writeJSON(w, http.StatusOK, result(p))
-	return nil
+	return *req.Text, nil
 }
 
-func (a *api) batch(w http.ResponseWriter, r *http.Request) error {
+// readTexts decodes a {"texts": [...]} request of 1 to maxBatchTexts strings.
+func readTexts(w http.ResponseWriter, r *http.Request) ([]string, error) {
 	var req batchRequest
 	if err := decode(w, r, &req); err != nil {
-		return err
+		return nil, err
 	}
 	switch {
 	case req.Texts == nil:
-		return badRequest(`missing field "texts"`)
+		return nil, badRequest(`missing field "texts"`)
 	case len(req.Texts) == 0:
-		return badRequest(`"texts" is empty`)
+		return nil, badRequest(`"texts" is empty`)
 	case len(req.Texts) > maxBatchTexts:
-		return badRequest(`"texts" holds %d texts; the limit is %d`, len(req.Texts), maxBatchTexts)
+		return nil, badRequest(`"texts" holds %d texts; the limit is %d`, len(req.Texts), maxBatchTexts)
 	}
 	texts := make([]string, len(req.Texts))
 	for i, t := range req.Texts {
 		if t == nil {
-			return badRequest(`texts[%d] is null`, i)
+			return nil, badRequest(`texts[%d] is null`, i)
 		}
 		texts[i] = *t
 	}
-	probs, err := a.model.PredictBatch(texts)
+	return texts, nil
+}
+
+func (a *api) classify(w http.ResponseWriter, r *http.Request) error {
+	text, err := readText(w, r)
+	if err != nil {
+		return err
+	}
+	labels, err := a.model.Labels()
 	if err != nil {
 		return modelError(err)
 	}
-	resp := batchResponse{Results: make([]sentiment, len(probs))}
-	for i, p := range probs {
-		resp.Results[i] = result(p)
+	scores, err := a.model.Scores(text)
+	if err != nil {
+		return modelError(err)
+	}
+	writeJSON(w, http.StatusOK, classify(labels, scores))
+	return nil
+}
+
+func (a *api) classifyBatch(w http.ResponseWriter, r *http.Request) error {
+	texts, err := readTexts(w, r)
+	if err != nil {
+		return err
+	}
+	labels, err := a.model.Labels()
+	if err != nil {
+		return modelError(err)
+	}
+	rows, err := a.model.ScoresBatch(texts)
+	if err != nil {
+		return modelError(err)
+	}
+	resp := classifyBatchResponse{Results: make([]classification, len(rows))}
+	for i, scores := range rows {
+		resp.Results[i] = classify(labels, scores)
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return nil
 }
 
-func result(p float32) sentiment {
-	label := "negative"
-	if p > 0.5 {
-		label = "positive"
+func (a *api) labels(w http.ResponseWriter) error {
+	labels, err := a.model.Labels()
+	if err != nil {
+		return modelError(err)
 	}
-	return sentiment{Positive: p, Label: label}
+	writeJSON(w, http.StatusOK, labelsResponse{Labels: labels})
+	return nil
+}
+
+// twoLabels returns the model's labels, or a 422 when it has more than two.
+func (a *api) twoLabels() ([]string, error) {
+	labels, err := a.model.Labels()
+	if err != nil {
+		return nil, modelError(err)
+	}
+	if len(labels) != 2 {
+		return nil, &httpError{http.StatusUnprocessableEntity, fmt.Sprintf(
+			"/v1/sentiment serves two-label models; this model has %d labels (%s): use /v1/classify",
+			len(labels), strings.Join(labels, ", "))}
+	}
+	return labels, nil
+}
+
+func (a *api) sentiment(w http.ResponseWriter, r *http.Request) error {
+	text, err := readText(w, r)
+	if err != nil {
+		return err
+	}
+	labels, err := a.twoLabels()
+	if err != nil {
+		return err
+	}
+	scores, err := a.model.Scores(text)
+	if err != nil {
+		return modelError(err)
+	}
+	writeJSON(w, http.StatusOK, sentimentResult(labels, scores))
+	return nil
+}
+
+func (a *api) sentimentBatch(w http.ResponseWriter, r *http.Request) error {
+	texts, err := readTexts(w, r)
+	if err != nil {
+		return err
+	}
+	labels, err := a.twoLabels()
+	if err != nil {
+		return err
+	}
+	rows, err := a.model.ScoresBatch(texts)
+	if err != nil {
+		return modelError(err)
+	}
+	resp := batchResponse{Results: make([]sentiment, len(rows))}
+	for i, scores := range rows {
+		resp.Results[i] = sentimentResult(labels, scores)
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// classify names the most likely label (the first of equal scores) and every label's score.
+func classify(labels []string, scores []float32) classification {
+	best := 0
+	for i, s := range scores {
+		if s > scores[best] {
+			best = i
+		}
+	}
+	return classification{Label: labels[best], Score: scores[best], Scores: scoreMap(labels, scores)}
+}
+
+// sentimentResult is the two-label answer: the second label's probability and the label it
+// implies at the 0.5 threshold.
+func sentimentResult(labels []string, scores []float32) sentiment {
+	p := scores[1]
+	label := labels[0]
+	if p > 0.5 {
+		label = labels[1]
+	}
+	return sentiment{Positive: p, Label: label, Scores: scoreMap(labels, scores)}
+}
+
+func scoreMap(labels []string, scores []float32) map[string]float32 {
+	m := make(map[string]float32, len(labels))
+	for i, l := range labels {
+		m[l] = scores[i]
+	}
+	return m
 }
 
 // decode reads one JSON object from the body into dst.

@@ -1,7 +1,11 @@
-// Command sentiserver serves a libsenti model over HTTP.
+// Command sentiserver serves a libsenti model over HTTP: a text classifier with any number of
+// labels (/v1/classify), and the two-label sentiment routes of IMDB models (/v1/sentiment).
 //
 //	sentiserver -model imdb.safetensors -addr 127.0.0.1:8080
 //
+//	curl -s -d '{"text": "A moving, beautifully acted film."}' http://127.0.0.1:8080/v1/classify
+//	curl -s -d '{"texts": ["Loved it.", "Dull."]}' http://127.0.0.1:8080/v1/classify/batch
+//	curl -s http://127.0.0.1:8080/v1/labels
 //	curl -s -d '{"text": "A moving, beautifully acted film."}' http://127.0.0.1:8080/v1/sentiment
 //	curl -s -d '{"texts": ["Loved it.", "Dull."]}' http://127.0.0.1:8080/v1/sentiment/batch
 //	curl -s http://127.0.0.1:8080/healthz
@@ -22,6 +26,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -80,6 +85,10 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 		return err
 	}
 	defer model.Close()
+	labels, err := model.Labels()
+	if err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -96,7 +105,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	logger.Printf("libsenti %s: serving %s on http://%s", senti.Version(), *modelPath, ln.Addr())
+	logger.Printf("libsenti %s: serving %s (labels %s) on http://%s", senti.Version(), *modelPath,
+		strings.Join(labels, ", "), ln.Addr())
 	if ready != nil {
 		ready(ln.Addr())
 	}

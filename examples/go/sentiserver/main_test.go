@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -23,10 +25,66 @@ import (
 
 // TestMain trains a tiny model on a slice of IMDB (../../../data/imdb/reviews.json from this
 // directory, or $SENTI_DATA) and saves it; the tests serve it. Its quality does not matter.
+// It also trains a tiny 3-label model in memory on synthetic texts of three topics with
+// distinct words, which it does learn.
 var (
-	modelPath string
-	model     *senti.Model
+	modelPath  string
+	model      *senti.Model
+	topicsPath string
+	topics     *senti.Model
 )
+
+var topicWords = map[string][]string{
+	"sports":  {"goal", "striker", "match", "team", "league", "coach", "referee", "stadium", "penalty", "score"},
+	"cooking": {"recipe", "oven", "flour", "sugar", "bake", "garlic", "simmer", "butter", "salad", "spice"},
+	"space":   {"rocket", "orbit", "planet", "galaxy", "astronaut", "telescope", "comet", "launch", "moon", "nasa"},
+}
+
+var clearTexts = map[string]string{
+	"sports":  "the striker scored a late penalty and the team won the league match",
+	"cooking": "bake the flour and sugar in the oven then add butter",
+	"space":   "the rocket launch put the astronaut in orbit around the moon",
+}
+
+// topicExamples returns n synthetic examples per topic.
+func topicExamples(seed int64, n int) []senti.Example {
+	filler := []string{"the", "a", "and", "of", "today", "really", "we", "saw", "about", "new", "some", "it"}
+	rng := rand.New(rand.NewSource(seed))
+	var out []senti.Example
+	for i := 0; i < n; i++ {
+		for _, label := range []string{"sports", "cooking", "space"} {
+			words := topicWords[label]
+			var text []string
+			for k := 4 + rng.Intn(4); k > 0; k-- {
+				text = append(text, words[rng.Intn(len(words))], filler[rng.Intn(len(filler))])
+			}
+			rng.Shuffle(len(text), func(a, b int) { text[a], text[b] = text[b], text[a] })
+			out = append(out, senti.Example{Text: strings.Join(text, " "), Label: label})
+		}
+	}
+	return out
+}
+
+// trainTopics trains, saves and reloads the 3-label model.
+func trainTopics(dir string) error {
+	trained, err := senti.TrainExamples(senti.Params{
+		Epochs: 3, EmbeddingDim: 16, HiddenSize: 16, VocabSize: 500, MaxLen: 32, Threads: 1,
+		EmbeddingPretrainEpochs: senti.Int(0), Seed: senti.Int(7),
+	}, topicExamples(1, 100), nil, nil)
+	if err != nil {
+		return fmt.Errorf("training the 3-label model: %w", err)
+	}
+	topicsPath = filepath.Join(dir, "topics.safetensors")
+	err = trained.Save(topicsPath)
+	trained.Close()
+	if err != nil {
+		return fmt.Errorf("saving the 3-label model: %w", err)
+	}
+	if topics, err = senti.Load(topicsPath); err != nil {
+		return fmt.Errorf("loading the 3-label model: %w", err)
+	}
+	return nil
+}
 
 func TestMain(m *testing.M) {
 	os.Exit(testMain(m))
@@ -70,6 +128,11 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	defer model.Close()
+	if err := trainTopics(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer topics.Close()
 	return m.Run()
 }
 
@@ -139,8 +202,48 @@ func checkResult(t *testing.T, text string, got sentiment) {
 	if math.Abs(float64(got.Positive-want)) > 1e-5 {
 		t.Errorf("%.40q: positive %v, want %v", text, got.Positive, want)
 	}
-	if wantLabel := result(want).Label; got.Label != wantLabel || (got.Label == "positive") != (got.Positive > 0.5) {
+	if wantLabel := map[bool]string{false: "negative", true: "positive"}[want > 0.5]; got.Label != wantLabel || (got.Label == "positive") != (got.Positive > 0.5) {
 		t.Errorf("%.40q: label %q for %v", text, got.Label, got.Positive)
+	}
+	if len(got.Scores) != 2 || got.Scores["positive"] != got.Positive || math.Abs(float64(got.Scores["negative"]+got.Scores["positive"]-1)) > 1e-5 {
+		t.Errorf("%.40q: scores %v for positive %v", text, got.Scores, got.Positive)
+	}
+}
+
+// checkClass checks a /v1/classify answer against the model's own scores.
+func checkClass(t *testing.T, m *senti.Model, text string, got classification) {
+	t.Helper()
+	labels, err := m.Labels()
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	scores, err := m.Scores(text)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	want, err := m.PredictLabel(text)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	if got.Label != want.Label || math.Abs(float64(got.Score-want.Score)) > 1e-5 {
+		t.Errorf("%.40q: label %q score %v, want %+v", text, got.Label, got.Score, want)
+	}
+	if len(got.Scores) != len(labels) {
+		t.Errorf("%.40q: scores %v for labels %q", text, got.Scores, labels)
+	}
+	var sum float64
+	for i, l := range labels {
+		s, ok := got.Scores[l]
+		if !ok || math.Abs(float64(s-scores[i])) > 1e-5 {
+			t.Errorf("%.40q: scores[%q] = %v, want %v", text, l, s, scores[i])
+		}
+		sum += float64(s)
+	}
+	if math.Abs(sum-1) > 1e-4 || got.Scores[got.Label] != got.Score {
+		t.Errorf("%.40q: scores %v sum to %v; label %q score %v", text, got.Scores, sum, got.Label, got.Score)
 	}
 }
 
@@ -365,5 +468,214 @@ func TestRunErrors(t *testing.T) {
 	err = run(ctx, []string{"-model", modelPath, "-addr", "256.0.0.1:http"}, &logs, nil)
 	if err == nil {
 		t.Error("bad address: no error")
+	}
+}
+
+func TestClassify(t *testing.T) {
+	srv := httptest.NewServer(handler(topics))
+	defer srv.Close()
+	c := srv.Client()
+	for want, text := range clearTexts {
+		body, _ := json.Marshal(map[string]string{"text": text})
+		var got classification
+		resp := call(t, c, http.MethodPost, srv.URL+"/v1/classify", string(body), &got)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%q: status %d", text, resp.StatusCode)
+		}
+		checkClass(t, topics, text, got)
+		if got.Label != want {
+			t.Errorf("%q: label %q, want %q (%v)", text, got.Label, want, got.Scores)
+		}
+	}
+	for _, text := range []string{"", "great\x00movie", "Ünïcödé — 素晴らしい 😀"} {
+		body, _ := json.Marshal(map[string]string{"text": text})
+		var got classification
+		if resp := call(t, c, http.MethodPost, srv.URL+"/v1/classify", string(body), &got); resp.StatusCode != http.StatusOK {
+			t.Fatalf("%q: status %d", text, resp.StatusCode)
+		}
+		checkClass(t, topics, text, got)
+	}
+
+	// A two-label model classifies too.
+	srv2 := httptest.NewServer(handler(model))
+	defer srv2.Close()
+	text := "Loved it, wonderful cast."
+	body, _ := json.Marshal(map[string]string{"text": text})
+	var got classification
+	if resp := call(t, srv2.Client(), http.MethodPost, srv2.URL+"/v1/classify", string(body), &got); resp.StatusCode != http.StatusOK {
+		t.Fatalf("IMDB model: status %d", resp.StatusCode)
+	}
+	checkClass(t, model, text, got)
+}
+
+func TestClassifyBatch(t *testing.T) {
+	srv := httptest.NewServer(handler(topics))
+	defer srv.Close()
+	c := srv.Client()
+	texts := []string{clearTexts["space"], "", clearTexts["sports"], "nothing known", clearTexts["cooking"]}
+	body, _ := json.Marshal(map[string]any{"texts": texts})
+	var got classifyBatchResponse
+	resp := call(t, c, http.MethodPost, srv.URL+"/v1/classify/batch", string(body), &got)
+	if resp.StatusCode != http.StatusOK || len(got.Results) != len(texts) {
+		t.Fatalf("status %d, %d results for %d texts", resp.StatusCode, len(got.Results), len(texts))
+	}
+	for i, text := range texts {
+		checkClass(t, topics, text, got.Results[i])
+	}
+	if got.Results[0].Label != "space" || got.Results[2].Label != "sports" || got.Results[4].Label != "cooking" {
+		t.Errorf("batch labels: %+v", got.Results)
+	}
+
+	full := make([]string, maxBatchTexts)
+	for i := range full {
+		full[i] = fmt.Sprintf("text number %d about a rocket", i)
+	}
+	body, _ = json.Marshal(map[string]any{"texts": full})
+	resp = call(t, c, http.MethodPost, srv.URL+"/v1/classify/batch", string(body), &got)
+	if resp.StatusCode != http.StatusOK || len(got.Results) != maxBatchTexts {
+		t.Errorf("a batch at the limit: status %d, %d results", resp.StatusCode, len(got.Results))
+	}
+	body, _ = json.Marshal(map[string]any{"texts": append(full, "one too many")})
+	wantError(t, c, http.MethodPost, srv.URL+"/v1/classify/batch", string(body), http.StatusBadRequest, "limit is 1000")
+}
+
+func TestLabels(t *testing.T) {
+	for _, tc := range []struct {
+		m    *senti.Model
+		want []string
+	}{
+		{topics, []string{"cooking", "space", "sports"}},
+		{model, []string{"negative", "positive"}},
+	} {
+		srv := httptest.NewServer(handler(tc.m))
+		var got labelsResponse
+		resp := call(t, srv.Client(), http.MethodGet, srv.URL+"/v1/labels", "", &got)
+		if resp.StatusCode != http.StatusOK || !slices.Equal(got.Labels, tc.want) {
+			t.Errorf("GET /v1/labels: status %d, %q; want %q", resp.StatusCode, got.Labels, tc.want)
+		}
+		if resp := call(t, srv.Client(), http.MethodHead, srv.URL+"/v1/labels", "", nil); resp.StatusCode != http.StatusOK {
+			t.Errorf("HEAD /v1/labels: status %d", resp.StatusCode)
+		}
+		srv.Close()
+	}
+}
+
+// TestSentimentNeedsTwoLabels: the sentiment routes refuse a 3-label model, pointing to
+// /v1/classify; bad requests are still 400 first.
+func TestSentimentNeedsTwoLabels(t *testing.T) {
+	srv := httptest.NewServer(handler(topics))
+	defer srv.Close()
+	c := srv.Client()
+	wantError(t, c, http.MethodPost, srv.URL+"/v1/sentiment", `{"text": "a rocket"}`, http.StatusUnprocessableEntity, "use /v1/classify")
+	wantError(t, c, http.MethodPost, srv.URL+"/v1/sentiment/batch", `{"texts": ["a rocket"]}`, http.StatusUnprocessableEntity, "use /v1/classify")
+	wantError(t, c, http.MethodPost, srv.URL+"/v1/sentiment", `{"text": "a rocket"}`, http.StatusUnprocessableEntity, "3 labels (cooking, space, sports)")
+	wantError(t, c, http.MethodPost, srv.URL+"/v1/sentiment", `{"txt": "a rocket"}`, http.StatusBadRequest, `unknown field "txt"`)
+}
+
+func TestClassifyErrors(t *testing.T) {
+	srv := httptest.NewServer(handler(topics))
+	defer srv.Close()
+	c := srv.Client()
+	one, batch := srv.URL+"/v1/classify", srv.URL+"/v1/classify/batch"
+	bad := http.StatusBadRequest
+	cases := []struct {
+		url, body string
+		status    int
+		needle    string
+	}{
+		{one, `{"text": "unterminated`, bad, "malformed JSON"},
+		{one, `{"text": "x",}`, bad, "malformed JSON"},
+		{one, ``, bad, "empty"},
+		{one, `{"text": "x", "top_k": 2}`, bad, `unknown field "top_k"`},
+		{one, `{"texts": ["x"]}`, bad, `unknown field "texts"`},
+		{one, `{}`, bad, `missing field "text"`},
+		{one, `{"text": null}`, bad, `missing field "text"`},
+		{one, `{"text": 3}`, bad, `field "text"`},
+		{one, `["x"]`, bad, "want an object"},
+		{one, `{"text": "x"} {"text": "y"}`, bad, "more than one"},
+		{one, "{\"text\": \"ok \xc3\x28 bad\"}", bad, "UTF-8"},
+		{one, `{"text": "` + strings.Repeat("a", maxBodyBytes) + `"}`, http.StatusRequestEntityTooLarge, "exceeds"},
+		{batch, `{}`, bad, `missing field "texts"`},
+		{batch, `{"texts": []}`, bad, "empty"},
+		{batch, `{"texts": ["a", null]}`, bad, "texts[1] is null"},
+		{batch, `{"texts": "a"}`, bad, `field "texts"`},
+		{batch, `{"text": "a"}`, bad, `unknown field "text"`},
+		{batch, `{"texts": ["a"], "labels": ["b"]}`, bad, `unknown field "labels"`},
+		{batch, "{\"texts\": [\"\xff\"]}", bad, "UTF-8"},
+		{srv.URL + "/v1/classify/", `{"text": "x"}`, http.StatusNotFound, "no route"},
+	}
+	for _, tc := range cases {
+		wantError(t, c, http.MethodPost, tc.url, tc.body, tc.status, tc.needle)
+	}
+	for _, m := range []struct{ method, url, allow string }{
+		{http.MethodGet, one, "POST"},
+		{http.MethodPut, batch, "POST"},
+		{http.MethodPost, srv.URL + "/v1/labels", "GET, HEAD"},
+	} {
+		wantError(t, c, m.method, m.url, "", http.StatusMethodNotAllowed, "not allowed")
+		req, _ := http.NewRequest(m.method, m.url, nil)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Allow"); got != m.allow {
+			t.Errorf("%s %s: Allow %q, want %q", m.method, m.url, got, m.allow)
+		}
+	}
+}
+
+// TestClosedModel: a model closed under the handler (as at shutdown) answers 503.
+func TestClosedModel(t *testing.T) {
+	m, err := senti.Load(topicsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	srv := httptest.NewServer(handler(m))
+	defer srv.Close()
+	c := srv.Client()
+	wantError(t, c, http.MethodPost, srv.URL+"/v1/classify", `{"text": "x"}`, http.StatusServiceUnavailable, "not available")
+	wantError(t, c, http.MethodPost, srv.URL+"/v1/classify/batch", `{"texts": ["x"]}`, http.StatusServiceUnavailable, "not available")
+	wantError(t, c, http.MethodGet, srv.URL+"/v1/labels", "", http.StatusServiceUnavailable, "not available")
+	wantError(t, c, http.MethodPost, srv.URL+"/v1/sentiment", `{"text": "x"}`, http.StatusServiceUnavailable, "not available")
+}
+
+// TestRunTopics serves the 3-label model file through the command.
+func TestRunTopics(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var logs syncBuffer
+	addrc := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-model", topicsPath, "-addr", "127.0.0.1:0"}, &logs, func(a net.Addr) { addrc <- a })
+	}()
+	var base string
+	select {
+	case a := <-addrc:
+		base = "http://" + a.String()
+	case err := <-done:
+		t.Fatalf("run: %v\n%s", err, logs.String())
+	case <-time.After(30 * time.Second):
+		t.Fatal("the server did not start")
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	var got classification
+	if resp := call(t, client, http.MethodPost, base+"/v1/classify", `{"text": "the rocket reached orbit"}`, &got); resp.StatusCode != http.StatusOK {
+		t.Errorf("classify: status %d", resp.StatusCode)
+	}
+	checkClass(t, topics, "the rocket reached orbit", got)
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run after shutdown: %v", err)
+		}
+	case <-time.After(shutdownTimeout + 5*time.Second):
+		t.Fatal("the server did not shut down")
+	}
+	if !strings.Contains(logs.String(), "labels cooking, space, sports") {
+		t.Errorf("logs lack the labels:\n%s", logs.String())
 	}
 }
