@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use senti::SentimentModel;
+use senti::Model;
 
 const TOLERANCE: f32 = 1e-4;
 
@@ -20,11 +20,25 @@ fn texts() -> Vec<String> {
     std::fs::read_to_string(golden().join("texts.txt")).unwrap().lines().map(str::to_string).collect()
 }
 
-/// The probabilities recorded beside a golden model (`<model>.predictions.json`).
-fn recorded(model: &Path) -> Vec<f32> {
+/// What was recorded beside a golden model (`<model>.predictions.json`): every class's scores
+/// per text (format 2 on), or for format 1 the probability of `positive` per text.
+enum Recorded {
+    Positive(Vec<f32>),
+    Scores(Vec<Vec<f32>>),
+}
+
+fn recorded(model: &Path) -> Recorded {
     let path = model.with_extension("predictions.json");
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    json["positive"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32).collect()
+    let floats = |v: &serde_json::Value| -> Vec<f32> { v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect() };
+    match json.get("scores") {
+        Some(rows) => Recorded::Scores(rows.as_array().unwrap().iter().map(floats).collect()),
+        None => Recorded::Positive(floats(&json["positive"])),
+    }
+}
+
+fn close(got: &[f32], want: &[f32]) -> bool {
+    got.len() == want.len() && got.iter().zip(want).all(|(g, w)| (g - w).abs() <= TOLERANCE)
 }
 
 fn golden_models() -> Vec<PathBuf> {
@@ -48,57 +62,97 @@ fn golden_models() -> Vec<PathBuf> {
 #[test]
 fn every_golden_model_loads_and_predicts_as_recorded() {
     let models = golden_models();
-    assert!(models.len() >= 2, "expected the golden models under tests/golden, found {models:?}");
+    assert!(models.len() >= 4, "expected the golden models of formats 1 and 2 under tests/golden, found {models:?}");
     let texts = texts();
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     for path in &models {
-        let model = SentimentModel::load(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let want = recorded(path);
-        assert_eq!(want.len(), refs.len(), "{}", path.display());
-        let got = model.predict_batch(&refs).unwrap();
-        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-            assert!((g - w).abs() <= TOLERANCE, "{} text {i}: {g} now, {w} when written", path.display());
-        }
-        // One at a time gives the same answers as the batch.
-        for (i, t) in refs.iter().enumerate() {
-            let p = model.predict(t).unwrap();
-            assert!((p - want[i]).abs() <= TOLERANCE, "{} text {i} alone: {p}, recorded {}", path.display(), want[i]);
+        let model = Model::load(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        match recorded(path) {
+            Recorded::Positive(want) => {
+                assert_eq!(model.labels().names(), ["negative", "positive"], "{}", path.display());
+                assert_eq!(want.len(), refs.len(), "{}", path.display());
+                let got = model.predict_batch(&refs).unwrap();
+                assert!(close(&got, &want), "{}: {got:?} now, {want:?} when written", path.display());
+                // One at a time gives the same answers as the batch.
+                for (i, t) in refs.iter().enumerate() {
+                    let p = model.predict(t).unwrap();
+                    assert!((p - want[i]).abs() <= TOLERANCE, "{} text {i} alone: {p}, recorded {}", path.display(), want[i]);
+                }
+            }
+            Recorded::Scores(want) => {
+                assert_eq!(want.len(), refs.len(), "{}", path.display());
+                let k = model.labels().len();
+                let got = model.scores_batch(&refs).unwrap();
+                for (i, row) in want.iter().enumerate() {
+                    assert!(close(&got[i * k..(i + 1) * k], row), "{} text {i}: {:?} now, {row:?} when written", path.display(), &got[i * k..(i + 1) * k]);
+                    assert!(close(&model.scores(refs[i]).unwrap(), row), "{} text {i} alone", path.display());
+                }
+            }
         }
     }
 }
 
 /// Writes the golden models of the current format version. Run by hand, once, by the release
-/// that introduces a format version (it trains on a slice of IMDB: run examples/fetch-imdb.sh
-/// first): `SENTI_GOLDEN_VERSION=<N> cargo test --release --test compat -- --ignored`.
+/// that introduces a format version (it trains on a slice of IMDB, so run examples/fetch-imdb.sh
+/// first, and on the committed 20 Newsgroups excerpt):
+/// `SENTI_GOLDEN_VERSION=<N> cargo test --release --test compat -- --ignored`.
+/// Format 1's files (libsenti 0.1.0) hold `positive`; later ones every class's `scores`.
 #[test]
 #[ignore = "writes golden files into the tree; run by hand when a format version is introduced"]
 fn write_golden_models() {
     let version = std::env::var("SENTI_GOLDEN_VERSION").expect("set SENTI_GOLDEN_VERSION to the format version being written");
     let dir = golden().join(format!("v{version}"));
     std::fs::create_dir_all(&dir).unwrap();
-    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/imdb/reviews.json");
-    let common = r#""train_limit": 3000, "epochs": 4, "learning_rate": 0.004, "validation_fraction": 0.2, "vocab_size": 1500,
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let imdb = root.join("data/imdb/reviews.json");
+    let newsgroups = root.join("tests/fixtures/20newsgroups-small.jsonl");
+    let common = r#""epochs": 4, "learning_rate": 0.004, "validation_fraction": 0.2, "vocab_size": 1500,
         "embedding_dim": 16, "hidden_size": 16, "max_len": 120, "batch_size": 32, "threads": 1, "seed": 11"#;
     let recipes = [
-        ("lstm-bi-wide", r#""cell": "lstm", "bidirectional": true, "pooling": "max_mean", "wide_ngrams": 2, "wide_buckets": 4096"#),
-        ("gru-mean-pure", r#""cell": "gru", "bidirectional": false, "pooling": "mean", "truncation": "keep_start", "wide_ngrams": 0"#),
+        ("lstm-bi-wide", &imdb, r#""train_limit": 3000, "cell": "lstm", "bidirectional": true, "pooling": "max_mean", "wide_ngrams": 2, "wide_buckets": 4096"#),
+        ("gru-mean-pure", &imdb, r#""train_limit": 3000, "cell": "gru", "bidirectional": false, "pooling": "mean", "truncation": "keep_start", "wide_ngrams": 0"#),
+        ("newsgroups20-gru-wide", &newsgroups, r#""cell": "gru", "bidirectional": true, "pooling": "max", "wide_ngrams": 1, "wide_buckets": 2048, "embedding_pretrain_epochs": 0"#),
     ];
     let texts = texts();
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    for (name, recipe) in recipes {
+    for (name, data, recipe) in recipes {
+        // Format 1 had only two-class models.
+        if version == "1" && data == &newsgroups {
+            continue;
+        }
         let json = format!("{{\"data_path\": {data:?}, {common}, {recipe}}}");
         let params = senti::TrainParams::from_json(&json).unwrap();
         let model = senti::train(&params, &mut |_| senti::Control::Continue).unwrap();
         let path = dir.join(format!("{name}.safetensors"));
         model.save(&path).unwrap();
-        let back = SentimentModel::load(&path).unwrap();
-        let probs = back.predict_batch(&refs).unwrap();
+        let back = Model::load(&path).unwrap();
+        let k = back.labels().len();
+        let scores = back.scores_batch(&refs).unwrap();
+        let rows: Vec<&[f32]> = scores.chunks_exact(k).collect();
         let record = serde_json::json!({
             "library_version": senti::VERSION,
             "texts": "tests/golden/texts.txt",
-            "positive": probs,
+            "labels": back.labels(),
+            "scores": rows,
         });
         std::fs::write(path.with_extension("predictions.json"), serde_json::to_string_pretty(&record).unwrap() + "\n").unwrap();
         eprintln!("{}: {} bytes", path.display(), std::fs::metadata(&path).unwrap().len());
     }
+}
+
+#[test]
+fn a_file_from_a_newer_format_names_both_versions() {
+    let bytes = std::fs::read(golden().join("v2/lstm-bi-wide.safetensors")).unwrap();
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let mut header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+    header["__metadata__"]["senti.format_version"] = serde_json::json!("3");
+    header["__metadata__"]["senti.library_version"] = serde_json::json!("9.0.0");
+    let header = serde_json::to_vec(&header).unwrap();
+    let mut out = (header.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(&header);
+    out.extend_from_slice(&bytes[8 + n..]);
+    let err = senti::model_file::from_bytes(&out).err().expect("a format-3 file must be refused");
+    assert_eq!(err.kind(), senti::ErrorKind::ModelFile);
+    let msg = err.to_string();
+    assert!(msg.contains("format version 3") && msg.contains("libsenti 9.0.0") && msg.contains("reads versions 1 and 2"), "{msg}");
 }
