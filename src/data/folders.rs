@@ -5,8 +5,26 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Example, Origin, Split, aclimdb::review_files, labels, read_utf8};
+use super::{Example, Origin, Split, labels, read_utf8};
 use crate::error::{Error, Result};
+
+/// Files sorted by the numeric id before the underscore, so the order is the same everywhere.
+fn review_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|e| Error::io(dir, e))?.path();
+        if path.extension().is_some_and(|e| e == "txt") {
+            files.push(path);
+        }
+    }
+    let key = |p: &PathBuf| {
+        let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+        (stem.split('_').next().and_then(|n| n.parse::<u64>().ok()).unwrap_or(u64::MAX), stem.to_string())
+    };
+    files.sort_by_cached_key(key);
+    Ok(files)
+}
 
 /// Whether `root` holds a `train` folder (and so train and test splits).
 pub fn has_splits(root: &Path) -> bool {
@@ -45,17 +63,26 @@ pub fn load(path: &Path, split: Option<Split>) -> Result<Vec<Example>> {
     }
     let mut out = Vec::new();
     for (label, dir) in classes {
-        let files = review_files(&dir)?;
-        if files.is_empty() {
-            return Err(Error::data(format!("{}: the class folder holds no .txt files", dir.display())));
-        }
-        for file in files {
+        out.extend(read_class(&dir, &label)?);
+    }
+    Ok(out)
+}
+
+/// Every `.txt` file of one class folder, in file order (numeric ids first), as examples of
+/// `label`. An empty folder or an empty file is an error: nothing is skipped.
+pub(super) fn read_class(dir: &Path, label: &str) -> Result<Vec<Example>> {
+    let files = review_files(dir)?;
+    if files.is_empty() {
+        return Err(Error::data(format!("{}: the class folder holds no .txt files", dir.display())));
+    }
+    files
+        .into_iter()
+        .map(|file| {
             let text = read_utf8(&file)?;
             if text.trim().is_empty() {
                 return Err(Error::data(format!("{}: empty text file", file.display())));
             }
-            out.push(Example { text, label: label.clone(), origin: Origin::File(file.into()) });
-        }
-    }
-    Ok(out)
+            Ok(Example { text, label: label.to_string(), origin: Origin::File(file.into()) })
+        })
+        .collect()
 }

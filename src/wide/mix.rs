@@ -3,6 +3,24 @@
 use crate::math::{log_loss, sigmoid, softmax_loss};
 use crate::rng::mix64;
 
+/// Moves `p` along Newton's `step`, halved until the loss goes down (a poor start can
+/// overshoot), updating `current`. Returns whether to go on: false when no step lowers the loss
+/// or the gain is negligible.
+fn newton_step<const N: usize>(p: &mut [f64; N], current: &mut f64, step: &[f64; N], loss: impl Fn(&[f64; N]) -> f64) -> bool {
+    let mut t = 1.0;
+    while t > 1e-6 {
+        let q: [f64; N] = std::array::from_fn(|i| p[i] - t * step[i]);
+        let l = loss(&q);
+        if l.is_finite() && l <= *current {
+            let done = *current - l < 1e-10 * current.max(1.0);
+            (*p, *current) = (q, l);
+            return !done;
+        }
+        t *= 0.5;
+    }
+    false
+}
+
 /// Fits `[a, b, c]` of `a·r + b·w + c` by logistic regression (Newton's method on three
 /// parameters, with a small ridge so that a separable set stays finite). Where `use_part` is
 /// false, that part's coefficient stays 0.
@@ -44,22 +62,7 @@ fn fit_binary(recurrent: &[f32], wide: &[f32], labels: &[bool], use_part: [bool;
             }
         }
         let Some(step) = solve3(hess, grad) else { break };
-        // Newton's step, halved until the loss goes down (a poor start can overshoot).
-        let mut t = 1.0;
-        let mut improved = None;
-        while t > 1e-6 {
-            let q = [p[0] - t * step[0], p[1] - t * step[1], p[2] - t * step[2]];
-            let l = loss(&q);
-            if l.is_finite() && l <= current {
-                improved = Some((q, l));
-                break;
-            }
-            t *= 0.5;
-        }
-        let Some((q, l)) = improved else { break };
-        let done = current - l < 1e-10 * current.max(1.0);
-        (p, current) = (q, l);
-        if done {
+        if !newton_step(&mut p, &mut current, &step, |q| loss(q)) {
             break;
         }
     }
@@ -131,21 +134,7 @@ fn fit_multiclass(recurrent: &[f32], wide: &[f32], labels: &[u32], classes: usiz
             break;
         }
         let step = [(h[1][1] * g[0] - h[0][1] * g[1]) / det, (h[0][0] * g[1] - h[1][0] * g[0]) / det];
-        let mut t = 1.0;
-        let mut improved = None;
-        while t > 1e-6 {
-            let q = [p[0] - t * step[0], p[1] - t * step[1]];
-            let l = loss(q);
-            if l.is_finite() && l <= current {
-                improved = Some((q, l));
-                break;
-            }
-            t *= 0.5;
-        }
-        let Some((q, l)) = improved else { break };
-        let done = current - l < 1e-10 * current.max(1.0);
-        (p, current) = (q, l);
-        if done {
+        if !newton_step(&mut p, &mut current, &step, |q| loss(*q)) {
             break;
         }
     }
