@@ -1,24 +1,34 @@
 /*
- * senti.h — libsenti: train and serve LSTM/GRU sentiment classifiers through a C ABI.
+ * senti.h — libsenti: train and serve LSTM/GRU text classifiers (K >= 2 labels: sentiment,
+ * topics, stars, intents) through a C ABI.
  *
  * OVERVIEW
  *   senti_params_new / _set_* / _free    training parameters, typed, field by field (see
  *                                         TRAINING PARAMETERS below)        -> senti_params *
- *   senti_train_params                    trains a model from labeled reviews -> senti_model *
+ *   senti_train_params                    trains a model from labeled data on disk -> senti_model *
  *   senti_train   the same, with the parameters as a JSON object           -> senti_model *
+ *   senti_dataset_new / _add* / _free     labeled texts in memory           -> senti_dataset *
+ *   senti_train_dataset                   trains from datasets; nothing read from disk
  *   senti_load    reads a model file                                       -> senti_model *
  *   senti_save    writes a model file (atomically)
- *   senti_predict / senti_predict_batch   probability that a review is positive
- *   senti_evaluate / senti_evaluate_texts loss, accuracy and confusion counts on labeled data
- *   senti_model_info                      the model's configuration and training history (JSON)
+ *   senti_label_count / senti_label_name  the model's classes, in score order
+ *   senti_predict_scores(_batch)          every class's score (K floats summing to 1)
+ *   senti_predict_label                   the most likely class
+ *   senti_predict / senti_predict_batch   two-label models: probability of the second label
+ *   senti_evaluate_report / senti_evaluate_dataset
+ *                                         accuracy, loss, macro-F1, per-class figures and the
+ *                                         K x K confusion matrix             -> senti_report *
+ *   senti_evaluate / senti_evaluate_texts loss, accuracy (and two-label counts) in a struct
+ *   senti_model_info                      the model's configuration, labels and training history (JSON)
  *   senti_free    releases a model
  *
  * OWNERSHIP
  *   - Every handle the library returns through an out-parameter (senti_model *, senti_params *,
- *     senti_error *) is owned by the caller and released with its free function (senti_free,
- *     senti_params_free, senti_error_free). Nothing else the library returns needs freeing:
- *     strings from senti_version and senti_status_name are static; senti_error_message points
- *     into its error.
+ *     senti_dataset *, senti_report *, senti_error *) is owned by the caller and released with
+ *     its free function (senti_free, senti_params_free, senti_dataset_free, senti_report_free,
+ *     senti_error_free). Nothing else the library returns needs freeing: strings from
+ *     senti_version and senti_status_name are static; senti_error_message points into its
+ *     error and senti_report_json into its report.
  *   - Every pointer the caller passes in (texts, paths, JSON, arrays) is borrowed for the
  *     duration of the call only; the library keeps no reference to it.
  *   - Handles are opaque tokens, not addresses: the library never dereferences them. A NULL,
@@ -33,8 +43,10 @@
  *     (senti_error_code, senti_error_message), which the caller frees with senti_error_free.
  *     Pass NULL when the code is enough. There is no thread-local "last error": the error
  *     travels with the call, which is safe for goroutines that move between OS threads.
- *   - Out-parameters are written only on success (exception: senti_model_info and
- *     senti_params_to_json report the needed length with SENTI_ERR_BUFFER_TOO_SMALL).
+ *   - Out-parameters are written only on success (exception: senti_model_info,
+ *     senti_params_to_json and senti_label_name report the needed length with
+ *     SENTI_ERR_BUFFER_TOO_SMALL). Arrays the caller allocates (scores) come with their
+ *     capacity, which is checked.
  *   - No panic crosses the boundary: an internal failure is SENTI_ERR_INTERNAL.
  *
  * TEXT
@@ -42,13 +54,14 @@
  *   paths and JSON are NUL-terminated. Invalid UTF-8 is SENTI_ERR_INVALID_UTF8.
  *
  * THREADS
- *   - senti_predict, senti_predict_batch, senti_evaluate, senti_evaluate_texts, senti_save and
+ *   - Prediction (senti_predict*, senti_label_*), evaluation (senti_evaluate*), senti_save and
  *     senti_model_info may run on one model from many threads at once. senti_free may race with
  *     them: calls in flight finish, later calls get SENTI_ERR_INVALID_HANDLE.
- *   - senti_train and senti_train_params run on the calling thread plus a pool of worker
+ *   - senti_train, senti_train_params and senti_train_dataset run on the calling thread plus a pool of worker
  *     threads of their own ("threads" parameter); the progress callback runs on the calling
  *     thread.
- *   - Any number of threads may set, reset and read fields of one senti_params at once.
+ *   - Any number of threads may set, reset and read fields of one senti_params, or add to one
+ *     senti_dataset, at once. Training copies both at its start.
  *   - The library sets CANDLE_NUM_THREADS=1 in its process on first use unless the host set it
  *     (the tensor library's own elementwise pool slows small operations).
  *
