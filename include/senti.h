@@ -99,10 +99,11 @@
  *       other folder folders (one folder of .txt files per class), .json is imdb-json,
  *       .jsonl is jsonl, .csv is csv.
  *   train_limit: integer or null, ≥ 1; default absent
- *       Train on a seeded, class-balanced sample of this many training reviews; absent or
+ *       Train on a seeded, class-balanced sample of this many training examples; absent or
  *       null: all of them.
  *   validation_fraction: float, [0, 0.9); default 0.1
- *       Share of the training reviews held out for validation.
+ *       Share of the training examples held out for validation (a stratified slice: about
+ *       this share of every class).
  *   cell: string, one of "lstm", "gru"; default "lstm"
  *       The recurrent cell.
  *   embedding_dim: integer, 1 to 4096; default 128
@@ -122,18 +123,18 @@
  *       Share of a batch's distinct words whose embedding is dropped whole (every occurrence
  *       alike).
  *   embedding_pretrain_epochs: integer or null, 0 to 100; default absent
- *       Passes of skip-gram word vectors over the training reviews' text that start the
- *       embedding (see Models); 0 starts it at random. Absent or null: 5 when the training
- *       reviews hold at least 2 million tokens, else 0.
+ *       Passes of skip-gram word vectors over the training texts that start the embedding
+ *       (see Models); 0 starts it at random. Absent or null: 5 when the training texts hold
+ *       at least 2 million tokens, else 0.
  *   vocab_size: integer, 3 to 2000000; default 30000
  *       Vocabulary entries, padding and unknown included.
  *   max_len: integer, 1 to 100000; default 800
- *       Tokens kept per review.
+ *       Tokens kept per text.
  *   truncation: string, one of "keep_end", "keep_start"; default "keep_end"
- *       Which tokens of a longer review are kept: the last max_len (reviews tend to
- *       conclude) or the first.
+ *       Which tokens of a longer text are kept: the last max_len (reviews tend to conclude)
+ *       or the first.
  *   epochs: integer, 1 to 10000; default 3
- *       Passes over the training reviews.
+ *       Passes over the training examples.
  *   batch_size: integer, 1 to 65536; default 64
  *       Reviews per step.
  *   optimizer: string, one of "adam", "adamw"; default "adam"
@@ -158,7 +159,8 @@
  *       recurrent model.
  *   wide_buckets: integer, 0 (automatic) or 1024 to 2^26; default 0
  *       Hash slots of the wide path; 0 means twice the distinct n-grams of the training
- *       reviews, at most 2^21.
+ *       texts, at most 2^21 (and at most 2^24 weights in all: slots × labels beyond two
+ *       labels).
  *   wide_epochs: integer, 1 to 1000; default 3
  *       Passes of the wide path's logistic regression.
  *   wide_learning_rate: float, (0, 10]; default 0.03
@@ -342,11 +344,13 @@ typedef struct senti_progress {
 typedef int32_t (*senti_progress_fn)(const struct senti_progress *progress, void *user_data);
 
 /**
- * Result of `senti_evaluate`. Caller-allocated; its layout is fixed for this major version.
+ * Result of `senti_evaluate`. Caller-allocated; its layout is fixed for this major version. The
+ * four counts are a two-label model's (the second label positive); 0 for more labels, whose
+ * figures `senti_evaluate_report` gives.
  */
 typedef struct senti_evaluation {
   /**
-   * Number of labeled reviews evaluated.
+   * Number of labeled texts evaluated.
    */
   uint64_t count;
   uint64_t true_positive;
@@ -354,11 +358,12 @@ typedef struct senti_evaluation {
   uint64_t false_positive;
   uint64_t false_negative;
   /**
-   * Mean binary cross-entropy.
+   * Mean cross-entropy (binary for two labels).
    */
   double loss;
   /**
-   * Fraction classified correctly (probability > 0.5 means positive).
+   * Fraction classified correctly (the top label; for two labels, probability > 0.5 means
+   * the second).
    */
   double accuracy;
 } senti_evaluation;
@@ -620,7 +625,9 @@ senti_status senti_save(const struct senti_model *model,
                         struct senti_error **error_out);
 
 /**
- * Probability in [0, 1] that `text` is a positive review.
+ * For a two-label model, the probability in [0, 1] of its second label (`positive` for IMDB
+ * models); a model with more labels fails with `SENTI_ERR_INVALID_ARGUMENT` (use
+ * `senti_predict_scores`).
  *
  * `text`: UTF-8 bytes, borrowed; `text_len` bytes long, or NUL-terminated when `text_len` is
  * `SENTI_NUL_TERMINATED`. With an explicit length the text may contain NUL bytes (they separate
@@ -639,7 +646,8 @@ senti_status senti_predict(const struct senti_model *model,
                            struct senti_error **error_out);
 
 /**
- * Probabilities for `count` texts at once (faster than one call per text).
+ * `senti_predict` for `count` texts at once (faster than one call per text); two-label models
+ * only.
  *
  * `texts`: `count` pointers to UTF-8 texts, borrowed. `text_lens`: NULL when every text is
  * NUL-terminated, else `count` lengths (each may be `SENTI_NUL_TERMINATED`). `probabilities_out`:
@@ -658,12 +666,14 @@ senti_status senti_predict_batch(const struct senti_model *model,
 
 /**
  * Evaluates the model on labeled data described by `data_json` (borrowed):
- * `{"path": "...", "format": "auto|imdb-json|aclimdb|jsonl|csv", "split": "test|train",
- * "limit": N, "part": "model|recurrent|wide"}`. Only `path` is required; IMDB sources default
- * to the test split; `limit` takes a fixed class-balanced sample; `part` scores the whole model
+ * `{"path": "...", "format": "auto|imdb-json|aclimdb|jsonl|csv|folders", "split": "test|train",
+ * "limit": N, "part": "model|recurrent|wide"}`. Only `path` is required; sources with splits
+ * default to the test split; labels are the model's names (an integer that names no label is
+ * its index), and an unknown one is `SENTI_ERR_DATA` naming the file and line; `limit` takes a fixed class-balanced sample; `part` scores the whole model
  * (default) or, for a model with a wide path, its recurrent network or its wide path alone
  * (`"wide"` on a model without one is `SENTI_ERR_CONFIG`). `result_out` is written on success
- * only. Thread-safe.
+ * only. For every class's figures and the confusion matrix use `senti_evaluate_report`.
+ * Thread-safe.
  *
  * # Safety
  * Pointers must be NULL or valid as described.
@@ -674,7 +684,8 @@ senti_status senti_evaluate(const struct senti_model *model,
                             struct senti_error **error_out);
 
 /**
- * Evaluates the model on `count` texts held in memory with their `labels` (each 0 or 1).
+ * Evaluates the model on `count` texts held in memory with their `labels`, each a class index
+ * below the model's label count (0 or 1 for a two-label model).
  * `texts` and `text_lens` as for `senti_predict_batch`. `result_out` is written on success only.
  *
  * # Safety

@@ -153,12 +153,12 @@ macro_rules! train_fields {
             train_limit: Option<usize> {
                 range: at_least(1),
                 default: Absent,
-                doc: "Train on a seeded, class-balanced sample of this many training reviews; absent or null: all of them.",
+                doc: "Train on a seeded, class-balanced sample of this many training examples; absent or null: all of them.",
             }
             validation_fraction: f32 {
                 range: half_open(0.0, 0.9),
                 default: Float(0.1),
-                doc: "Share of the training reviews held out for validation.",
+                doc: "Share of the training examples held out for validation (a stratified slice: about this share of every class).",
             }
             cell: CellKind {
                 range: one_of(&["lstm", "gru"]),
@@ -204,8 +204,8 @@ macro_rules! train_fields {
             embedding_pretrain_epochs: Option<usize> {
                 range: ints(0, 100),
                 default: Absent,
-                doc: "Passes of skip-gram word vectors over the training reviews' text that start the embedding \
-                      (see Models); 0 starts it at random. Absent or null: 5 when the training reviews hold at \
+                doc: "Passes of skip-gram word vectors over the training texts that start the embedding \
+                      (see Models); 0 starts it at random. Absent or null: 5 when the training texts hold at \
                       least 2 million tokens, else 0.",
             }
             vocab_size: usize {
@@ -216,17 +216,17 @@ macro_rules! train_fields {
             max_len: usize {
                 range: ints(1, 100_000),
                 default: Int(800),
-                doc: "Tokens kept per review.",
+                doc: "Tokens kept per text.",
             }
             truncation: Truncation {
                 range: one_of(&["keep_end", "keep_start"]),
                 default: text("keep_end"),
-                doc: "Which tokens of a longer review are kept: the last `max_len` (reviews tend to conclude) or the first.",
+                doc: "Which tokens of a longer text are kept: the last `max_len` (reviews tend to conclude) or the first.",
             }
             epochs: usize {
                 range: ints(1, 10_000),
                 default: Int(3),
-                doc: "Passes over the training reviews.",
+                doc: "Passes over the training examples.",
             }
             batch_size: usize {
                 range: ints(1, 65_536),
@@ -281,7 +281,8 @@ macro_rules! train_fields {
             wide_buckets: usize {
                 range: zero_or("automatic", 1024, 1 << 26),
                 default: Int(0),
-                doc: "Hash slots of the wide path; 0 means twice the distinct n-grams of the training reviews, at most 2^21.",
+                doc: "Hash slots of the wide path; 0 means twice the distinct n-grams of the training texts, at most 2^21 (and at most 2^24 weights \
+                      in all: slots × labels beyond two labels).",
             }
             wide_epochs: usize {
                 range: ints(1, 1000),

@@ -247,7 +247,9 @@ pub unsafe extern "C" fn senti_save(model: *const senti_model, path: *const c_ch
     }
 }
 
-/// Probability in [0, 1] that `text` is a positive review.
+/// For a two-label model, the probability in [0, 1] of its second label (`positive` for IMDB
+/// models); a model with more labels fails with `SENTI_ERR_INVALID_ARGUMENT` (use
+/// `senti_predict_scores`).
 ///
 /// `text`: UTF-8 bytes, borrowed; `text_len` bytes long, or NUL-terminated when `text_len` is
 /// `SENTI_NUL_TERMINATED`. With an explicit length the text may contain NUL bytes (they separate
@@ -278,7 +280,8 @@ pub unsafe extern "C" fn senti_predict(
     }
 }
 
-/// Probabilities for `count` texts at once (faster than one call per text).
+/// `senti_predict` for `count` texts at once (faster than one call per text); two-label models
+/// only.
 ///
 /// `texts`: `count` pointers to UTF-8 texts, borrowed. `text_lens`: NULL when every text is
 /// NUL-terminated, else `count` lengths (each may be `SENTI_NUL_TERMINATED`). `probabilities_out`:
@@ -309,12 +312,14 @@ pub unsafe extern "C" fn senti_predict_batch(
 }
 
 /// Evaluates the model on labeled data described by `data_json` (borrowed):
-/// `{"path": "...", "format": "auto|imdb-json|aclimdb|jsonl|csv", "split": "test|train",
-/// "limit": N, "part": "model|recurrent|wide"}`. Only `path` is required; IMDB sources default
-/// to the test split; `limit` takes a fixed class-balanced sample; `part` scores the whole model
+/// `{"path": "...", "format": "auto|imdb-json|aclimdb|jsonl|csv|folders", "split": "test|train",
+/// "limit": N, "part": "model|recurrent|wide"}`. Only `path` is required; sources with splits
+/// default to the test split; labels are the model's names (an integer that names no label is
+/// its index), and an unknown one is `SENTI_ERR_DATA` naming the file and line; `limit` takes a fixed class-balanced sample; `part` scores the whole model
 /// (default) or, for a model with a wide path, its recurrent network or its wide path alone
 /// (`"wide"` on a model without one is `SENTI_ERR_CONFIG`). `result_out` is written on success
-/// only. Thread-safe.
+/// only. For every class's figures and the confusion matrix use `senti_evaluate_report`.
+/// Thread-safe.
 ///
 /// # Safety
 /// Pointers must be NULL or valid as described.
@@ -337,7 +342,8 @@ pub unsafe extern "C" fn senti_evaluate(
     }
 }
 
-/// Evaluates the model on `count` texts held in memory with their `labels` (each 0 or 1).
+/// Evaluates the model on `count` texts held in memory with their `labels`, each a class index
+/// below the model's label count (0 or 1 for a two-label model).
 /// `texts` and `text_lens` as for `senti_predict_batch`. `result_out` is written on success only.
 ///
 /// # Safety

@@ -58,18 +58,21 @@ pub struct senti_progress {
 /// (`senti_train` then returns `SENTI_ERR_CANCELLED`).
 pub type senti_progress_fn = Option<unsafe extern "C" fn(progress: *const senti_progress, user_data: *mut c_void) -> i32>;
 
-/// Result of `senti_evaluate`. Caller-allocated; its layout is fixed for this major version.
+/// Result of `senti_evaluate`. Caller-allocated; its layout is fixed for this major version. The
+/// four counts are a two-label model's (the second label positive); 0 for more labels, whose
+/// figures `senti_evaluate_report` gives.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct senti_evaluation {
-    /// Number of labeled reviews evaluated.
+    /// Number of labeled texts evaluated.
     pub count: u64,
     pub true_positive: u64,
     pub true_negative: u64,
     pub false_positive: u64,
     pub false_negative: u64,
-    /// Mean binary cross-entropy.
+    /// Mean cross-entropy (binary for two labels).
     pub loss: f64,
-    /// Fraction classified correctly (probability > 0.5 means positive).
+    /// Fraction classified correctly (the top label; for two labels, probability > 0.5 means
+    /// the second).
     pub accuracy: f64,
 }
