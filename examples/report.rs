@@ -129,7 +129,8 @@ fn confusion(run: &Run, path: &Path) -> DrawResult<()> {
             grid.draw(&Rectangle::new([(x, y), (x + cell as i32 - 1, y + cell as i32 - 1)], base.mix(0.08 + 0.9 * share.min(1.0)).filled()))?;
             if v > 0.0 || k <= 2 {
                 let font = if k <= 2 { 28 } else { (cell as i32 / 3).clamp(9, 16) };
-                grid.draw(&Text::new(format!("{v:.0}"), (x + 3, y + cell as i32 / 2 - font / 2), ("sans-serif", font)))?;
+                let left = if k <= 2 { cell as i32 / 2 - 36 } else { 3 };
+                grid.draw(&Text::new(format!("{v:.0}"), (x + left, y + cell as i32 / 2 - font / 2), ("sans-serif", font)))?;
             }
         }
     }
