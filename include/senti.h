@@ -668,8 +668,9 @@ senti_status senti_predict_batch(const struct senti_model *model,
  * Evaluates the model on labeled data described by `data_json` (borrowed):
  * `{"path": "...", "format": "auto|imdb-json|aclimdb|jsonl|csv|folders", "split": "test|train",
  * "limit": N, "part": "model|recurrent|wide"}`. Only `path` is required; sources with splits
- * default to the test split; labels are the model's names (an integer that names no label is
- * its index), and an unknown one is `SENTI_ERR_DATA` naming the file and line; `limit` takes a fixed class-balanced sample; `part` scores the whole model
+ * default to the test split; labels are the model's names (for a model none of whose labels is
+ * a number, an integer is also taken as an index), and an unknown one is `SENTI_ERR_DATA`
+ * naming the file and line; `limit` takes a fixed class-balanced sample; `part` scores the whole model
  * (default) or, for a model with a wide path, its recurrent network or its wide path alone
  * (`"wide"` on a model without one is `SENTI_ERR_CONFIG`). `result_out` is written on success
  * only. For every class's figures and the confusion matrix use `senti_evaluate_report`.

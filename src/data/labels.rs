@@ -103,10 +103,15 @@ impl Labels {
         self.names.iter().position(|n| n == name)
     }
 
-    /// The class of a label: its name, or else, for a number that names no class, the class
-    /// with that index (so `0`/`1` files evaluate a `negative`/`positive` model).
+    /// The class of a label: its name, or else, when no class is named by a number, the class
+    /// whose index the number is (so `0`/`1` files evaluate a `negative`/`positive` model). A
+    /// model of numbered classes (`1` … `5` stars) takes numbers as names only, so a `0` there
+    /// is an unknown label, not the first class.
     pub fn resolve(&self, label: &str) -> Option<usize> {
-        self.index_of(label).or_else(|| number(label).map(|n| n as usize).filter(|&n| n < self.len()))
+        self.index_of(label).or_else(|| {
+            let numbered = self.names.iter().any(|n| number(n).is_some());
+            number(label).map(|n| n as usize).filter(|&n| !numbered && n < self.len())
+        })
     }
 
     /// The class index of every example; an unknown label is a data error naming where it is.
@@ -152,6 +157,7 @@ mod tests {
         assert_eq!((l.resolve("positive"), l.resolve("1"), l.resolve("0"), l.resolve("2")), (Some(1), Some(1), Some(0), None));
         let stars = Labels::new(vec!["1".into(), "2".into(), "3".into()]).unwrap();
         assert_eq!(stars.resolve("1"), Some(0), "a number that is a name means the name");
+        assert_eq!(stars.resolve("0"), None, "numbered classes take numbers as names only");
         let err = l.indices(&[ex("neutral")]).unwrap_err().to_string();
         assert!(err.contains("example 0") && err.contains("\"neutral\"") && err.contains("\"positive\""), "{err}");
         assert!(Labels::new(vec!["a".into(), "a".into()]).is_err());
