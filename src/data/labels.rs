@@ -108,18 +108,18 @@ impl Labels {
     /// model of numbered classes (`1` … `5` stars) takes numbers as names only, so a `0` there
     /// is an unknown label, not the first class.
     pub fn resolve(&self, label: &str) -> Option<usize> {
-        self.index_of(label).or_else(|| {
-            let numbered = self.names.iter().any(|n| number(n).is_some());
-            number(label).map(|n| n as usize).filter(|&n| !numbered && n < self.len())
-        })
+        Resolver::new(self).resolve(label)
     }
 
     /// The class index of every example; an unknown label is a data error naming where it is.
     pub fn indices(&self, examples: &[Example]) -> Result<Vec<u32>> {
+        // One lookup table for the whole set: with many classes a scan per example would cost
+        // classes × examples comparisons.
+        let resolver = Resolver::new(self);
         examples
             .iter()
             .map(|e| {
-                self.resolve(&e.label).map(|i| i as u32).ok_or_else(|| {
+                resolver.resolve(&e.label).map(|i| i as u32).ok_or_else(|| {
                     Error::data(format!("{}: label {:?} is not one of the model's labels ({})", e.origin, e.label, self.describe()))
                 })
             })
@@ -130,6 +130,25 @@ impl Labels {
     pub fn describe(&self) -> String {
         let shown: Vec<String> = self.names.iter().take(10).map(|n| format!("{n:?}")).collect();
         if self.names.len() > 10 { format!("{}, … {} in all", shown.join(", "), self.names.len()) } else { shown.join(", ") }
+    }
+}
+
+/// `Labels::resolve`'s rule, with the names indexed once.
+struct Resolver<'a> {
+    index: std::collections::HashMap<&'a str, usize>,
+    /// Whether some class is named by a number (then numbers are names only).
+    numbered: bool,
+    len: usize,
+}
+
+impl<'a> Resolver<'a> {
+    fn new(labels: &'a Labels) -> Self {
+        let index = labels.names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
+        Self { index, numbered: labels.names.iter().any(|n| number(n).is_some()), len: labels.len() }
+    }
+
+    fn resolve(&self, label: &str) -> Option<usize> {
+        self.index.get(label).copied().or_else(|| number(label).map(|n| n as usize).filter(|&n| !self.numbered && n < self.len))
     }
 }
 

@@ -14,15 +14,11 @@ fn by_class(examples: &[Example]) -> Vec<Vec<usize>> {
     groups.into_values().collect()
 }
 
-fn take(mut examples: Vec<Example>, mut picked: Vec<usize>) -> Vec<Example> {
-    picked.sort_unstable();
-    let keep: std::collections::HashSet<usize> = picked.iter().copied().collect();
-    let mut i = 0;
-    examples.retain(|_| {
-        i += 1;
-        keep.contains(&(i - 1))
-    });
-    examples
+/// The examples at the positions `picked`, in their input order.
+fn take(examples: Vec<Example>, picked: &[usize]) -> Vec<Example> {
+    let mut keep = vec![false; examples.len()];
+    picked.iter().for_each(|&i| keep[i] = true);
+    examples.into_iter().zip(keep).filter_map(|(e, k)| k.then_some(e)).collect()
 }
 
 /// A seeded, class-balanced sample of at most `limit` examples, shuffled: the classes share
@@ -44,7 +40,7 @@ pub fn balanced(examples: Vec<Example>, limit: usize, rng: &mut Rng) -> Vec<Exam
         picked.extend_from_slice(&g[..share]);
         left -= share;
     }
-    let mut out = take(examples, picked);
+    let mut out = take(examples, &picked);
     rng.shuffle(&mut out);
     out
 }
