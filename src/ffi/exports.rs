@@ -336,8 +336,7 @@ pub unsafe extern "C" fn senti_evaluate(
             let model = handles::model(model)?;
             out(result_out, "result_out")?;
             let request = EvaluationRequest::from_json(c_str(data_json, "data_json")?)?;
-            let examples = request.data.load()?;
-            *result_out = to_c(&model.evaluate_part(&examples, request.part)?);
+            *result_out = to_c(&request.evaluate(&model)?);
             Ok(())
         })
     }

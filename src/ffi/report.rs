@@ -46,9 +46,7 @@ pub unsafe extern "C" fn senti_evaluate_report(
             let model = handles::model(model)?;
             out(report_out, "report_out")?;
             let request = EvaluationRequest::from_json(c_str(data_json, "data_json")?)?;
-            let examples = request.data.load()?;
-            let evaluation = model.evaluate_part(&examples, request.part)?;
-            *report_out = handles::insert_report(Report::new(&evaluation));
+            *report_out = handles::insert_report(Report::new(&request.evaluate(&model)?));
             Ok(())
         })
     }

@@ -92,6 +92,11 @@ impl EvaluationRequest {
         data.validate()?;
         Ok(Self { data, part })
     }
+
+    /// Loads the data and evaluates the requested part of `model` on it.
+    pub fn evaluate(&self, model: &Model) -> Result<Evaluation> {
+        model.evaluate_part(&self.data.load()?, self.part)
+    }
 }
 
 /// A trained text classifier.
