@@ -31,7 +31,6 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 impl Model {
     pub fn load(path: impl AsRef<std::path::Path>) -> Result<Self> {
-        runtime::init();
         model_file::load(path.as_ref())
     }
 

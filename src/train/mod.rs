@@ -62,7 +62,6 @@ fn cancelled(when: impl std::fmt::Display) -> Error {
 /// Trains on the data `params` names (`data_path`, `data_format`).
 pub fn train(params: &TrainParams, progress: &mut ProgressFn) -> Result<Model> {
     params.validate()?;
-    crate::runtime::init();
     let data = TrainingData::load(params)?;
     train_on(params, data, progress)
 }
@@ -71,7 +70,12 @@ pub fn train(params: &TrainParams, progress: &mut ProgressFn) -> Result<Model> {
 /// when `None`, `validation_fraction` of `data.train` is held out.
 pub fn train_on(params: &TrainParams, data: TrainingData, progress: &mut ProgressFn) -> Result<Model> {
     params.validate()?;
-    crate::runtime::init();
+    let model = train_validated(params, data, progress);
+    crate::runtime::release_cached_memory();
+    model
+}
+
+fn train_validated(params: &TrainParams, data: TrainingData, progress: &mut ProgressFn) -> Result<Model> {
     let started = Instant::now();
     let mut rng = Rng::new(params.seed);
     let threads = params.thread_count();

@@ -141,6 +141,14 @@ static int cancel_at_once(const senti_progress *p, void *user_data) {
     return 1;
 }
 
+extern char **environ;
+
+static size_t environment_size(void) {
+    size_t n = 0;
+    while (environ[n]) n++;
+    return n;
+}
+
 static senti_model *train_three(void) {
     senti_dataset *train = NULL;
     senti_dataset_new(&train, NULL);
@@ -151,8 +159,12 @@ static senti_model *train_three(void) {
     senti_error *err = NULL;
     expect("cancelling training from memory", senti_train_dataset(p, train, NULL, cancel_at_once, NULL, &m, &err), &err, SENTI_ERR_CANCELLED, NULL);
     err = NULL;
+    size_t env_before = environment_size();
     senti_status st = senti_train_dataset(p, train, NULL, NULL, NULL, &m, &err);
     CHECK("train three labels from memory", st == SENTI_OK && m, "%s: %s", senti_status_name(st), err ? senti_error_message(err) : "");
+    /* A library must leave its host's environment alone: setenv races getenv in threaded hosts. */
+    CHECK("training sets no environment variable", environment_size() == env_before && !getenv("CANDLE_NUM_THREADS"),
+          "%zu variables before, %zu after", env_before, environment_size());
     senti_error_free(err);
     senti_params_free(p);
     senti_dataset_free(train); /* the model does not need it */

@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! The library's own allocator for its own allocations: glibc's, with a cache of large blocks.
+//!
+//! A training step allocates and frees hundreds of tensors of megabytes each, and a batch
+//! prediction dozens. glibc serves blocks above its mmap threshold with fresh mappings and unmaps
+//! them on free, and shrinks the heaps of worker threads' arenas as tensors are freed, so every
+//! step faulted its pages in again: about a tenth of a training run at 400 tokens and a third of
+//! an LSTM epoch at 200. The library used to fix that by changing glibc's settings for the whole
+//! process (`mallopt`), which changed the allocator of the program that links it. This cache
+//! keeps the blocks the library itself frees, by size class, for its next step instead: nothing
+//! outside the library sees a different allocator.
+//!
+//! It is the Rust global allocator of the library's own code (the shared and the static library
+//! have their own Rust runtime, so a C, C++ or Go host's `malloc` is untouched). A Rust program
+//! that links the `senti` crate and wants its own global allocator turns off the default
+//! `allocator` feature.
+//!
+//! Blocks of at least [`LARGE`] bytes are rounded up to one of eight classes per power of two
+//! (at most 12.5% slack) and, when freed, kept on their class's list while the cache holds less
+//! than [`IDLE_LIMIT`] bytes; the rest goes back to glibc. [`release`] empties the cache; training
+//! calls it when it returns, so a process that trained once does not keep a step's memory.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::Mutex;
+
+/// Smaller blocks go straight to glibc, whose per-thread caches and bins serve them well.
+const LARGE: usize = 256 << 10;
+/// Larger blocks go straight to glibc: a step rarely frees one, and caching it would pin it.
+const HUGE: usize = 1 << 34;
+/// Freed large blocks the cache keeps at most; the same bound glibc's trim threshold was set to.
+const IDLE_LIMIT: usize = 512 << 20;
+/// Alignment every glibc `malloc` block has; stricter requests bypass the cache.
+const MALLOC_ALIGN: usize = 16;
+const CLASSES_PER_DOUBLING: usize = 8;
+const CLASSES: usize = (HUGE.trailing_zeros() - LARGE.trailing_zeros()) as usize * CLASSES_PER_DOUBLING + 1;
+
+/// The class index and rounded size of a cached block of `size` bytes (`LARGE <= size <= HUGE`).
+fn class_of(size: usize) -> (usize, usize) {
+    let doubling = usize::BITS - 1 - size.leading_zeros(); // floor(log2(size))
+    let step = (1usize << doubling) / CLASSES_PER_DOUBLING;
+    let rounded = size.div_ceil(step) * step;
+    let index = (doubling - LARGE.trailing_zeros()) as usize * CLASSES_PER_DOUBLING + (rounded / step - CLASSES_PER_DOUBLING);
+    (index, rounded)
+}
+
+fn cached(layout: Layout) -> bool {
+    (LARGE..=HUGE).contains(&layout.size()) && layout.align() <= MALLOC_ALIGN
+}
+
+/// Free lists threaded through the freed blocks themselves (the first word of a block points at
+/// the next), so the cache never allocates.
+struct Lists {
+    heads: [*mut u8; CLASSES],
+    idle_bytes: usize,
+}
+
+// SAFETY: the pointers are blocks no one else holds; the mutex serialises every access to them.
+unsafe impl Send for Lists {}
+
+/// The global allocator of the library's code (see the module documentation).
+pub struct CachingAllocator {
+    lists: Mutex<Lists>,
+}
+
+impl CachingAllocator {
+    pub const fn new() -> Self {
+        CachingAllocator { lists: Mutex::new(Lists { heads: [std::ptr::null_mut(); CLASSES], idle_bytes: 0 }) }
+    }
+
+    fn lists(&self) -> std::sync::MutexGuard<'_, Lists> {
+        // Nothing that holds the lock can panic, but a poisoned lock would still guard
+        // consistent lists.
+        self.lists.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn take(&self, index: usize, rounded: usize) -> *mut u8 {
+        let mut lists = self.lists();
+        let block = lists.heads[index];
+        if !block.is_null() {
+            // SAFETY: a cached block is at least LARGE bytes and malloc-aligned; its first word
+            // is the list link written by `put`.
+            lists.heads[index] = unsafe { block.cast::<*mut u8>().read() };
+            lists.idle_bytes -= rounded;
+        }
+        block
+    }
+
+    /// Keeps `block` for reuse, or says that the cache is full.
+    fn put(&self, block: *mut u8, index: usize, rounded: usize) -> bool {
+        let mut lists = self.lists();
+        if lists.idle_bytes + rounded > IDLE_LIMIT {
+            return false;
+        }
+        // SAFETY: the block was allocated with at least LARGE bytes and malloc's alignment, and
+        // its owner has freed it, so its first word is ours to use as the link.
+        unsafe { block.cast::<*mut u8>().write(lists.heads[index]) };
+        lists.heads[index] = block;
+        lists.idle_bytes += rounded;
+        true
+    }
+
+    /// Returns every cached block to glibc.
+    pub fn release(&self) {
+        let mut lists = self.lists();
+        for (index, head) in lists.heads.iter_mut().enumerate() {
+            let rounded = class_size(index);
+            let mut block = std::mem::replace(head, std::ptr::null_mut());
+            while !block.is_null() {
+                // SAFETY: a block on a list is a freed cached block of this class whose first
+                // word links to the next.
+                let next = unsafe { block.cast::<*mut u8>().read() };
+                // SAFETY: cached blocks came from System with their class's rounded size and at
+                // most malloc's alignment, which is all `free` needs.
+                unsafe { System.dealloc(block, Layout::from_size_align_unchecked(rounded, MALLOC_ALIGN)) };
+                block = next;
+            }
+        }
+        lists.idle_bytes = 0;
+    }
+
+    /// Bytes the cache holds for reuse.
+    #[cfg(test)]
+    fn idle_bytes(&self) -> usize {
+        self.lists().idle_bytes
+    }
+}
+
+impl Default for CachingAllocator {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+unsafe impl GlobalAlloc for CachingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if !cached(layout) {
+            // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
+            return unsafe { System.alloc(layout) };
+        }
+        let (index, rounded) = class_of(layout.size());
+        let block = self.take(index, rounded);
+        if !block.is_null() {
+            return block;
+        }
+        // SAFETY: `rounded` >= layout.size() > 0, with the same alignment.
+        unsafe { System.alloc(Layout::from_size_align_unchecked(rounded, layout.align())) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        if !cached(layout) {
+            // SAFETY: forwarded unchanged.
+            return unsafe { System.alloc_zeroed(layout) };
+        }
+        let (index, rounded) = class_of(layout.size());
+        let block = self.take(index, rounded);
+        if !block.is_null() {
+            // SAFETY: the block holds at least layout.size() writable bytes.
+            unsafe { block.write_bytes(0, layout.size()) };
+            return block;
+        }
+        // Fresh pages from calloc are zero already, without touching them.
+        // SAFETY: `rounded` >= layout.size() > 0, with the same alignment.
+        unsafe { System.alloc_zeroed(Layout::from_size_align_unchecked(rounded, layout.align())) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if !cached(layout) {
+            // SAFETY: `ptr` came from System with this layout (see `alloc`).
+            return unsafe { System.dealloc(ptr, layout) };
+        }
+        let (index, rounded) = class_of(layout.size());
+        if !self.put(ptr, index, rounded) {
+            // SAFETY: a cached-size block came from System with the rounded size.
+            unsafe { System.dealloc(ptr, Layout::from_size_align_unchecked(rounded, layout.align())) }
+        }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: the caller guarantees new_size > 0 and that it does not overflow when rounded
+        // up to layout.align().
+        let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+        match (cached(layout), cached(new_layout)) {
+            // SAFETY: both sides are System's own blocks; forwarded unchanged.
+            (false, false) => unsafe { System.realloc(ptr, layout, new_size) },
+            (true, true) if class_of(layout.size()).0 == class_of(new_size).0 => ptr,
+            _ => {
+                // SAFETY: new_layout is valid (above); the copy stays within both blocks.
+                let new = unsafe { self.alloc(new_layout) };
+                if !new.is_null() {
+                    unsafe {
+                        std::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
+                        self.dealloc(ptr, layout);
+                    }
+                }
+                new
+            }
+        }
+    }
+}
+
+fn class_size(index: usize) -> usize {
+    let doubling = LARGE.trailing_zeros() as usize + index / CLASSES_PER_DOUBLING;
+    let step = (1usize << doubling) / CLASSES_PER_DOUBLING;
+    (CLASSES_PER_DOUBLING + index % CLASSES_PER_DOUBLING) * step
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_cover_every_large_size_with_at_most_an_eighth_of_slack() {
+        let mut last = (0, 0);
+        for size in (LARGE..LARGE * 64).step_by(4093).chain([LARGE, HUGE, HUGE - 1, 3 << 20, (3 << 20) + 1]) {
+            let (index, rounded) = class_of(size);
+            assert!(rounded >= size && rounded - size <= size / 8, "{size} -> {rounded}");
+            assert!(index < CLASSES, "{size} -> class {index}");
+            assert_eq!(class_size(index), rounded, "class {index} of {size}");
+            if size >= last.1 {
+                assert!(index >= last.0, "classes grow with size");
+                last = (index, size);
+            }
+        }
+        assert_eq!(class_of(LARGE), (0, LARGE));
+        assert_eq!(class_of(LARGE + 1).0, 1);
+    }
+
+    #[test]
+    fn freed_large_blocks_are_reused_and_release_empties_the_cache() {
+        let layout = Layout::from_size_align((5 << 20) + 3, 8).unwrap();
+        let alloc = CachingAllocator::new();
+        let first = unsafe { alloc.alloc_zeroed(layout) };
+        assert!(!first.is_null());
+        unsafe { first.write_bytes(7, layout.size()) };
+        unsafe { alloc.dealloc(first, layout) };
+        assert_eq!(alloc.idle_bytes(), class_of(layout.size()).1, "a freed large block is kept");
+        let second = unsafe { alloc.alloc_zeroed(layout) };
+        assert_eq!(second, first, "the next block of its class is the same memory");
+        let bytes = unsafe { std::slice::from_raw_parts(second, layout.size()) };
+        assert!(bytes.iter().all(|&b| b == 0), "alloc_zeroed zeroes a reused block");
+        unsafe { alloc.dealloc(second, layout) };
+        alloc.release();
+        assert_eq!(alloc.idle_bytes(), 0);
+    }
+
+    #[test]
+    fn realloc_keeps_contents_across_the_small_and_large_boundary() {
+        let alloc = CachingAllocator::new();
+        let small = Layout::from_size_align(1000, 4).unwrap();
+        let p = unsafe { alloc.alloc(small) };
+        unsafe { p.write_bytes(3, 1000) };
+        let big = unsafe { alloc.realloc(p, small, (1 << 20) + 1000) };
+        let kept = unsafe { std::slice::from_raw_parts(big, 1000) };
+        assert!(kept.iter().all(|&b| b == 3));
+        let big_layout = Layout::from_size_align((1 << 20) + 1000, 4).unwrap();
+        let grown = unsafe { alloc.realloc(big, big_layout, (1 << 20) + 2000) };
+        assert_eq!(grown, big, "a size in the same class stays in place");
+        let back = unsafe { alloc.realloc(grown, Layout::from_size_align((1 << 20) + 2000, 4).unwrap(), 500) };
+        assert!(unsafe { std::slice::from_raw_parts(back, 500) }.iter().all(|&b| b == 3));
+        unsafe { alloc.dealloc(back, Layout::from_size_align(500, 4).unwrap()) };
+        alloc.release();
+    }
+
+    #[test]
+    fn the_cache_keeps_no_more_than_its_limit() {
+        let alloc = CachingAllocator::new();
+        let layout = Layout::from_size_align(64 << 20, 16).unwrap();
+        let blocks: Vec<*mut u8> = (0..IDLE_LIMIT / layout.size() + 2).map(|_| unsafe { alloc.alloc(layout) }).collect();
+        for &b in &blocks {
+            unsafe { alloc.dealloc(b, layout) };
+        }
+        assert_eq!(alloc.idle_bytes(), IDLE_LIMIT);
+        alloc.release();
+    }
+}
