@@ -30,6 +30,16 @@ fn readme(root: &Path) {
     }
 }
 
+/// The build script runs on the build machine, which need not be Unix even when the target is
+/// Linux; without symlinks the in-tree link is skipped (installed trees get theirs from CMake).
+#[cfg(unix)]
+fn symlink(target: &str, link: &std::path::Path) {
+    let _ = std::os::unix::fs::symlink(target, link);
+}
+
+#[cfg(not(unix))]
+fn symlink(_target: &str, _link: &std::path::Path) {}
+
 fn main() {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     println!("cargo:rerun-if-changed=src/ffi");
@@ -45,7 +55,7 @@ fn main() {
         if let Some(dir) = std::env::var_os("OUT_DIR").map(PathBuf::from).and_then(|o| o.ancestors().nth(3).map(PathBuf::from)) {
             let link = dir.join(format!("libsenti.so.{major}"));
             if std::fs::read_link(&link).is_err() {
-                let _ = std::os::unix::fs::symlink("libsenti.so", &link);
+                symlink("libsenti.so", &link);
             }
         }
     }
