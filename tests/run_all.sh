@@ -2,7 +2,7 @@
 # Runs every test: Rust unit and integration tests, the C harness, the C typed-parameters and
 # K-label tests (and the three-label example program),
 # the C misuse, stress and crash-safety tests, the C++ wrapper tests (GoogleTest), the Go binding
-# and web service tests (-race, cgocheck), builds against an installed tree (pkg-config,
+# and web service tests (-race, cgocheck), the Python binding tests (ctypes, pytest), builds against an installed tree (pkg-config,
 # find_package, cgo), and the sanitizer suite (ASan/UBSan/LSan, valgrind), and a bounded fuzzing run of every fuzz target
 # (SENTI_FUZZ_SECONDS each, default 20; 0 skips it). Fetches IMDB first if needed: the tests
 # train on small slices of it.
@@ -52,6 +52,7 @@ run_suite "c-stress" build/test_stress data/imdb/reviews.json "$scratch/stress"
 run_suite "c-crash-safe" build/test_crash_safe data/imdb/reviews.json "$scratch/crash_safe"
 run_suite "c++" tests/cpp/run.sh
 run_suite "go" bindings/go/run-tests.sh
+run_suite "python" bindings/python/run-tests.sh
 run_suite "install" tests/install/check.sh
 # ASan/UBSan/LSan on the C and C++ tests, valgrind memcheck on the C harness and misuse test.
 run_suite "sanitize" tests/sanitize/run.sh

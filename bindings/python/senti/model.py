@@ -1,0 +1,390 @@
+# SPDX-License-Identifier: MIT OR Apache-2.0
+"""Models: loading, training (with a progress callback), prediction, evaluation, saving."""
+
+import ctypes
+import json
+import os
+import sys
+import weakref
+from dataclasses import asdict, dataclass
+
+from . import _util, errors
+from . import dataset as _dataset
+from . import params as _params
+from ._lib import lib, progress_fn
+
+__all__ = ["Model", "Progress", "load", "train", "PHASE_BATCH", "PHASE_EPOCH", "PHASE_PRETRAIN"]
+
+# senti_progress.phase (SENTI_PHASE_* of senti.h).
+PHASE_BATCH = 0
+PHASE_EPOCH = 1
+PHASE_PRETRAIN = 2
+_PHASE_NAMES = {PHASE_BATCH: "batch", PHASE_EPOCH: "epoch", PHASE_PRETRAIN: "pretrain"}
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One progress report (a copy of ``senti_progress``), passed to the ``progress`` callback
+    of :func:`train` after every batch and every epoch."""
+
+    phase: int  #: PHASE_BATCH, PHASE_EPOCH or PHASE_PRETRAIN
+    epoch: int  #: 1-based epoch
+    epochs: int  #: total epochs
+    batch: int  #: 1-based batch within the epoch
+    batches: int  #: batches per epoch
+    loss: float  #: running mean training loss of the epoch (NaN while pretraining)
+    accuracy: float  #: running mean training accuracy of the epoch
+    val_loss: float  #: validation loss after the epoch; NaN in batch reports
+    val_accuracy: float  #: validation accuracy after the epoch; NaN in batch reports
+
+    @property
+    def phase_name(self):
+        """``"batch"``, ``"epoch"`` or ``"pretrain"``."""
+        return _PHASE_NAMES.get(self.phase, str(self.phase))
+
+    def as_dict(self):
+        return asdict(self)
+
+    @classmethod
+    def _from_c(cls, p):
+        return cls(
+            p.phase, p.epoch, p.epochs, p.batch, p.batches, p.loss, p.accuracy, p.val_loss, p.val_accuracy
+        )
+
+
+def _numpy_array(value):
+    """numpy, when ``value`` is a numpy array (numpy is only imported by the caller)."""
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(value, np.ndarray):
+        return np
+    return None
+
+
+def _encode_texts(texts):
+    if isinstance(texts, (str, bytes)):
+        raise TypeError("senti: texts must be a sequence of texts, not one text")
+    return [_util.text_bytes(t, f"texts[{i}]") for i, t in enumerate(texts)]
+
+
+class Model:
+    """A trained classifier (``senti_model``). Obtained from :func:`load` or :func:`train`.
+
+    Prediction, evaluation, :meth:`info`, :meth:`save` and :attr:`labels` may run on one model
+    from many threads at once; the GIL is released while the library works. :meth:`close`
+    frees the model (a context manager and a finalizer do too; closing twice is harmless);
+    every later call raises :class:`senti.InvalidHandleError`.
+    """
+
+    __slots__ = ("_h", "_finalizer", "_labels", "__weakref__")
+
+    def __init__(self):
+        raise TypeError("senti.Model is made by senti.load or senti.train")
+
+    @classmethod
+    def _adopt(cls, handle):
+        m = object.__new__(cls)
+        m._h = handle
+        m._finalizer = weakref.finalize(m, lib.senti_free, handle)
+        m._labels = None
+        return m
+
+    @property
+    def _handle(self):
+        if not self._finalizer.alive:
+            raise errors.SentiError(errors.code("SENTI_ERR_INVALID_HANDLE"), "the model is closed")
+        return self._h
+
+    @property
+    def closed(self):
+        return not self._finalizer.alive
+
+    def close(self):
+        """Frees the model. Calls running on other threads finish; later calls raise."""
+        self._finalizer()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        if self.closed:
+            return "<senti.Model closed>"
+        return f"<senti.Model labels={list(self.labels)!r}>"
+
+    # --- labels --------------------------------------------------------------------------
+
+    @property
+    def labels(self):
+        """The class names, in score order (a tuple; fixed for the model's life)."""
+        if self._labels is None:
+            h = self._handle
+            n = ctypes.c_size_t()
+            errors.call(lib.senti_label_count, h, ctypes.byref(n))
+            self._labels = tuple(
+                _util.read_buffer(lib.senti_label_name, h, i) for i in range(n.value)
+            )
+        else:
+            self._handle  # raises once closed
+        return self._labels
+
+    # --- prediction ----------------------------------------------------------------------
+
+    def predict(self, text):
+        """The most likely class of one text: ``(label, probability)``. Ties go to the lower
+        index. ``text`` is str (or UTF-8 bytes); it may be empty."""
+        t = _util.text_bytes(text)
+        index = ctypes.c_size_t()
+        score = ctypes.c_float()
+        errors.call(
+            lib.senti_predict_label, self._handle, t, len(t), ctypes.byref(index), ctypes.byref(score)
+        )
+        return self.labels[index.value], score.value
+
+    def predict_scores(self, text, *, as_dict=True):
+        """Every class's probability for one text: a dict ``label -> probability`` in label
+        order (``as_dict=False``: a list in :attr:`labels` order). They sum to 1."""
+        labels = self.labels
+        t = _util.text_bytes(text)
+        k = len(labels)
+        out = (ctypes.c_float * k)()
+        errors.call(lib.senti_predict_scores, self._handle, t, len(t), out, k)
+        scores = list(out)
+        return dict(zip(labels, scores)) if as_dict else scores
+
+    def _scores_batch(self, encoded, out_ptr, k):
+        ct = _util.CTexts(encoded)
+        errors.call(
+            lib.senti_predict_scores_batch, self._handle, ct.ptrs, ct.lens, ct.count, out_ptr, ct.count * k
+        )
+
+    def predict_scores_batch(self, texts, *, as_dict=False):
+        """Every class's probability for many texts (one library call).
+
+        A list (or any sequence) gives a list of lists in :attr:`labels` order (``as_dict=True``:
+        a list of dicts). A numpy array of str gives a float32 array of shape
+        ``texts.shape + (K,)``."""
+        labels = self.labels
+        k = len(labels)
+        np = _numpy_array(texts)
+        if np is not None:
+            flat = texts.ravel()
+            out = np.empty((flat.shape[0], k), dtype=np.float32)
+            if flat.shape[0]:
+                self._scores_batch(
+                    _encode_texts(flat.tolist()), out.ctypes.data_as(ctypes.POINTER(ctypes.c_float)), k
+                )
+            return out.reshape(texts.shape + (k,))
+        encoded = _encode_texts(texts)
+        if not encoded:
+            self._handle  # raises once closed
+            return []
+        out = (ctypes.c_float * (len(encoded) * k))()
+        self._scores_batch(encoded, out, k)
+        flat = list(out)
+        rows = [flat[i * k : (i + 1) * k] for i in range(len(encoded))]
+        if as_dict:
+            return [dict(zip(labels, row)) for row in rows]
+        return rows
+
+    def predict_batch(self, texts):
+        """The most likely class of each text (one library call; ties to the lower index).
+
+        A list (or any sequence) of str gives a list of ``(label, probability)`` pairs. A numpy
+        array of str gives a numpy structured array of the same shape with fields ``label``
+        (str) and ``probability`` (float32): ``out["label"]``, ``out["probability"]``. An empty
+        input gives an empty result."""
+        np = _numpy_array(texts)
+        labels = self.labels
+        scores = self.predict_scores_batch(texts)
+        if np is not None:
+            width = max(1, max(len(name) for name in labels))
+            out = np.empty(texts.shape, dtype=[("label", f"U{width}"), ("probability", np.float32)])
+            if scores.size:
+                best = scores.argmax(axis=-1)
+                out["label"] = np.asarray(labels)[best]
+                out["probability"] = np.take_along_axis(scores, best[..., None], axis=-1)[..., 0]
+            return out
+        result = []
+        for row in scores:
+            best = max(range(len(row)), key=row.__getitem__)  # the first of equal maxima
+            result.append((labels[best], row[best]))
+        return result
+
+    # --- evaluation ----------------------------------------------------------------------
+
+    def evaluate(self, data, *, format=None, split=None, limit=None, part=None):
+        """Evaluates the model on labeled data and returns the report as a dict:
+        ``count``, ``accuracy``, ``loss``, ``macro_f1``, ``labels``, ``per_class`` (a list of
+        ``{"label", "precision", "recall", "f1", "support"}``) and ``confusion``
+        (``confusion[actual][predicted]``).
+
+        ``data`` is a path (str or os.PathLike) to a file or folder in one of the library's
+        formats (``format``: ``"auto"`` (default), ``"imdb-json"``, ``"aclimdb"``, ``"jsonl"``,
+        ``"csv"``, ``"folders"``; ``split``: ``"test"`` (default for sources with splits) or
+        ``"train"``; ``limit``: a class-balanced sample of that many; ``part``: ``"model"``,
+        ``"recurrent"`` or ``"wide"``), a dict holding that data specification, a
+        :class:`senti.Dataset`, or (text, label) pairs whose labels are the model's names."""
+        options = {"format": format, "split": split, "limit": limit, "part": part}
+        options = {k: v for k, v in options.items() if v is not None}
+        if isinstance(data, dict) or _util.is_path(data):
+            if isinstance(data, dict):
+                spec = dict(data)
+                spec.update(options)
+            else:
+                path = os.fspath(data)
+                spec = {"path": os.fsdecode(path) if isinstance(path, bytes) else path, **options}
+            report = ctypes.c_void_p()
+            errors.call(
+                lib.senti_evaluate_report,
+                self._handle,
+                _util.cstr(json.dumps(spec), "data specification"),
+                ctypes.byref(report),
+            )
+        else:
+            if options:
+                raise TypeError(
+                    "senti: format, split, limit and part apply to data on disk, not to a Dataset"
+                )
+            ds, owned = _dataset.coerce(data)
+            try:
+                report = ctypes.c_void_p()
+                errors.call(lib.senti_evaluate_dataset, self._handle, ds._handle, ctypes.byref(report))
+            finally:
+                if owned:
+                    ds.close()
+        try:
+            raw = lib.senti_report_json(report.value)
+            if raw is None:
+                raise errors.SentiError(
+                    errors.code("SENTI_ERR_INTERNAL"), "senti_report_json returned NULL for a live report"
+                )
+            return json.loads(raw.decode("utf-8"))
+        finally:
+            lib.senti_report_free(report.value)
+
+    # --- description and files -----------------------------------------------------------
+
+    def info(self):
+        """The model's description (``senti_model_info``), parsed: library version, model and
+        text configuration, labels, vocabulary size and the training record."""
+        return json.loads(_util.read_buffer(lib.senti_model_info, self._handle))
+
+    def save(self, path):
+        """Writes the model to ``path`` as one .safetensors file, atomically (a temporary file
+        renamed over it). Safe while other threads predict."""
+        errors.call(lib.senti_save, self._handle, _util.cpath(path))
+
+
+def load(path):
+    """Reads a model file written by :meth:`Model.save` (any shipped format version). A missing
+    file raises :class:`senti.IoError`; a damaged or foreign one :class:`senti.ModelFileError`."""
+    h = ctypes.c_void_p()
+    errors.call(lib.senti_load, _util.cpath(path), ctypes.byref(h))
+    return Model._adopt(h.value)
+
+
+class _Callback:
+    """The C trampoline for a progress callable, and what it caught."""
+
+    def __init__(self, progress):
+        self.exc = None
+        if progress is None:
+            self.fn = progress_fn()  # NULL
+            return
+        if not callable(progress):
+            raise TypeError(f"senti: progress must be callable, not {type(progress).__name__}")
+
+        def trampoline(p, _user_data):
+            if self.exc is not None:
+                return 1
+            try:
+                result = progress(Progress._from_c(p.contents))
+            except BaseException as e:  # KeyboardInterrupt too: it stops training
+                self.exc = e
+                return 1
+            return 1 if (result is not None and not result) else 0
+
+        self.fn = progress_fn(trampoline)
+
+
+def _run(run, progress):
+    cb = _Callback(progress)
+    h = ctypes.c_void_p()
+    err = ctypes.c_void_p()
+    status = run(cb.fn, ctypes.byref(h), ctypes.byref(err))
+    exc = errors.take(status, err)
+    if cb.exc is not None:
+        if status == 0 and h.value:
+            lib.senti_free(h.value)  # finished although the callback asked to stop
+        raised, cb.exc = cb.exc, None
+        raise raised  # the callback's own exception, as it was raised
+    if exc is not None:
+        raise exc
+    return Model._adopt(h.value)
+
+
+def train(data, *, params=None, progress=None, validation=None, labels=None, **param_kwargs):
+    """Trains a model and returns it.
+
+    ``data``: a path (str or os.PathLike) to a file or folder in one of the library's formats
+    (``.jsonl``, ``.csv``, ``.json`` (IMDB), an aclImdb folder, a folder per class; the
+    ``data_format`` parameter overrides the choice by extension), a :class:`senti.Dataset`, or
+    an iterable of ``(text, label)`` pairs; None trains on the ``data_path`` of ``params``.
+
+    ``params``: a :class:`senti.Params`, a dict or a JSON string (None: the defaults); keyword
+    arguments set further fields (``epochs=4, cell="gru"``). A Params passed in is not changed.
+
+    ``validation``: a Dataset or pairs to validate on (training from memory only); without it
+    ``validation_fraction`` of the training examples is held out. ``labels``: the class names
+    in index order for pairs (default: inferred, ordered by number when all are numbers, else
+    by bytes).
+
+    ``progress``: a callable receiving a :class:`Progress` after every batch and every epoch,
+    on this thread. Returning False (or any false value but None) cancels training:
+    :class:`senti.CancelledError`. If it raises, training stops and ``train`` re-raises that
+    exception itself (KeyboardInterrupt included).
+
+    Errors: :class:`senti.ConfigError` for a bad parameter, :class:`senti.IoError` /
+    :class:`senti.DataError` for unreadable or malformed data, ... (all :class:`senti.SentiError`).
+    """
+    owned = []
+    try:
+        p, owned_p = _params.coerce(params, param_kwargs)
+        if owned_p:
+            owned.append(p)
+        if data is None or _util.is_path(data):
+            if validation is not None or labels is not None:
+                raise TypeError(
+                    "senti: validation and labels apply to training from memory; for a file, "
+                    "set validation_fraction (and name the labels in the file)"
+                )
+            if data is not None:
+                if not owned_p:
+                    p = p.copy()
+                    owned.append(p)
+                p.set_string("data_path", data)
+            ph = p._handle
+            return _run(lambda fn, out, err: lib.senti_train_params(ph, fn, None, out, err), progress)
+        if isinstance(data, _dataset.Dataset):
+            if labels is not None:
+                raise TypeError("senti: labels are declared on the Dataset (Dataset(labels=...))")
+            train_ds = data
+        else:
+            train_ds = _dataset.Dataset(labels=labels)
+            owned.append(train_ds)
+            train_ds.extend(data)
+        val_h = None
+        if validation is not None:
+            val_ds, owned_v = _dataset.coerce(validation, "validation")
+            if owned_v:
+                owned.append(val_ds)
+            val_h = val_ds._handle
+        ph, th = p._handle, train_ds._handle
+        return _run(
+            lambda fn, out, err: lib.senti_train_dataset(ph, th, val_h, fn, None, out, err), progress
+        )
+    finally:
+        for obj in owned:
+            obj.close()
