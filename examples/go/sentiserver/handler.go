@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+
 package main
 
 import (
@@ -6,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"net/http"
 	"strings"
 	"unicode/utf8"
@@ -52,24 +53,30 @@ type (
 		Status  string `json:"status"`
 		Version string `json:"version"`
 	}
+	readyResponse struct {
+		Status string `json:"status"`
+	}
 	errorResponse struct {
 		Error string `json:"error"`
 	}
 )
 
-// httpError is a failure to answer with its status code and a JSON {"error": ...} body.
+// httpError is a failure to answer with its status code and a JSON {"error": ...} body;
+// retryAfter, when positive, is sent as a Retry-After header (seconds).
 type httpError struct {
-	status  int
-	message string
+	status     int
+	message    string
+	retryAfter int
 }
 
 func (e *httpError) Error() string { return e.message }
 
 func badRequest(format string, args ...any) *httpError {
-	return &httpError{http.StatusBadRequest, fmt.Sprintf(format, args...)}
+	return &httpError{status: http.StatusBadRequest, message: fmt.Sprintf(format, args...)}
 }
 
-// handler serves the classification API with model:
+// handler serves the classification API with model, with the default options (see newAPI and
+// the route table in server.go):
 //
 //	POST /v1/classify         {"text": "..."}          -> {"label": "...", "score": p, "scores": {"<label>": p, ...}}
 //	POST /v1/classify/batch   {"texts": ["...", ...]}  -> {"results": [{"label": ..., "score": ..., "scores": ...}, ...]}
@@ -77,6 +84,9 @@ func badRequest(format string, args ...any) *httpError {
 //	POST /v1/sentiment        {"text": "..."}          -> {"positive": p, "label": "positive"|"negative", "scores": {...}}
 //	POST /v1/sentiment/batch  {"texts": ["...", ...]}  -> {"results": [{"positive": p, "label": ..., "scores": ...}, ...]}
 //	GET  /healthz                                      -> {"status": "ok", "version": "..."}
+//	GET  /readyz                                       -> {"status": "ready"}, 503 while shutting down
+//	GET  /metrics                                      -> Prometheus text exposition
+//	GET  /openapi.json                                 -> the OpenAPI 3 description of these routes
 //
 // /v1/classify serves a model with any number of labels: "label" is the most likely one and
 // "score" its probability. /v1/sentiment serves two-label models ("positive" is the probability
@@ -86,66 +96,20 @@ func badRequest(format string, args ...any) *httpError {
 // Bodies are one JSON object of at most 1 MiB (413 beyond), valid UTF-8, without unknown
 // fields. "text" is required but may be empty (the model then answers its prior for a text
 // without words); "texts" must hold 1 to 1000 strings. Every error is a 4xx or 5xx with a JSON
-// body {"error": "..."}.
+// body {"error": "..."}; 429 (too many predictions in flight) and 503 (shutting down) carry a
+// Retry-After header.
 func handler(model *senti.Model) http.Handler {
-	return &api{model: model}
+	info, _ := describeModel(model) // a closed model has no info; it answers 503 anyway
+	a := newAPI(model, info, options{})
+	a.setReady()
+	return a
 }
 
-type api struct {
-	model *senti.Model
-}
-
-func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var err error
-	switch r.URL.Path {
-	case "/v1/classify":
-		if err = allow(w, r, http.MethodPost); err == nil {
-			err = a.classify(w, r)
-		}
-	case "/v1/classify/batch":
-		if err = allow(w, r, http.MethodPost); err == nil {
-			err = a.classifyBatch(w, r)
-		}
-	case "/v1/labels":
-		if err = allow(w, r, http.MethodGet, http.MethodHead); err == nil {
-			err = a.labels(w)
-		}
-	case "/v1/sentiment":
-		if err = allow(w, r, http.MethodPost); err == nil {
-			err = a.sentiment(w, r)
-		}
-	case "/v1/sentiment/batch":
-		if err = allow(w, r, http.MethodPost); err == nil {
-			err = a.sentimentBatch(w, r)
-		}
-	case "/healthz":
-		if err = allow(w, r, http.MethodGet, http.MethodHead); err == nil {
-			writeJSON(w, http.StatusOK, healthResponse{Status: "ok", Version: senti.Version()})
-		}
-	default:
-		err = &httpError{http.StatusNotFound, fmt.Sprintf("no route %s", r.URL.Path)}
-	}
-	if err != nil {
-		var he *httpError
-		if !errors.As(err, &he) {
-			he = &httpError{http.StatusInternalServerError, "internal error"}
-		}
-		if he.status >= 500 {
-			log.Printf("%s %s: %d %v", r.Method, r.URL.Path, he.status, err)
-		}
-		writeJSON(w, he.status, errorResponse{Error: he.message})
-	}
-}
-
-func allow(w http.ResponseWriter, r *http.Request, methods ...string) error {
-	for _, m := range methods {
-		if r.Method == m {
-			return nil
-		}
-	}
-	w.Header().Set("Allow", strings.Join(methods, ", "))
-	return &httpError{http.StatusMethodNotAllowed,
-		fmt.Sprintf("method %s not allowed on %s; use %s", r.Method, r.URL.Path, strings.Join(methods, " or "))}
+// predictor is what the handlers need of a model; *senti.Model is one, and tests wrap it.
+type predictor interface {
+	Labels() ([]string, error)
+	Scores(text string) ([]float32, error)
+	ScoresBatch(texts []string) ([][]float32, error)
 }
 
 // readText decodes a {"text": ...} request.
@@ -193,6 +157,11 @@ func (a *api) classify(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return modelError(err)
 	}
+	release, err := a.acquire()
+	if err != nil {
+		return err
+	}
+	defer release()
 	scores, err := a.model.Scores(text)
 	if err != nil {
 		return modelError(err)
@@ -210,6 +179,11 @@ func (a *api) classifyBatch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return modelError(err)
 	}
+	release, err := a.acquire()
+	if err != nil {
+		return err
+	}
+	defer release()
 	rows, err := a.model.ScoresBatch(texts)
 	if err != nil {
 		return modelError(err)
@@ -222,7 +196,7 @@ func (a *api) classifyBatch(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *api) labels(w http.ResponseWriter) error {
+func (a *api) labels(w http.ResponseWriter, _ *http.Request) error {
 	labels, err := a.model.Labels()
 	if err != nil {
 		return modelError(err)
@@ -238,7 +212,7 @@ func (a *api) twoLabels() ([]string, error) {
 		return nil, modelError(err)
 	}
 	if len(labels) != 2 {
-		return nil, &httpError{http.StatusUnprocessableEntity, fmt.Sprintf(
+		return nil, &httpError{status: http.StatusUnprocessableEntity, message: fmt.Sprintf(
 			"/v1/sentiment serves two-label models; this model has %d labels (%s): use /v1/classify",
 			len(labels), strings.Join(labels, ", "))}
 	}
@@ -254,6 +228,11 @@ func (a *api) sentiment(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	release, err := a.acquire()
+	if err != nil {
+		return err
+	}
+	defer release()
 	scores, err := a.model.Scores(text)
 	if err != nil {
 		return modelError(err)
@@ -271,6 +250,11 @@ func (a *api) sentimentBatch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	release, err := a.acquire()
+	if err != nil {
+		return err
+	}
+	defer release()
 	rows, err := a.model.ScoresBatch(texts)
 	if err != nil {
 		return modelError(err)
@@ -319,8 +303,8 @@ func decode(w http.ResponseWriter, r *http.Request, dst any) error {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return &httpError{http.StatusRequestEntityTooLarge,
-				fmt.Sprintf("request body exceeds %d bytes", tooBig.Limit)}
+			return &httpError{status: http.StatusRequestEntityTooLarge,
+				message: fmt.Sprintf("request body exceeds %d bytes", tooBig.Limit)}
 		}
 		return badRequest("reading the request body: %v", err)
 	}
@@ -368,7 +352,7 @@ func modelError(err error) error {
 		case senti.ErrInvalidUTF8, senti.ErrInvalidArgument:
 			return badRequest("%s", e.Message)
 		case senti.ErrInvalidHandle: // closed while shutting down
-			return &httpError{http.StatusServiceUnavailable, "the model is not available"}
+			return &httpError{status: http.StatusServiceUnavailable, message: "the model is not available"}
 		}
 	}
 	return fmt.Errorf("predicting: %w", err)
@@ -380,7 +364,5 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	if err := json.NewEncoder(w).Encode(v); err != nil {
-		log.Printf("writing a response: %v", err)
-	}
+	_ = json.NewEncoder(w).Encode(v) // a client gone away; the access log has the bytes written
 }

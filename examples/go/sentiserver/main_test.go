@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+
 package main
 
 import (
@@ -416,7 +418,7 @@ func TestRun(t *testing.T) {
 	addrc := make(chan net.Addr, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-model", modelPath, "-addr", "127.0.0.1:0"}, &logs, func(a net.Addr) { addrc <- a })
+		done <- run(ctx, []string{"-model", modelPath, "-addr", "127.0.0.1:0", "-drain-delay", "0s"}, &logs, func(a net.Addr) { addrc <- a })
 	}()
 	var base string
 	select {
@@ -649,7 +651,7 @@ func TestRunTopics(t *testing.T) {
 	addrc := make(chan net.Addr, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-model", topicsPath, "-addr", "127.0.0.1:0"}, &logs, func(a net.Addr) { addrc <- a })
+		done <- run(ctx, []string{"-model", topicsPath, "-addr", "127.0.0.1:0", "-drain-delay", "0s"}, &logs, func(a net.Addr) { addrc <- a })
 	}()
 	var base string
 	select {
