@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! libsenti's benchmark: training speed, how cost grows with length and batch size, prediction
 //! latency and throughput, and the peak memory of a process serving a model; compared side by side
 //! with TensorFlow/Keras and PyTorch when `reports/peers.json` (from `benches/run-peers.sh`) exists.

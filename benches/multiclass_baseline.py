@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT OR Apache-2.0
 """A classical baseline for multi-class text classification: TF-IDF on word unigrams and bigrams
 (sublinear tf, min_df 2) and a multinomial logistic regression (scikit-learn, L2; newton-cg,
 about three times faster here than lbfgs with 20 classes x 335k features), so that a libsenti

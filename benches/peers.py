@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT OR Apache-2.0
 """The peers of libsenti's benchmark: the same models in TensorFlow/Keras and PyTorch on the CPU,
 measured the way benches/bench.rs measures libsenti. Run it through benches/run-peers.sh, which
 creates the virtual environment and sets the thread variables.

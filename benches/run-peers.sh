@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # The peer benchmark: the same models in TensorFlow/Keras (CPU) and PyTorch (CPU), measured the
 # way benches/bench.rs measures libsenti, written to reports/peers.json.
 #

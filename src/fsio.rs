@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Bounded reads of whole files, for data files and model files alike.
 
 use std::io::Read;

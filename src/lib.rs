@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! libsenti: train and serve LSTM/GRU text classifiers (sentiment, topics, any labels), in Rust on
 //! Candle, behind a C ABI.
 //!

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Small numeric helpers shared by the network, the wide path and evaluation.
 
 pub(crate) fn sigmoid(z: f64) -> f64 {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The model file: one `.safetensors` file. Tensors hold the weights (f32, names as in
 //! `nn::Classifier`); the header's metadata holds, as JSON strings:
 //! `senti.format` ("senti-model"), `senti.format_version`, `senti.library_version`,

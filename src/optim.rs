@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Adam/AdamW as one fused loop per parameter, updating each weight in place. Candle-nn's AdamW
 //! runs a dozen tensor operations (each allocating) per parameter per step, and even one copy of
 //! the weights out and back per step cost a tenth of an LSTM epoch: the embedding table is most

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! A small seeded generator. Candle's CPU random functions draw from an unseeded thread-local
 //! generator, so everything random in training (initialisation, shuffling, dropout masks) comes
 //! from here instead: the same seed then gives the same weights.

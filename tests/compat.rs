@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Model files are a promise: every format version that has shipped keeps loading and keeps
 //! giving the answers it gave when it was written. `tests/golden/v<N>/` holds small models
 //! written by the library release that introduced format version N, and each model's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Every data source, well-formed and malformed, through the public loader.
 
 use std::path::{Path, PathBuf};

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Regenerates the tiny model files the fuzzers start from (tests/fuzz/corpus/...). Ignored: the
 //! committed files are the seeds, and a regeneration changes their bytes (the training record
 //! holds the wall time). Run with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! A short training run on a slice of IMDB must clearly learn, and the model must survive a
 //! save/load round trip with identical predictions.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Many classes without the network: 20 Newsgroups' committed excerpt (tests/fixtures, 20 real
 //! classes) and a synthetic task of 1,000 classes.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # Runs every test: Rust unit and integration tests, the C harness, the C typed-parameters and
 # K-label tests (and the three-label example program),
 # the C misuse, stress and crash-safety tests, the C++ wrapper tests (GoogleTest), the Go binding

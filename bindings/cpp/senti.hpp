@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /*
  * senti.hpp — header-only C++17 wrapper over the libsenti C API (senti.h).
  *

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+
 package senti
 
 // This file holds only the exported progress trampoline: cgo copies the preamble of a file

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+
 // Package senti is the Go binding of libsenti: it trains LSTM/GRU text classifiers with K >= 2
 // labels (IMDB sentiment models have "negative" and "positive") and serves their predictions
 // through the library's C API (include/senti.h).

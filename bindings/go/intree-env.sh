@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # intree-env.sh: point pkg-config (and so cgo's `#cgo pkg-config: senti`) at this source tree.
 #
 # Writes <repo>/build/pkgconfig/senti.pc for the headers in <repo>/include and the library in

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # Tests the Go binding (bindings/go) and the Go web service example (examples/go/sentiserver)
 # against the library built in this tree: gofmt, go vet, then the tests with the race detector
 # and cgo pointer checks. Exits nonzero if anything fails.

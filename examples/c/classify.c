@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /*
  * A small C consumer of libsenti, the one to copy:
  *   classify --train <reviews.json|aclImdb|file.jsonl|file.csv|folder> <model.safetensors> [params JSON]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /*
  * The main job, through the C API only: trains an LSTM and a GRU on the IMDB training split,
  * evaluates each on the standard 25,000-review test split, saves the models and writes the

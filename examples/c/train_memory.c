@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /*
  * Trains a three-label model (negative / neutral / positive) from texts held in memory, with
  * typed parameters, then prints every class's score and the top label for a few new texts.

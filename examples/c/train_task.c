@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /*
  * Trains a classifier for any labeled task through the C API with typed parameters, then
  * evaluates it on a test file and prints accuracy, macro-F1, each class's figures and the

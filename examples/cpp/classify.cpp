@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 // classify: the class of each line read from stdin, with libsenti's C++ wrapper (senti.hpp).
 //
 //   classify <model.safetensors>                       use a saved model

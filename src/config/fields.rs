@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The training parameters, written once. Each field's name, Rust type, range (or allowed
 //! values), default and meaning live in the `train_fields!` table below, and everything else is
 //! derived from it:

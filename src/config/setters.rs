@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Typed access to `TrainParams`, driven by the table of src/config/fields.rs: the struct and
 //! its `Default`, the setters (`set`, `reset`, `get`) and the per-field range checks of
 //! `validate` are all generated from it by `define_train_params!`, so a field cannot be added,

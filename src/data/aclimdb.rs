@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The original `aclImdb/` folder: `{train,test}/{pos,neg}/<id>_<rating>.txt`, one review per
 //! file. The folder itself or its parent may be given. The `unsup` reviews are not labeled and
 //! are not read.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! CSV (RFC 4180): a header row naming a `text` and a `label` column (any order, other columns
 //! ignored), fields optionally quoted with `"` (doubled to escape), quoted fields may span lines.
 

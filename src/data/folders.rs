@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! One folder per class, the layout scikit-learn's `load_files` and Keras'
 //! `text_dataset_from_directory` read: `ROOT/<label>/*.txt`, or, for a source with splits,
 //! `ROOT/train/<label>/*.txt` and `ROOT/test/<label>/*.txt`. The folder's name is the label;

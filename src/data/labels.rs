@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The classes a model tells apart: their names, in a fixed order that the model file stores.
 //! A class's index is its position; scores come in this order and `senti_predict` of a
 //! two-class model is the probability of the second class.

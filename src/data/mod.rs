@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Labeled texts from the supported sources. Every loader either returns every example of its
 //! input or fails with an error naming the file and the line or entry: nothing is skipped.
 //!

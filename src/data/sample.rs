@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Seeded samples and splits that keep every class represented.
 
 use std::collections::BTreeMap;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! A labeled data source named by JSON, as `senti_evaluate` takes it.
 
 use std::path::PathBuf;

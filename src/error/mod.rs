@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The library's one error type. It carries a kind (which the C boundary maps to a stable
 //! status code) and a message written for the person reading a log.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! A model's classes through the C ABI: how many, their names, every class's score for a
 //! text or a batch, and the most likely class.
 

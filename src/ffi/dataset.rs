@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `senti_dataset`: labeled texts held in memory, to train on (`senti_train_dataset`) or to
 //! evaluate a model on (`senti_evaluate_dataset`). Nothing is read from disk.
 #![allow(non_camel_case_types)]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The exported functions. Each one: NULL checks first, then argument conversion, then the core
 //! call inside `guard`, then out-parameters (written only on success).
 

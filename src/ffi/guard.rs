@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Turns a core result (or a panic) into a status code and, if the caller asked, an error object.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The handle registry. A handle's value is a kind tag in the top 16 bits and a sequence number
 //! below, never reused. Such a value is a non-canonical address on 64-bit targets: it can never
 //! be a real pointer, Go's garbage collector ignores it, and the library never dereferences it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The C boundary. The only `unsafe` code that touches caller memory lives here: every exported
 //! function checks its pointers, converts its arguments, runs the core inside a panic guard and
 //! turns the outcome into a `senti_status` (plus, on request, an owned error object).

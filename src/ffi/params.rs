@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `senti_params`: training parameters built field by field with typed setters, so that C
 //! callers never assemble JSON by hand (a path holding `"` or `\` needs no escaping). The fields,
 //! their types, ranges and defaults are the table of src/config/fields.rs, which the header's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `senti_report`: a model's full evaluation on labeled data, as JSON: accuracy, loss,
 //! macro-F1, per-class precision/recall/F1/support and the K×K confusion matrix. A fixed
 //! struct cannot hold K classes, so the report is an object the caller reads and frees.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The one list of status codes. build.rs reads it (it includes this file) and generates
 //! `src/ffi/status.rs` (the `senti_status` enum, the names `senti_status_name` returns and the
 //! mapping from the core's error kinds) and `src/error/kind.rs` (the core's `ErrorKind`), so

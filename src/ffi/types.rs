@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Types that appear in `senti.h`.
 #![allow(non_camel_case_types)]
 

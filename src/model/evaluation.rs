@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Scoring a model's logits against known classes: loss, accuracy, macro-F1, per-class
 //! precision, recall and F1, and the confusion matrix.
 

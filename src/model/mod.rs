@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! A trained model: the text pipeline, the recurrent network, the optional wide path, the class
 //! labels and what training recorded. Prediction and evaluation take `&self` and may run from
 //! many threads at once.

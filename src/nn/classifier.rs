@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Embedding -> (bi)LSTM/GRU layers -> pooling over time -> dropout -> dense -> logits: one for
 //! two classes, one per class beyond (`head_outputs`). The sigmoid or softmax is applied by the
 //! caller (prediction) or folded into the loss (training).

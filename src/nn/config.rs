@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! What the recurrent network is: stored in a model file (`senti.model_config`, a name kept for
 //! format compatibility) and built from the training parameters.
 

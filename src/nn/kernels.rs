@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Plain-Rust kernels for one direction of a recurrent layer over a block of batch rows.
 //!
 //! Rows are processed in order of decreasing length, so at every step the rows still running

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The network: recurrent layers (with their kernels) and the classifier built from them.
 
 mod classifier;

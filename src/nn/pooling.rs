@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Pooling over time as one custom op with its own backward pass: over (batch, steps, H) hidden
 //! states it reads only each row's real steps, so no mask tensor, no large reductions and no
 //! broadcasting are needed (in Candle ops these cost more than the pooling itself).

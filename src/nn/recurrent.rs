@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! One direction of an LSTM or GRU layer as a single Candle custom op with a hand-written backward
 //! pass: the whole recurrence is one node of the graph instead of a dozen small ops per time step.
 //!

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Vectorised activation functions and a run-time dispatch to the widest SIMD the CPU offers.
 //!
 //! The library is compiled for the baseline x86-64 (SSE2), where LLVM vectorises four lanes at a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Word vectors learned from the training reviews' own text, without their labels, to start the
 //! embedding from: skip-gram with negative sampling (Mikolov et al., 2013). A word seen in a
 //! handful of labelled reviews then starts near the words that share its contexts, instead of at

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! How text becomes token ids: stored in a model file (`senti.text_config`).
 
 use serde::{Deserialize, Serialize};

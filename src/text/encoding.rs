@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Turns a review into the token ids the model reads. Reviews longer than `max_len` tokens are
 //! truncated; shorter ones are *not* padded here: batches carry each review's length and the
 //! recurrent layers stop at it (see `nn::recurrent`), so padding never reaches the state.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Text preprocessing: tokenizer, vocabulary and the encoding of a review into token ids.
 
 mod config;

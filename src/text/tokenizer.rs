@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The tokenizer, documented in the README and the header:
 //! 1. the text is lowercased (Unicode-aware);
 //! 2. the HTML line breaks IMDB reviews carry (`<br />`, `<br/>`, `<br>`) become spaces;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The vocabulary: id 0 is padding, id 1 stands for every word not in the vocabulary, and the
 //! remaining ids go to the most frequent training words (ties broken alphabetically, so the same
 //! data always gives the same vocabulary).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The epochs of training the recurrent network: shuffled length-bucketed batches, the loss
 //! (binary cross-entropy on one logit for two classes, softmax cross-entropy beyond), Adam with
 //! global-norm clipping and a decaying learning rate, validation after every epoch, and the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Training: a short orchestrator over named steps. `prepare` turns the data into encoded,
 //! labeled sets; `fit_wide_path` fits the n-gram path; `pretrain_embedding` learns word vectors;
 //! `epochs::run` trains the recurrent network; `finish` restores the best epoch and fits the mix

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The first step of training: the examples sampled, split into fit and validation sets,
 //! labelled with class indices, the vocabulary built on the fit set, and every text encoded
 //! once (token ids for the network, n-gram hashes for the wide path).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Fitting the wide path: NB-LR (Wang & Manning 2012) per row, one row for two classes and one
 //! per class (one-vs-rest) beyond.
 

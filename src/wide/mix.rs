@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The mix of a model's two parts, fitted on the validation slice after both are trained.
 
 use crate::math::{log_loss, sigmoid, softmax_loss};

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The wide path: a linear model over hashed word n-grams that sits beside the recurrent network.
 //!
 //! A bag of n-grams scaled by naive-Bayes log-count ratios and fitted by logistic regression

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /*
  * C test harness for libsenti: trains on a small IMDB slice through senti_train, then exercises
  * save, load, predict, batch predict, evaluate and every error path of the C API.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /*
  * K labels through the C API: datasets in memory (labels by name and by index), training from
  * memory with typed parameters, every class's scores, the top label, label names, evaluation

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /*
  * Crash-safe saves. senti_save writes a temporary file beside the target, syncs it and renames
  * it over the target, so the target is always a complete model file: the old one or the new one.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /*
  * Misuse and bad input at the C API of libsenti. Every case is a named check; every API call
  * that returns a status is also a row of the table printed at the end (case -> status).

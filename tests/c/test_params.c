@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /*
  * C test of the typed training parameters (senti_params_*): fields of every type set, read back
  * as JSON and reset; unknown fields, wrong types and out-of-range values refused with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /*
  * Concurrency stress for libsenti: 8 threads predict on one shared model (single and batch
  * calls over real reviews), every answer compared with a sequential run made first, while 2

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /*
  * Helpers shared by the C robustness tests (test_misuse.c, test_stress.c, test_crash_safe.c):
  * named checks with a pass/fail count, a tiny model trained in about a second, and real review

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # Configures, builds and runs the C++ wrapper tests (GoogleTest + CTest).
 # Usage: tests/cpp/run.sh [build-dir]   (default: build/cpp-tests in the repository root)
 # Needs target/release/libsenti.so (cargo build --release) and data/imdb/reviews.json

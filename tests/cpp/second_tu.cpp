@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 // A second translation unit that includes senti.hpp: the test binary links only if the header
 // is free of ODR violations (every function inline). CMakeLists compiles this file with extra
 // warnings (-Wpedantic -Wshadow -Wconversion -Wsign-conversion -Wold-style-cast) to keep the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 // Functions defined in second_tu.cpp, a separate translation unit that also includes senti.hpp.
 #ifndef SENTI_TESTS_SECOND_TU_H
 #define SENTI_TESTS_SECOND_TU_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 // GoogleTest suite for the C++ wrapper (bindings/cpp/senti.hpp). Trains one small GRU once per
 // process (TrainedModel::SetUpTestSuite) and shares it. The IMDB file comes from the SENTI_DATA
 // environment variable, else from the path CMake compiled in (SENTI_TEST_DATA).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # Fuzzes every target (or the ones named) for SECONDS each (default 30) with libFuzzer through
 # cargo-fuzz, on a copy of the committed corpus so that the tree stays clean:
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # Sanitizer and leak checks of the C API, against the built target/release/libsenti.so:
 #   (a) the C tests (test_capi, test_params, test_classes, test_misuse, test_stress, test_crash_safe) built
 #       with -fsanitize=address,undefined and run with LeakSanitizer on;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The data loaders on bytes in memory (`data::parse`). The first byte picks the format (its
 //! value modulo 3: IMDB JSON, JSONL, CSV); the rest is the file. A refusal must be a data error;
 //! what is accepted must have valid labels (IMDB JSON: negative/positive) and come back

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Structured damage to a REAL model file. The tiny LSTM model (embedded) is taken apart into its
 //! header JSON and its data, the fuzzer's edits are applied — metadata values replaced, spliced
 //! from the other seed model or removed, configuration fields set to odd values (huge sizes,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Prediction through the C ABI on arbitrary bytes: `senti_predict` on the whole input, then
 //! `senti_predict_batch` on up to 8 texts split out of it at 0xFF bytes (never valid UTF-8, so
 //! the pieces often are). The tiny model is loaded once with `senti_load`; every error returned

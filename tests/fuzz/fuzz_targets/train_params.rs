@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The JSON of `senti_train` (`TrainParams::from_json`) and of `senti_evaluate`
 //! (`DataSpec::from_json`, the data part of its JSON) on arbitrary text. Accepted parameters must validate and
 //! survive a JSON round trip unchanged (they are stored in every model file and read back).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! What the fuzz targets share: the tiny model they start from and the checks every model that
 //! loads must pass.
 
