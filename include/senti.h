@@ -203,6 +203,11 @@
 #define SENTI_PHASE_PRETRAIN 2
 
 /**
+ * The most threads a prediction may be given; the same bound as training's `threads`.
+ */
+#define MAX_PREDICTION_THREADS 1024
+
+/**
  * Status of every fallible call. The numeric values are stable: new codes may be added,
  * existing ones never change meaning.
  */
@@ -718,6 +723,20 @@ senti_status senti_model_info(const struct senti_model *model,
                               size_t capacity,
                               size_t *length_out,
                               struct senti_error **error_out);
+
+/**
+ * Sets how many threads each later prediction, batch prediction and evaluation with `model`
+ * may use: `threads` from 0 (the default: one per available core) to 1024. The calls split a
+ * batch's reviews between the threads of the library's own pool; the setting belongs to the
+ * model and takes effect for calls that start after it returns.
+ *
+ * A service that predicts from many threads at once usually gets more throughput from 1 (each
+ * request on its own core); a program that makes one call at a time gets lower latency from
+ * the default. Returns `SENTI_ERR_INVALID_ARGUMENT` above 1024.
+ */
+senti_status senti_set_prediction_threads(const struct senti_model *model,
+                                          size_t threads,
+                                          struct senti_error **error_out);
 
 /**
  * Releases a model handle. NULL, an already-freed handle or any other value is ignored, so an

@@ -278,7 +278,7 @@ fn build(parsed: Parsed) -> Result<Model> {
         return Err(Error::model_file(format!("the file holds {} tensors, the configuration needs {}", map.len(), classifier.named_tensors().len())));
     }
     let encoder = Encoder::new(vocab, &text);
-    Ok(Model { text, encoder, classifier, wide, labels, record })
+    Ok(Model { text, encoder, classifier, wide, labels, record, prediction_threads: Default::default() })
 }
 
 #[cfg(test)]
@@ -363,7 +363,7 @@ mod tests {
         };
         let encoder = Encoder::new(vocab, &params.text_config());
         let wide = Wide { config: WideConfig { ngrams: 2, buckets: 1024, mix: [1.0, 0.5, 0.0] }, weights: vec![0.01; 1024], bias: vec![0.1] };
-        to_bytes(&Model { text: params.text_config(), encoder, classifier, wide: Some(wide), labels: Labels::binary(), record }).unwrap()
+        to_bytes(&Model { text: params.text_config(), encoder, classifier, wide: Some(wide), labels: Labels::binary(), record, prediction_threads: Default::default() }).unwrap()
     }
 
     /// The tiny model's file with its header (JSON) edited and its data replaced by `data` when

@@ -1236,6 +1236,13 @@ public:
         detail::call([&](senti_error** err) { return senti_save(handle_, p, err); });
     }
 
+    /// Sets between how many threads each later prediction and evaluation splits its reviews:
+    /// 0 (the default) is one per available core, at most 1024. Scores do not depend on it.
+    /// Throws senti::Error (SENTI_ERR_INVALID_ARGUMENT above 1024).
+    void set_prediction_threads(std::size_t threads) const {
+        detail::call([&](senti_error** err) { return senti_set_prediction_threads(handle_, threads, err); });
+    }
+
     /// The model's description as JSON: library version, labels, model and text configuration,
     /// vocabulary size and training record. Thread-safe on one model. Throws senti::Error.
     [[nodiscard]] std::string info() const {

@@ -194,6 +194,35 @@ func TestScoresBatch(t *testing.T) {
 	wantCode(t, "ScoresBatch invalid utf-8", err, ErrInvalidUTF8, "UTF-8")
 }
 
+func TestSetPredictionThreads(t *testing.T) {
+	m := topics(t)
+	var texts []string
+	for i := 0; i < 200; i++ {
+		texts = append(texts, fmt.Sprintf("%s %d", clearTexts[[]string{"sports", "cooking", "space"}[i%3]], i))
+	}
+	base, err := m.ScoresBatch(texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.SetPredictionThreads(0)
+	for _, threads := range []int{1, 3} {
+		if err := m.SetPredictionThreads(threads); err != nil {
+			t.Fatal(err)
+		}
+		got, err := m.ScoresBatch(texts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range got {
+			if !slices.Equal(got[i], base[i]) {
+				t.Fatalf("%d threads: row %d %v, default %v", threads, i, got[i], base[i])
+			}
+		}
+	}
+	wantCode(t, "5000 prediction threads", m.SetPredictionThreads(5000), ErrInvalidArgument, "between 0 and 1024")
+	wantCode(t, "negative prediction threads", m.SetPredictionThreads(-1), ErrInvalidArgument, "between 0 and 1024")
+}
+
 func checkReport(t *testing.T, what string, r *Report, count int, labels []string) {
 	t.Helper()
 	if r.Count != count {

@@ -25,6 +25,7 @@ static senti_status senti_go_train(const char *params, uintptr_t handle, senti_m
 import "C"
 
 import (
+	"fmt"
 	"runtime"
 	"runtime/cgo"
 	"strings"
@@ -385,6 +386,25 @@ func (m *Model) Info() (string, error) {
 	})
 	runtime.KeepAlive(m)
 	return info, err
+}
+
+// SetPredictionThreads sets between how many threads each later prediction and evaluation with
+// the model splits its reviews: 0 (the default) is one per available core, at most 1024. A
+// service whose handlers predict concurrently usually serves more requests with 1. Scores do
+// not depend on it.
+func (m *Model) SetPredictionThreads(threads int) error {
+	if threads < 0 {
+		return &Error{Code: ErrInvalidArgument, Message: fmt.Sprintf("prediction threads must be between 0 and 1024, got %d", threads)}
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.h == nil {
+		return errClosed()
+	}
+	var cerr *C.senti_error
+	status := C.senti_set_prediction_threads(m.h, C.size_t(threads), &cerr)
+	runtime.KeepAlive(m)
+	return takeError(status, cerr)
 }
 
 // readBuffer runs a call of the library's capacity protocol (a buffer, its capacity and the

@@ -5,6 +5,8 @@
 
 mod evaluation;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use serde::{Deserialize, Serialize};
 
 pub use evaluation::{ClassScores, Evaluation};
@@ -108,7 +110,13 @@ pub struct Model {
     pub(crate) wide: Option<Wide>,
     pub(crate) labels: Labels,
     pub(crate) record: TrainingRecord,
+    /// Threads one prediction call may split its reviews between; 0 means one per available
+    /// core. Atomic because a model is shared by the threads that predict with it.
+    pub(crate) prediction_threads: AtomicUsize,
 }
+
+/// The most threads a prediction may be given; the same bound as training's `threads`.
+pub const MAX_PREDICTION_THREADS: usize = 1024;
 
 /// The name the two-class library gave its model; the same type.
 pub type SentimentModel = Model;
@@ -128,6 +136,25 @@ impl Model {
 
     pub fn vocab_len(&self) -> usize {
         self.encoder.vocab.len()
+    }
+
+    /// Sets how many threads each later prediction call may use (0: one per available core).
+    /// A service that predicts from many threads at once gets more throughput from 1; a program
+    /// that makes one call at a time gets lower latency from the default.
+    pub fn set_prediction_threads(&self, threads: usize) -> Result<()> {
+        if threads > MAX_PREDICTION_THREADS {
+            return Err(Error::invalid_argument(format!("prediction threads must be between 0 and {MAX_PREDICTION_THREADS}, got {threads}")));
+        }
+        self.prediction_threads.store(threads, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// The threads a prediction call uses now.
+    pub fn prediction_threads(&self) -> usize {
+        match self.prediction_threads.load(Ordering::Relaxed) {
+            0 => crate::runtime::default_threads(),
+            n => n,
+        }
     }
 
     /// The classes, in score order.
@@ -202,7 +229,7 @@ impl Model {
                 }
             })
             .collect();
-        let mut logits = logits_encoded(&self.classifier, &encoded, crate::runtime::default_threads())?;
+        let mut logits = logits_encoded(&self.classifier, &encoded, self.prediction_threads())?;
         if let Some(wide) = wide {
             wide.combine(&mut logits, &wide_logits);
         }

@@ -197,7 +197,7 @@ fn finish(
     };
     let Prepared { encoder, labels, .. } = data;
     let text = params.text_config();
-    Ok(Model { text, encoder, classifier, wide, labels, record })
+    Ok(Model { text, encoder, classifier, wide, labels, record, prediction_threads: Default::default() })
 }
 
 #[cfg(test)]

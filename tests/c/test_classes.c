@@ -173,6 +173,23 @@ static senti_model *train_three(void) {
     return m;
 }
 
+/* Rows are independent, so how many threads split a batch cannot change its scores. */
+static void test_prediction_threads(senti_model *m) {
+    static float base[N * 3], other[N * 3];
+    CHECK("batch with the default threads", senti_predict_scores_batch(m, texts, NULL, N, base, N * 3, NULL) == SENTI_OK, "refused");
+    size_t settings[2] = {1, 3};
+    for (int i = 0; i < 2; i++) {
+        CHECK("set prediction threads", senti_set_prediction_threads(m, settings[i], NULL) == SENTI_OK, "refused %zu", settings[i]);
+        CHECK("batch with set threads", senti_predict_scores_batch(m, texts, NULL, N, other, N * 3, NULL) == SENTI_OK, "refused");
+        CHECK("the scores do not depend on the threads", !memcmp(base, other, sizeof base), "%zu threads differ", settings[i]);
+    }
+    senti_error *err = NULL;
+    expect("too many prediction threads", senti_set_prediction_threads(m, 5000, &err), &err, SENTI_ERR_INVALID_ARGUMENT, "between 0 and 1024");
+    CHECK("back to the default", senti_set_prediction_threads(m, 0, NULL) == SENTI_OK, "refused");
+    err = NULL;
+    expect("prediction threads of no model", senti_set_prediction_threads(NULL, 1, &err), &err, SENTI_ERR_NULL_POINTER, NULL);
+}
+
 static void test_scores(senti_model *m, const char *what) {
     char name[64];
     size_t k = 0, len = 0;
@@ -333,6 +350,7 @@ int main(int argc, char **argv) {
     test_dataset_errors();
     senti_model *m = train_three();
     test_scores(m, "three labels");
+    test_prediction_threads(m);
     test_reports(m, scratch);
     test_round_trip(m, scratch);
     senti_free(m);

@@ -1007,6 +1007,18 @@ TEST_F(TopicModel, ScoresAreADistribution) {
     }
 }
 
+TEST_F(TopicModel, PredictionThreadsDoNotChangeScores) {
+    std::vector<std::string> texts;
+    for (int i = 0; i < 200; i++) texts.push_back(kClear[i % kClear.size()].first + " " + std::to_string(i));
+    const auto base = model_.scores_batch(texts);
+    for (const std::size_t threads : {1u, 3u}) {
+        model_.set_prediction_threads(threads);
+        EXPECT_EQ(model_.scores_batch(texts), base) << threads << " threads";
+    }
+    EXPECT_TRUE(ThrowsSenti([&] { model_.set_prediction_threads(5000); }, SENTI_ERR_INVALID_ARGUMENT, "between 0 and 1024"));
+    model_.set_prediction_threads(0);
+}
+
 TEST_F(TopicModel, ScoresBatchEqualsSingles) {
     std::vector<std::string> texts;
     for (const auto& [text, topic] : kClear) texts.push_back(text);

@@ -271,6 +271,14 @@ class Model:
         text configuration, labels, vocabulary size and the training record."""
         return json.loads(_util.read_buffer(lib.senti_model_info, self._handle))
 
+    def set_prediction_threads(self, threads):
+        """Sets between how many threads each later prediction and evaluation splits its
+        reviews: 0 (the default) is one per available core, at most 1024. Scores do not depend
+        on it."""
+        if threads < 0:
+            raise ValueError("prediction threads must be between 0 and 1024, got %d" % threads)
+        errors.call(lib.senti_set_prediction_threads, self._handle, threads)
+
     def save(self, path):
         """Writes the model to ``path`` as one .safetensors file, atomically (a temporary file
         renamed over it). Safe while other threads predict."""

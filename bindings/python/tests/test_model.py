@@ -147,3 +147,17 @@ def test_close_context_manager_and_finalizer(pairs, tmp_path):
     gc.collect()
     with pytest.raises(TypeError):
         senti.Model()
+
+
+def test_prediction_threads_do_not_change_scores(model):
+    texts = [PROBES[name] + " %d" % i for i in range(200) for name in NAMES][:200]
+    base = model.predict_scores_batch(texts)
+    try:
+        for threads in (1, 3):
+            model.set_prediction_threads(threads)
+            assert model.predict_scores_batch(texts) == base
+        with pytest.raises(senti.SentiError) as err:
+            model.set_prediction_threads(5000)
+        assert err.value.status == "SENTI_ERR_INVALID_ARGUMENT" and "between 0 and 1024" in err.value.message
+    finally:
+        model.set_prediction_threads(0)
