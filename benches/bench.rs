@@ -516,11 +516,12 @@ fn main() {
     let work = std::env::temp_dir().join(format!("senti-bench-{}", std::process::id()));
     std::fs::create_dir_all(&work).expect("creating a scratch folder");
     println!(
-        "libsenti {} benchmark ({}), {} CPUs pinned of this machine ({}), {} training threads; load average {}",
+        "libsenti {} benchmark ({}), {} CPUs pinned of this machine ({}, kernels: {}), {} training threads; load average {}",
         senti::VERSION,
         if quick { "--quick" } else { "full" },
         cpus,
         cpu_model(),
+        senti::simd_level(),
         THREADS,
         load_start
     );
@@ -772,7 +773,7 @@ fn main() {
         "quick": quick,
         "generated_unix": std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
         "seconds": elapsed,
-        "machine": {"cpu": cpu_model(), "cpus_used": cpus, "threads": THREADS, "loadavg_start": load_start, "loadavg_end": loadavg()},
+        "machine": {"cpu": cpu_model(), "simd_level": senti::simd_level(), "cpus_used": cpus, "threads": THREADS, "loadavg_start": load_start, "loadavg_end": loadavg()},
         "data": args.data,
         "train_reviews": train_reviews,
         "results": report.results,
@@ -787,11 +788,12 @@ fn main() {
     std::fs::write(&args.out, serde_json::to_string_pretty(&out).unwrap() + "\n").expect("writing the JSON report");
     let md_path = args.out.with_extension("md");
     let mut md = format!(
-        "# libsenti benchmark\n\nlibsenti {}, {} run, {} CPUs ({}), load average {} at the start and {} at the end, {:.0} s.\n\n",
+        "# libsenti benchmark\n\nlibsenti {}, {} run, {} CPUs ({}, kernels: {}), load average {} at the start and {} at the end, {:.0} s.\n\n",
         senti::VERSION,
         if quick { "--quick" } else { "full" },
         cpus,
         cpu_model(),
+        senti::simd_level(),
         load_start,
         loadavg(),
         elapsed

@@ -567,6 +567,13 @@ senti_status senti_evaluate_dataset(const struct senti_model *model,
 const char *senti_version(void);
 
 /**
+ * The instruction set the library's kernels chose for this CPU when first asked: "avx512",
+ * "avx2" or "baseline" (portable code). A static NUL-terminated string; never free it. Speed
+ * figures hold for the level they were measured at.
+ */
+const char *senti_simd_level(void);
+
+/**
  * The library version as MAJOR * 10000 + MINOR * 100 + PATCH; compare with
  * `SENTI_VERSION_NUMBER` to detect a header/library mismatch.
  */
@@ -725,10 +732,11 @@ senti_status senti_model_info(const struct senti_model *model,
                               struct senti_error **error_out);
 
 /**
- * Sets how many threads each later prediction, batch prediction and evaluation with `model`
- * may use: `threads` from 0 (the default: one per available core) to 1024. The calls split a
- * batch's reviews between the threads of the library's own pool; the setting belongs to the
- * model and takes effect for calls that start after it returns.
+ * Sets between how many threads the recurrent network of each later prediction, batch
+ * prediction and evaluation with `model` splits its reviews: `threads` from 0 (the default: one
+ * per available core) to 1024. The setting belongs to the model, is safe to change while other
+ * threads predict, and takes effect for calls that start after it returns; scores do not
+ * depend on it.
  *
  * A service that predicts from many threads at once usually gets more throughput from 1 (each
  * request on its own core); a program that makes one call at a time gets lower latency from

@@ -27,6 +27,12 @@ pub use error::{Error, ErrorKind, Result};
 pub use model::{Evaluation, Model, SentimentModel};
 pub use train::{Control, Phase, Progress, TrainingData, train, train_on};
 
+/// The instruction set the kernels chose for this CPU at run time: "avx512", "avx2" or
+/// "baseline". Speed figures belong to the level they were measured at.
+pub fn simd_level() -> &'static str {
+    nn::simd::level().name().to_str().unwrap_or("?")
+}
+
 /// The library version, also recorded in every model file.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 

@@ -94,6 +94,14 @@ pub extern "C" fn senti_version() -> *const c_char {
     VERSION.as_ptr()
 }
 
+/// The instruction set the library's kernels chose for this CPU when first asked: "avx512",
+/// "avx2" or "baseline" (portable code). A static NUL-terminated string; never free it. Speed
+/// figures hold for the level they were measured at.
+#[unsafe(no_mangle)]
+pub extern "C" fn senti_simd_level() -> *const c_char {
+    crate::nn::simd::level().name().as_ptr()
+}
+
 /// The library version as MAJOR * 10000 + MINOR * 100 + PATCH; compare with
 /// `SENTI_VERSION_NUMBER` to detect a header/library mismatch.
 #[unsafe(no_mangle)]

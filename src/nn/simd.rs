@@ -6,6 +6,8 @@
 //! module). Kernels written with the branch-free functions below and instantiated through
 //! `dispatch!` are compiled a second and third time with AVX2+FMA and AVX-512 enabled.
 
+
+use std::ffi::CStr;
 /// e^x for f32 in [-87, 88]: Cody–Waite range reduction and a degree-6 polynomial, about 1 ulp.
 /// Inputs outside the range are clamped (e^-87 is below f32's normal range anyway).
 #[inline(always)]
@@ -44,6 +46,18 @@ pub enum Level {
     Baseline,
     Avx2,
     Avx512,
+}
+
+impl Level {
+    /// The name the library reports (`senti_simd_level`, the benchmark, the CLI), NUL-terminated
+    /// for the C API.
+    pub fn name(self) -> &'static CStr {
+        match self {
+            Level::Baseline => c"baseline",
+            Level::Avx2 => c"avx2",
+            Level::Avx512 => c"avx512",
+        }
+    }
 }
 
 pub fn level() -> Level {

@@ -105,6 +105,38 @@ static char *read_file(const char *path, size_t *len) {
     return buf;
 }
 
+/* Whether the first "flags" line of /proc/cpuinfo lists `flag`; -1 when there is no such file. */
+static int cpu_has(const char *flag) {
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return -1;
+    static char line[8192];
+    int found = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "flags", 5) != 0) continue;
+        for (char *tok = strtok(strchr(line, ':') + 1, " \n"); tok; tok = strtok(NULL, " \n"))
+            if (!strcmp(tok, flag)) found = 1;
+        break;
+    }
+    fclose(f);
+    return found;
+}
+
+/* The kernels' level follows the CPU: the widest of AVX-512 (F, VL, FMA) and AVX2 (with FMA). */
+static void test_simd_level(void) {
+    const char *level = senti_simd_level();
+    printf("     kernels chose %s\n", level);
+    int avx512 = cpu_has("avx512f"), avx2 = cpu_has("avx2");
+    if (avx512 < 0) {
+        CHECK(!strcmp(level, "avx512") || !strcmp(level, "avx2") || !strcmp(level, "baseline"), "level %s", level);
+        return;
+    }
+    const char *want = avx512 && cpu_has("avx512vl") && cpu_has("fma") ? "avx512" : avx2 && cpu_has("fma") ? "avx2" : "baseline";
+#if !defined(__x86_64__)
+    want = "baseline";
+#endif
+    CHECK(!strcmp(level, want), "kernels chose %s, the CPU's flags say %s", level, want);
+}
+
 static void test_version(void) {
     CHECK(senti_version_number() == SENTI_VERSION_NUMBER, "library %u vs header %d", senti_version_number(), SENTI_VERSION_NUMBER);
     char want[32];
@@ -340,6 +372,7 @@ int main(int argc, char **argv) {
     quick = q != NULL && *q != '\0' && strcmp(q, "0") != 0;
     if (quick) printf("SENTI_TEST_QUICK: tiny model, accuracy assertions skipped\n");
     test_version();
+    test_simd_level();
     test_training_errors(data);
     senti_model *model = train_small(data);
     if (model != NULL) {
