@@ -63,3 +63,10 @@ pub fn stdout_error(err: std::io::Error) -> Failure {
     }
     Failure::io("stdout", err)
 }
+
+/// Writes `text` to stdout, by the rules of `stdout_error`.
+pub fn print(text: &str) -> Outcome {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(stdout_error)
+}

@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use senti::Model;
 use senti::config::fields::{FIELDS, FieldValue};
 
-use crate::exit::Outcome;
+use std::fmt::Write as _;
+
+use crate::exit::{Outcome, print};
 
 /// Describe a model file.
 #[derive(clap::Args)]
@@ -22,6 +24,8 @@ pub struct Args {
 fn shown(value: &FieldValue) -> String {
     match value {
         FieldValue::Int(v) => v.to_string(),
+        // An f32 field's value reads as the f32 it is (0.1, not 0.10000000149011612).
+        FieldValue::Float(v) if (*v as f32) as f64 == *v => format!("{}", *v as f32),
         FieldValue::Float(v) => format!("{v}"),
         FieldValue::Bool(v) => v.to_string(),
         FieldValue::Str(s) => s.to_string(),
@@ -55,18 +59,20 @@ pub fn run(args: Args) -> Outcome {
             "wide_config": model.wide().map(|w| &w.config),
             "training": record,
         });
-        println!("{info}");
-        return Ok(());
+        return print(&format!("{info}\n"));
     }
     let classes = model.labels().len();
-    println!("file          {}", args.model.display());
-    println!(
+    let mut out = String::new();
+    let _ = writeln!(out, "file          {}", args.model.display());
+    let _ = writeln!(
+        out,
         "format        senti-model version {}{}",
         versions.format_version,
         versions.library_version.map_or(String::new(), |v| format!(", written by libsenti {v}"))
     );
-    println!("labels        {classes}: {}", model.labels().names().join(", "));
-    println!(
+    let _ = writeln!(out, "labels        {classes}: {}", model.labels().names().join(", "));
+    let _ = writeln!(
+        out,
         "architecture  {}, {} layer{}, {}, embedding {}, hidden {} per direction, pooling {}",
         name_of(&net.cell),
         net.layers,
@@ -76,14 +82,19 @@ pub fn run(args: Args) -> Outcome {
         net.hidden_size,
         name_of(&net.pooling)
     );
-    println!("              dropout {}, embedding dropout {}", net.dropout, net.embedding_dropout);
-    println!("weights       {} in the recurrent network", net.parameter_count(model.vocab_len(), classes));
-    println!("vocabulary    {} words (vocab_size {}), max_len {}, {}", model.vocab_len(), text.vocab_size, text.max_len, name_of(&text.truncation));
+    let _ = writeln!(out, "              dropout {}, embedding dropout {}", net.dropout, net.embedding_dropout);
+    let _ = writeln!(out, "weights       {} in the recurrent network", net.parameter_count(model.vocab_len(), classes));
+    let _ = writeln!(out, "vocabulary    {} words (vocab_size {}), max_len {}, {}", model.vocab_len(), text.vocab_size, text.max_len, name_of(&text.truncation));
     match model.wide() {
-        Some(w) => println!("wide path     n-grams up to {}, {} slots, mix {:?}", w.config.ngrams, w.config.buckets, w.config.mix),
-        None => println!("wide path     none"),
+        Some(w) => {
+            let _ = writeln!(out, "wide path     n-grams up to {}, {} slots, mix {:?}", w.config.ngrams, w.config.buckets, w.config.mix);
+        }
+        None => {
+            let _ = writeln!(out, "wide path     none");
+        }
     }
-    println!(
+    let _ = writeln!(
+        out,
         "training      {} examples, {} for validation, {:.1} s; best epoch {} of {}",
         record.train_examples,
         record.validation_examples,
@@ -96,16 +107,16 @@ pub fn run(args: Args) -> Outcome {
             (Some(l), Some(a)) => format!(", validation loss {l:.4} accuracy {a:.4}"),
             _ => String::new(),
         };
-        println!("  epoch {}: loss {:.4} accuracy {:.4}{validation}", e.epoch, e.train_loss, e.train_accuracy);
+        let _ = writeln!(out, "  epoch {}: loss {:.4} accuracy {:.4}{validation}", e.epoch, e.train_loss, e.train_accuracy);
     }
     if let Some(p) = record.validation_parts {
-        println!("  validation accuracy: recurrent {:.4}, wide {:.4}, mixed {:.4}", p.recurrent, p.wide, p.combined);
+        let _ = writeln!(out, "  validation accuracy: recurrent {:.4}, wide {:.4}, mixed {:.4}", p.recurrent, p.wide, p.combined);
     }
-    println!("training parameters");
+    let _ = writeln!(out, "training parameters");
     let width = FIELDS.iter().map(|f| f.name.len()).max().unwrap_or(0);
     for field in FIELDS {
         let value = record.params.get(field.name).map(|v| shown(&v)).unwrap_or_else(|e| e.to_string());
-        println!("  {:<width$}  {value}", field.name);
+        let _ = writeln!(out, "  {:<width$}  {value}", field.name);
     }
-    Ok(())
+    print(&out)
 }

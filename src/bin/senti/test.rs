@@ -8,7 +8,7 @@ use senti::config::fields::{Range, by_name};
 use senti::model::Part;
 use senti::{DataSpec, Evaluation, Format, Model, Split};
 
-use crate::exit::{Failure, Outcome, USAGE};
+use crate::exit::{Failure, Outcome, USAGE, print};
 use crate::progress;
 
 /// Texts per forward pass between two steps of the progress bar.
@@ -84,11 +84,9 @@ pub fn run(args: Args) -> Outcome {
     let part = named::<Part>("part", &args.part)?;
     let report = evaluate(&model, &spec, part, args.quiet)?;
     if args.json {
-        println!("{}", report.to_json());
-        return Ok(());
+        return print(&format!("{}\n", report.to_json()));
     }
-    print!("{}", text_report(&report));
-    Ok(())
+    print(&text_report(&report))
 }
 
 fn text_report(r: &Evaluation) -> String {

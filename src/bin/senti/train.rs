@@ -15,7 +15,9 @@ use indicatif::ProgressBar;
 use senti::config::fields::{FIELDS, Field, FieldValue, Kind, Range};
 use senti::{Control, Phase, Progress, TrainParams};
 
-use crate::exit::{Failure, IO, Outcome};
+use std::fmt::Write as _;
+
+use crate::exit::{Failure, IO, Outcome, print};
 use crate::progress;
 
 /// Train a model on labeled data and save it.
@@ -231,16 +233,20 @@ pub fn run(args: Args, matches: &ArgMatches) -> Outcome {
     model.save(&args.output)?;
 
     let record = model.record();
+    let mut out = String::new();
     let labels = model.labels().names().join(", ");
-    println!("labels: {} ({labels})", model.labels().len());
-    println!("trained on {} examples in {:.1} s", record.train_examples, record.seconds);
+    let _ = writeln!(out, "labels: {} ({labels})", model.labels().len());
+    let _ = writeln!(out, "trained on {} examples in {:.1} s", record.train_examples, record.seconds);
     let best = record.history.get(record.best_epoch.saturating_sub(1));
     match (record.validation_examples, best) {
-        (0, _) | (_, None) => println!("validation: none (validation_fraction 0); the model holds the last epoch"),
+        (0, _) | (_, None) => {
+            let _ = writeln!(out, "validation: none (validation_fraction 0); the model holds the last epoch");
+        }
         (n, Some(epoch)) => {
             let accuracy = record.validation_parts.map_or(epoch.val_accuracy.unwrap_or(f64::NAN), |p| p.combined);
-            println!("validation: accuracy {accuracy:.4} on {n} examples");
-            println!(
+            let _ = writeln!(out, "validation: accuracy {accuracy:.4} on {n} examples");
+            let _ = writeln!(
+                out,
                 "  recurrent network, best epoch {} of {}: loss {:.4}, accuracy {:.4}",
                 record.best_epoch,
                 record.history.len(),
@@ -248,10 +254,10 @@ pub fn run(args: Args, matches: &ArgMatches) -> Outcome {
                 epoch.val_accuracy.unwrap_or(f64::NAN)
             );
             if let Some(parts) = record.validation_parts {
-                println!("  wide path alone: accuracy {:.4}; the two mixed: {:.4}", parts.wide, parts.combined);
+                let _ = writeln!(out, "  wide path alone: accuracy {:.4}; the two mixed: {:.4}", parts.wide, parts.combined);
             }
         }
     }
-    println!("model written to {}", args.output.display());
-    Ok(())
+    let _ = writeln!(out, "model written to {}", args.output.display());
+    print(&out)
 }
