@@ -111,6 +111,26 @@ fn train_reports_validation_and_the_model_path() {
 }
 
 #[test]
+fn train_logs_plain_epoch_lines_when_stderr_is_not_a_terminal() {
+    let f = fixture();
+    let model = f.dir.join("logged.safetensors");
+    let out = senti(&[
+        "train", "--data", p(&f.dir.join("train.jsonl")), "-o", p(&model), "--epochs", "2", "--embedding-dim", "8", "--hidden-size", "8",
+        "--max-len", "16", "--batch-size", "32", "--embedding-pretrain-epochs", "0", "--wide-ngrams", "0", "--threads", "1",
+    ]);
+    let err = stderr(&out);
+    ok(out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "one line per epoch and no bar: {err:?}");
+    for (i, line) in lines.iter().enumerate() {
+        assert!(line.starts_with(&format!("epoch {}/2: loss ", i + 1)) && line.contains(", validation loss "), "{line}");
+    }
+    assert!(!err.contains('\r') && !err.contains('\x1b'), "no terminal control codes: {err:?}");
+    let info = ok(senti(&["info", p(&model)]));
+    assert!(info.contains("wide path     none"), "--wide-ngrams 0: {info}");
+}
+
+#[test]
 fn test_prints_the_figures_and_every_class() {
     let f = fixture();
     let out = ok(senti(&["test", p(&f.model), "--data", p(&f.dir.join("test.jsonl"))]));

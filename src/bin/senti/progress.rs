@@ -17,7 +17,8 @@ pub fn bar(shown: bool, len: u64, prefix: String) -> ProgressBar {
     if !shown {
         return ProgressBar::hidden();
     }
-    let style = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg} ({elapsed}, eta {eta})")
+    // The bar takes the width the rest leaves, so the line never wraps.
+    let style = ProgressStyle::with_template("{prefix} [{wide_bar}] {pos}/{len} {msg} {elapsed}<{eta}")
         .expect("a valid template")
         .progress_chars("=> ");
     ProgressBar::new(len).with_style(style).with_prefix(prefix)

@@ -168,11 +168,13 @@ impl Reporter {
         Self { bars, quiet, preparing, bar: None, epoch_started: Instant::now() }
     }
 
-    fn line(&self, text: String) {
-        match &self.bar {
-            Some((_, _, bar)) if self.bars => bar.println(text),
-            _ if !self.quiet => eprintln!("{text}"),
-            _ => {}
+    /// A line that stays: the epoch's figures, on a terminal and in logs alike.
+    fn line(&mut self, text: String) {
+        if let Some((_, _, bar)) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+        if !self.quiet {
+            eprintln!("{text}");
         }
     }
 
@@ -187,9 +189,6 @@ impl Reporter {
                 };
                 let seconds = self.epoch_started.elapsed().as_secs_f64();
                 self.line(format!("epoch {}/{}: loss {:.4} accuracy {:.4}{validation} ({seconds:.1} s)", p.epoch, p.epochs, p.loss, p.accuracy));
-                if let Some((_, _, bar)) = self.bar.take() {
-                    bar.finish_and_clear();
-                }
                 self.epoch_started = Instant::now();
             }
             phase => {
