@@ -83,7 +83,7 @@ pub fn run(args: Args) -> Outcome {
         name_of(&net.pooling)
     );
     let _ = writeln!(out, "              dropout {}, embedding dropout {}", net.dropout, net.embedding_dropout);
-    let _ = writeln!(out, "weights       {} in the recurrent network", net.parameter_count(model.vocab_len(), classes));
+    let _ = writeln!(out, "weights       {} in the network (embedding, recurrent layers, head){}", net.parameter_count(model.vocab_len(), classes), model.wide().map_or(String::new(), |w| format!(", {} in the wide path", w.weights.len() + w.bias.len())));
     let _ = writeln!(out, "vocabulary    {} words (vocab_size {}), max_len {}, {}", model.vocab_len(), text.vocab_size, text.max_len, name_of(&text.truncation));
     match model.wide() {
         Some(w) => {
