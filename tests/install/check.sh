@@ -7,7 +7,8 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 work="$(mktemp -d)"
-trap 'kill "${server_pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+# Only the server, if it started: `kill 0` would signal this script's whole process group.
+trap 'if [ -n "${server_pid:-}" ]; then kill "$server_pid" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
 prefix="$work/prefix"
 bindings/install.sh "$prefix" >"$work/install.log"
 
@@ -55,7 +56,10 @@ printf 'A delightful, moving film.\nAwful. Just awful.\n' | "$cli" predict -k 2 
 test "$(grep -cE '^(negative|positive)	[0-9.]+	(negative|positive)	[0-9.]+$' "$work/predict.out")" -eq 2
 if "$cli" info "$work/missing.safetensors" 2>/dev/null; then echo "senti info on a missing file succeeded" >&2; exit 1; else test $? -eq 4; fi
 
-# Go with `#cgo pkg-config: senti`, against the installed tree.
+# Go with `#cgo pkg-config: senti`, against the installed tree. Go's build cache does not key
+# on pkg-config's output (Go issue 24544): a second run would link with the -L of the previous
+# run's scratch prefix, long deleted. CGO_LDFLAGS is part of the key, so it names this prefix.
+export CGO_LDFLAGS="${CGO_LDFLAGS:--O2 -g} -L$libdir"
 (cd bindings/go && go vet ./... && go build ./...)
 (cd examples/go/sentiserver && go build -o "$work/sentiserver" .)
 port=$((20000 + RANDOM % 20000))
