@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs libsenti into a prefix (default /usr/local):
 #   <prefix>/include/senti.h, senti.hpp
-#   <libdir>/libsenti.so.X.Y.Z, libsenti.so.X, libsenti.so, libsenti.a
+#   <prefix>/bin/senti (the command-line tool)
+#   <libdir>/libsenti.so.X.Y.Z, libsenti.so.X, libsenti.so, libsenti.a on Linux; libsenti.X.dylib,
+#     libsenti.dylib, libsenti.a on macOS; on Windows senti.dll in <prefix>/bin and cargo's import
+#     and static libraries in <libdir> (see bindings/cmake/CMakeLists.txt)
 #   <libdir>/pkgconfig/senti.pc, <libdir>/cmake/senti/senti-config*.cmake
 # <libdir> is the platform's (GNUInstallDirs): lib, lib64, or lib/<multiarch> under /usr on Debian.
 # Usage: bindings/install.sh [prefix] [extra cmake -D options, e.g. -DCMAKE_INSTALL_LIBDIR=lib]

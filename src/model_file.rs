@@ -130,6 +130,31 @@ pub fn load(path: &Path) -> Result<Model> {
     build(parsed).map_err(|e| e.context(path.display()))
 }
 
+/// What a model file says about its own format: the format version and the library version
+/// that wrote it (absent in files that do not record it). Reads only the header, without checking
+/// the rest of the file: `load` does that.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileVersions {
+    pub format_version: String,
+    pub library_version: Option<String>,
+}
+
+/// The versions a model file's header records; `SENTI_ERR_MODEL_FILE` for a file that is not a
+/// senti model.
+pub fn file_versions(path: &Path) -> Result<FileVersions> {
+    let bytes = crate::fsio::read_regular_file(path, MAX_FILE_BYTES, "model files")?;
+    let (_, header) = SafeTensors::read_metadata(&bytes)
+        .map_err(|e| Error::model_file(format!("{}: not a valid safetensors file: {e}", path.display())))?;
+    let meta = header.metadata().clone().unwrap_or_default();
+    if meta.get("senti.format").map(String::as_str) != Some(FORMAT) {
+        return Err(Error::model_file(format!("{}: not a senti model: metadata \"senti.format\" is missing or different", path.display())));
+    }
+    Ok(FileVersions {
+        format_version: meta.get("senti.format_version").cloned().unwrap_or_else(|| "?".to_string()),
+        library_version: meta.get("senti.library_version").cloned(),
+    })
+}
+
 fn meta_json<T: serde::de::DeserializeOwned>(meta: &HashMap<String, String>, key: &str) -> Result<T> {
     let raw = meta.get(key).ok_or_else(|| Error::model_file(format!("metadata has no {key:?}")))?;
     serde_json::from_str(raw).map_err(|e| Error::model_file(format!("metadata {key:?}: {e}")))
