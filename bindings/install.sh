@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # Installs libsenti into a prefix (default /usr/local):
 #   <prefix>/include/senti.h, senti.hpp
 #   <prefix>/bin/senti (the command-line tool)

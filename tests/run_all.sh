@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT OR Apache-2.0
-# Runs every test: Rust unit and integration tests, the C harness, the C typed-parameters and
+# Runs every test: the SPDX check, Rust unit and integration tests (the senti CLI's among them), the C harness, the C typed-parameters and
 # K-label tests (and the three-label example program),
 # the C misuse, stress and crash-safety tests, the C++ wrapper tests (GoogleTest), the Go binding
 # and web service tests (-race, cgocheck), the Python binding tests (ctypes, pytest), builds against an installed tree (pkg-config,
@@ -21,6 +21,7 @@ run_suite() {
 }
 
 cargo build --release --quiet
+run_suite "license" tests/license/check.sh
 run_suite "rust" cargo test --release --quiet
 
 mkdir -p build

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # Installs libsenti into a scratch prefix, then builds against the installed tree only:
 # the C example with pkg-config (shared and static), the C++ example with find_package(senti),
 # and the Go package and web service with `#cgo pkg-config: senti`. Runs each of them, and the
