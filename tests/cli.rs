@@ -212,6 +212,7 @@ fn info_describes_the_model_and_its_parameters() {
     let out = ok(senti(&["info", p(&f.model)]));
     assert!(out.contains("format        senti-model version 2, written by libsenti "), "{out}");
     assert!(out.contains("labels        3: cooking, space, sports"), "{out}");
+    assert!(out.contains(&format!("kernels       {} ", senti::simd_level())), "{out}");
     assert!(out.contains("architecture  gru, 1 layer, one direction, embedding 16, hidden 16"), "{out}");
     assert!(out.contains("wide path     n-grams up to 2"), "{out}");
     let param = |name: &str| -> String {
@@ -231,6 +232,7 @@ fn info_describes_the_model_and_its_parameters() {
     assert_eq!(json["format_version"], "2");
     assert_eq!(json["labels"], serde_json::json!(["cooking", "space", "sports"]));
     assert_eq!(json["training"]["params"]["hidden_size"], 16);
+    assert_eq!(json["simd_level"], senti::simd_level());
 }
 
 #[test]

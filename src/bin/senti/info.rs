@@ -52,6 +52,7 @@ pub fn run(args: Args) -> Outcome {
             "format_version": versions.format_version,
             "written_by": versions.library_version,
             "library_version": senti::VERSION,
+            "simd_level": senti::simd_level(),
             "model_config": net,
             "labels": model.labels(),
             "text_config": text,
@@ -71,6 +72,7 @@ pub fn run(args: Args) -> Outcome {
         versions.library_version.map_or(String::new(), |v| format!(", written by libsenti {v}"))
     );
     let _ = writeln!(out, "labels        {classes}: {}", model.labels().names().join(", "));
+    let _ = writeln!(out, "kernels       {} (chosen for this CPU by libsenti {})", senti::simd_level(), senti::VERSION);
     let _ = writeln!(
         out,
         "architecture  {}, {} layer{}, {}, embedding {}, hidden {} per direction, pooling {}",
