@@ -89,3 +89,26 @@ def read_buffer(fn, *args):
         if exc is not None:
             raise exc
         return buf.raw[: need.value].decode("utf-8")
+
+
+class Owned:
+    """A library object that the Python object owns through ``self._finalizer`` (a
+    ``weakref.finalize`` freeing it): freed by :meth:`close`, at the end of a ``with`` block or
+    when garbage-collected, whichever comes first; closing twice is harmless."""
+
+    __slots__ = ()
+
+    @property
+    def closed(self):
+        return not self._finalizer.alive
+
+    def close(self):
+        """Frees the library object now. Calls already running on other threads finish; later
+        calls raise :class:`senti.InvalidHandleError`."""
+        self._finalizer()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

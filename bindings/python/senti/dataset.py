@@ -21,7 +21,7 @@ def _label_index(label):
         return None
 
 
-class Dataset:
+class Dataset(_util.Owned):
     """Labeled texts held by the library (``senti_dataset``), for :func:`senti.train` and
     :meth:`senti.Model.evaluate`. Texts and labels are copied in.
 
@@ -139,15 +139,6 @@ class Dataset:
             return "<senti.Dataset closed>"
         return f"<senti.Dataset {len(self)} examples, labels={self._labels!r}>"
 
-    def close(self):
-        """Frees the library object now (also done when garbage-collected); harmless twice."""
-        self._finalizer()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 def coerce(data, what="data"):

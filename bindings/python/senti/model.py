@@ -66,7 +66,7 @@ def _encode_texts(texts):
     return [_util.text_bytes(t, f"texts[{i}]") for i, t in enumerate(texts)]
 
 
-class Model:
+class Model(_util.Owned):
     """A trained classifier (``senti_model``). Obtained from :func:`load` or :func:`train`.
 
     Prediction, evaluation, :meth:`info`, :meth:`save` and :attr:`labels` may run on one model
@@ -94,19 +94,6 @@ class Model:
             raise errors.SentiError(errors.code("SENTI_ERR_INVALID_HANDLE"), "the model is closed")
         return self._h
 
-    @property
-    def closed(self):
-        return not self._finalizer.alive
-
-    def close(self):
-        """Frees the model. Calls running on other threads finish; later calls raise."""
-        self._finalizer()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def __repr__(self):
         if self.closed:

@@ -19,7 +19,7 @@ def _is_bool(value):
     return isinstance(value, bool) or type(value).__name__ == "bool_"  # numpy.bool_
 
 
-class Params:
+class Params(_util.Owned):
     """Training parameters (the TRAINING PARAMETERS block of senti.h / the README's table).
 
     Every field holds the library's default until set. Values are checked by the library at
@@ -182,19 +182,6 @@ class Params:
         if not self._finalizer.alive:
             return "<senti.Params closed>"
         return f"senti.Params({self.to_dict()!r})"
-
-    # --- lifetime ------------------------------------------------------------------------
-
-    def close(self):
-        """Frees the library object now (also done when the object is garbage-collected).
-        Closing twice is harmless; later calls raise :class:`senti.InvalidHandleError`."""
-        self._finalizer()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 def coerce(params, overrides):

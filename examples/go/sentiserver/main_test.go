@@ -415,20 +415,9 @@ func TestRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var logs syncBuffer
-	addrc := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-model", modelPath, "-addr", "127.0.0.1:0", "-drain-delay", "0s"}, &logs, func(a net.Addr) { addrc <- a })
-	}()
-	var base string
-	select {
-	case a := <-addrc:
-		base = "http://" + a.String()
-	case err := <-done:
-		t.Fatalf("run: %v\n%s", err, logs.String())
-	case <-time.After(30 * time.Second):
-		t.Fatal("the server did not start")
-	}
+	base, done := startServer(t, &logs, func(ready func(net.Addr)) error {
+		return run(ctx, []string{"-model", modelPath, "-addr", "127.0.0.1:0", "-drain-delay", "0s"}, &logs, ready)
+	})
 	client := &http.Client{Timeout: 10 * time.Second}
 	var health healthResponse
 	if resp := call(t, client, http.MethodGet, base+"/healthz", "", &health); resp.StatusCode != http.StatusOK || health.Status != "ok" {
@@ -648,20 +637,9 @@ func TestRunTopics(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var logs syncBuffer
-	addrc := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-model", topicsPath, "-addr", "127.0.0.1:0", "-drain-delay", "0s"}, &logs, func(a net.Addr) { addrc <- a })
-	}()
-	var base string
-	select {
-	case a := <-addrc:
-		base = "http://" + a.String()
-	case err := <-done:
-		t.Fatalf("run: %v\n%s", err, logs.String())
-	case <-time.After(30 * time.Second):
-		t.Fatal("the server did not start")
-	}
+	base, done := startServer(t, &logs, func(ready func(net.Addr)) error {
+		return run(ctx, []string{"-model", topicsPath, "-addr", "127.0.0.1:0", "-drain-delay", "0s"}, &logs, ready)
+	})
 	client := &http.Client{Timeout: 10 * time.Second}
 	var got classification
 	if resp := call(t, client, http.MethodPost, base+"/v1/classify", `{"text": "the rocket reached orbit"}`, &got); resp.StatusCode != http.StatusOK {
@@ -680,4 +658,22 @@ func TestRunTopics(t *testing.T) {
 	if !strings.Contains(logs.String(), "labels cooking, space, sports") {
 		t.Errorf("logs lack the labels:\n%s", logs.String())
 	}
+}
+
+// startServer runs serve (which calls ready with the listening address) in the background and
+// waits until it listens; it returns the base URL and the channel serve's result arrives on.
+func startServer(t *testing.T, logs *syncBuffer, serve func(ready func(net.Addr)) error) (string, chan error) {
+	t.Helper()
+	addrc := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(func(a net.Addr) { addrc <- a }) }()
+	select {
+	case a := <-addrc:
+		return "http://" + a.String(), done
+	case err := <-done:
+		t.Fatalf("run: %v\n%s", err, logs.String())
+	case <-time.After(30 * time.Second):
+		t.Fatal("the server did not start")
+	}
+	return "", done
 }

@@ -452,30 +452,19 @@ func TestRunDrain(t *testing.T) {
 	defer cancel()
 	var logs syncBuffer
 	var hp *holdingPredictor
-	addrc := make(chan net.Addr, 1)
 	draining, stopping := make(chan struct{}), make(chan struct{})
 	endDrain := make(chan struct{})
-	done := make(chan error, 1)
 	h := hooks{
-		ready:    func(a net.Addr) { addrc <- a },
 		wrap:     func(p predictor) predictor { hp = newHolding(p); return hp },
 		draining: func() { close(draining) },
 		endDrain: endDrain,
 		stopping: func() { close(stopping) },
 		getenv:   func(string) string { return "" },
 	}
-	go func() {
-		done <- runWith(ctx, []string{"-model", topicsPath, "-addr", "127.0.0.1:0", "-drain-delay", "10m"}, &logs, h)
-	}()
-	var base string
-	select {
-	case a := <-addrc:
-		base = "http://" + a.String()
-	case err := <-done:
-		t.Fatalf("run: %v\n%s", err, logs.String())
-	case <-time.After(30 * time.Second):
-		t.Fatal("the server did not start")
-	}
+	base, done := startServer(t, &logs, func(ready func(net.Addr)) error {
+		h.ready = ready
+		return runWith(ctx, []string{"-model", topicsPath, "-addr", "127.0.0.1:0", "-drain-delay", "10m"}, &logs, h)
+	})
 	client := &http.Client{Timeout: 30 * time.Second}
 	var ready readyResponse
 	if resp := call(t, client, http.MethodGet, base+"/readyz", "", &ready); resp.StatusCode != http.StatusOK || ready.Status != "ready" {
