@@ -364,11 +364,22 @@ func TestHealthz(t *testing.T) {
 	}
 }
 
+// TestConcurrentRequests: predictions from many goroutines at once are all answered, each
+// with its own text's result. The in-flight bound is set to the number of clients, so no
+// request is refused: overload is TestOverload's concern, and the default bound (two per
+// CPU) would refuse some of these on a 2-core machine.
 func TestConcurrentRequests(t *testing.T) {
-	srv := httptest.NewServer(handler(model))
+	const clients = 16
+	info, err := describeModel(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newAPI(model, info, options{maxInflight: clients})
+	a.setReady()
+	srv := httptest.NewServer(a)
 	defer srv.Close()
 	var wg sync.WaitGroup
-	for g := 0; g < 16; g++ {
+	for g := 0; g < clients; g++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
