@@ -6,10 +6,28 @@ use std::ffi::c_void;
 
 /// Library version, as macros (compile time) and through `senti_version_number()` (run time).
 pub const SENTI_VERSION_MAJOR: u32 = 0;
-pub const SENTI_VERSION_MINOR: u32 = 1;
+pub const SENTI_VERSION_MINOR: u32 = 2;
 pub const SENTI_VERSION_PATCH: u32 = 0;
 /// MAJOR * 10000 + MINOR * 100 + PATCH.
 pub const SENTI_VERSION_NUMBER: u32 = SENTI_VERSION_MAJOR * 10000 + SENTI_VERSION_MINOR * 100 + SENTI_VERSION_PATCH;
+
+// cbindgen writes literals only, so the numbers above are written out; this keeps them Cargo's.
+const _: () = assert!(
+    SENTI_VERSION_MAJOR == decimal(env!("CARGO_PKG_VERSION_MAJOR"))
+        && SENTI_VERSION_MINOR == decimal(env!("CARGO_PKG_VERSION_MINOR"))
+        && SENTI_VERSION_PATCH == decimal(env!("CARGO_PKG_VERSION_PATCH")),
+    "SENTI_VERSION_* in src/ffi/types.rs differ from the version in Cargo.toml"
+);
+
+const fn decimal(digits: &str) -> u32 {
+    let bytes = digits.as_bytes();
+    let (mut i, mut n) = (0, 0);
+    while i < bytes.len() {
+        n = n * 10 + (bytes[i] - b'0') as u32;
+        i += 1;
+    }
+    n
+}
 
 pub use super::status::senti_status;
 

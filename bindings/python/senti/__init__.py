@@ -24,7 +24,7 @@ from .errors import SentiError, error_class, status_name
 from .model import PHASE_BATCH, PHASE_EPOCH, PHASE_PRETRAIN, Model, Progress, load, train
 from .params import Params
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # The error subclasses (one per status code of the loaded library: ConfigError, IoError, ...).
 for _name in errors.__all__:
