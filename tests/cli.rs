@@ -210,7 +210,7 @@ fn predict_reads_stdin_and_files() {
 fn info_describes_the_model_and_its_parameters() {
     let f = fixture();
     let out = ok(senti(&["info", p(&f.model)]));
-    assert!(out.contains("format        senti-model version 2, written by libsenti "), "{out}");
+    assert!(out.contains("format        senti-model version 3, written by libsenti "), "{out}");
     assert!(out.contains("labels        3: cooking, space, sports"), "{out}");
     assert!(out.contains(&format!("kernels       {} ", senti::simd_level())), "{out}");
     assert!(out.contains("architecture  gru, 1 layer, one direction, embedding 16, hidden 16"), "{out}");
@@ -229,7 +229,7 @@ fn info_describes_the_model_and_its_parameters() {
         param(field.name);
     }
     let json: serde_json::Value = serde_json::from_str(&ok(senti(&["info", p(&f.model), "--json"]))).unwrap();
-    assert_eq!(json["format_version"], "2");
+    assert_eq!(json["format_version"], "3");
     assert_eq!(json["labels"], serde_json::json!(["cooking", "space", "sports"]));
     assert_eq!(json["training"]["params"]["hidden_size"], 16);
     assert_eq!(json["simd_level"], senti::simd_level());

@@ -4,6 +4,9 @@
 //! written by the library release that introduced format version N, and each model's
 //! probabilities on `tests/golden/texts.txt` as that release computed them.
 //!
+//! Format 3 added a checksum, so a v3 file also proves that a file written by an older build of
+//! the same format still verifies.
+//!
 //! The tolerance is 1e-4 in probability: kernels may change the order of floating-point
 //! additions between releases, never the model.
 
@@ -63,7 +66,9 @@ fn golden_models() -> Vec<PathBuf> {
 #[test]
 fn every_golden_model_loads_and_predicts_as_recorded() {
     let models = golden_models();
-    assert!(models.len() >= 4, "expected the golden models of formats 1 and 2 under tests/golden, found {models:?}");
+    for version in ["v1", "v2", "v3"] {
+        assert!(models.iter().filter(|m| m.parent().unwrap().ends_with(version)).count() >= 2, "expected golden models of format {version} under tests/golden, found {models:?}");
+    }
     let texts = texts();
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     for path in &models {
@@ -143,17 +148,35 @@ fn write_golden_models() {
 
 #[test]
 fn a_file_from_a_newer_format_names_both_versions() {
-    let bytes = std::fs::read(golden().join("v2/lstm-bi-wide.safetensors")).unwrap();
+    let bytes = std::fs::read(golden().join("v3/lstm-bi-wide.safetensors")).unwrap();
     let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
     let mut header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
-    header["__metadata__"]["senti.format_version"] = serde_json::json!("3");
+    header["__metadata__"]["senti.format_version"] = serde_json::json!("4");
     header["__metadata__"]["senti.library_version"] = serde_json::json!("9.0.0");
     let header = serde_json::to_vec(&header).unwrap();
     let mut out = (header.len() as u64).to_le_bytes().to_vec();
     out.extend_from_slice(&header);
     out.extend_from_slice(&bytes[8 + n..]);
-    let err = senti::model_file::from_bytes(&out).err().expect("a format-3 file must be refused");
+    senti::model_file::seal(&mut out).unwrap();
+    let err = senti::model_file::from_bytes(&out).err().expect("a format-4 file must be refused");
     assert_eq!(err.kind(), senti::ErrorKind::ModelFile);
     let msg = err.to_string();
-    assert!(msg.contains("format version 3") && msg.contains("libsenti 9.0.0") && msg.contains("reads versions 1 and 2"), "{msg}");
+    assert!(msg.contains("format version 4") && msg.contains("libsenti 9.0.0") && msg.contains("reads versions 1, 2 and 3"), "{msg}");
+}
+
+/// A real model (150 KB, a bidirectional LSTM with a wide path): one byte changed at every 53rd
+/// position, and at every position of the 8-byte length prefix and the first and last 512 bytes,
+/// must be refused. (src/model_file/tests.rs changes every byte of a small file in ten ways.)
+#[test]
+fn a_changed_byte_in_a_golden_file_is_refused() {
+    let bytes = std::fs::read(golden().join("v3/lstm-bi-wide.safetensors")).unwrap();
+    senti::model_file::from_bytes(&bytes).unwrap();
+    let positions: Vec<usize> = (0..bytes.len()).filter(|&i| i % 53 == 0 || i < 512 || i + 512 >= bytes.len()).collect();
+    for (n, &at) in positions.iter().enumerate() {
+        let mut damaged = bytes.clone();
+        damaged[at] ^= [0x01, 0x80, 0xff, 0x20][n % 4];
+        let err = senti::model_file::from_bytes(&damaged).err().unwrap_or_else(|| panic!("byte {at} changed, the file was accepted"));
+        assert_eq!(err.kind(), senti::ErrorKind::ModelFile, "byte {at}: {err}");
+    }
+    eprintln!("refused {} of {} files with one byte changed (of {} bytes)", positions.len(), positions.len(), bytes.len());
 }

@@ -6,10 +6,12 @@
 //! `senti.training` (parameters, per-epoch history, best epoch, wall time), `senti.labels` (the
 //! class names in index order; format 2), and for a model with a wide n-gram path
 //! `senti.wide_config` (n-gram length, slots, mix), whose weights are the tensors `wide.weight`
-//! (one per slot for two classes, slots × classes beyond) and `wide.bias` (one per row).
+//! (one per slot for two classes, slots × classes beyond) and `wide.bias` (one per row), and
+//! `senti.checksum` (format 3; see `integrity`).
 //!
 //! Format versions: 1 (libsenti 0.1.0: two classes, no `senti.labels`; read as `negative`,
-//! `positive`) and 2 (K classes, `senti.labels`). This library writes 2 and reads both.
+//! `positive`), 2 (K classes, `senti.labels`) and 3 (a checksum over the whole file, verified
+//! before anything else is read). This library writes 3 and reads all three.
 //!
 //! Saving writes a temporary file beside the target, syncs it and renames it over the target,
 //! so an interrupted save leaves the previous file intact.
@@ -29,11 +31,16 @@ use crate::nn::{Classifier, MAX_PARAMS, NetworkConfig, Weights};
 use crate::text::{Encoder, TextConfig, Vocab};
 use crate::wide::{MAX_BUCKETS, Wide, WideConfig};
 
+mod integrity;
+pub use integrity::seal;
+
 const FORMAT: &str = "senti-model";
 /// The version this library writes.
-const FORMAT_VERSION: &str = "2";
-/// Every version this library reads.
-const READABLE_VERSIONS: [&str; 2] = ["1", "2"];
+const FORMAT_VERSION: &str = "3";
+/// Every version this library reads, oldest first.
+const READABLE_VERSIONS: [&str; 3] = ["1", "2", "3"];
+/// The versions whose files carry no checksum.
+const UNSEALED_VERSIONS: [&str; 2] = ["1", "2"];
 /// Largest file `load` reads: the largest permitted model and wide path plus room for the header.
 const MAX_FILE_BYTES: u64 = (MAX_PARAMS as u64 + MAX_BUCKETS as u64) * 4 + (256 << 20);
 const WIDE_WEIGHT: &str = "wide.weight";
@@ -54,6 +61,7 @@ pub fn to_bytes(model: &Model) -> Result<Vec<u8>> {
     meta.insert("senti.text_config".to_string(), to_json(model.text_config())?);
     meta.insert("senti.vocab".to_string(), to_json(model.encoder.vocab.words())?);
     meta.insert("senti.training".to_string(), to_json(model.record())?);
+    meta.insert(integrity::KEY.to_string(), integrity::PLACEHOLDER.to_string());
     let mut buffers = Vec::new();
     for (name, t) in model.classifier.named_tensors() {
         buffers.push((name.clone(), t.dims().to_vec(), tensor_bytes(t)?));
@@ -72,7 +80,10 @@ pub fn to_bytes(model: &Model) -> Result<Vec<u8>> {
             Ok((name.as_str(), view))
         })
         .collect::<Result<Vec<_>>>()?;
-    safetensors::tensor::serialize(views, Some(meta)).map_err(|e| Error::new(ErrorKind::Internal, format!("serializing the model: {e}")))
+    let mut bytes =
+        safetensors::tensor::serialize(views, Some(meta)).map_err(|e| Error::new(ErrorKind::Internal, format!("serializing the model: {e}")))?;
+    seal(&mut bytes)?;
+    Ok(bytes)
 }
 
 fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String> {
@@ -155,6 +166,15 @@ pub fn file_versions(path: &Path) -> Result<FileVersions> {
     })
 }
 
+/// "1, 2 and 3".
+fn readable_versions() -> String {
+    match READABLE_VERSIONS.split_last() {
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
 fn meta_json<T: serde::de::DeserializeOwned>(meta: &HashMap<String, String>, key: &str) -> Result<T> {
     let raw = meta.get(key).ok_or_else(|| Error::model_file(format!("metadata has no {key:?}")))?;
     serde_json::from_str(raw).map_err(|e| Error::model_file(format!("metadata {key:?}: {e}")))
@@ -223,12 +243,20 @@ fn parse(bytes: &[u8]) -> Result<Parsed> {
     }
     let version = meta.get("senti.format_version").map(String::as_str).unwrap_or("?");
     if !READABLE_VERSIONS.contains(&version) {
-        let written_by = meta.get("senti.library_version").map_or(String::new(), |v| format!(", written by libsenti {v}"));
+        let written_by = meta.get("senti.library_version").map_or(String::new(), |v| format!(", written by libsenti {v},"));
         return Err(Error::model_file(format!(
             "model format version {version}{written_by} is not supported: libsenti {} reads versions {}",
             crate::VERSION,
-            READABLE_VERSIONS.join(" and ")
+            readable_versions()
         )));
+    }
+    // Before anything else is read: what follows trusts the bytes to be the ones written.
+    if UNSEALED_VERSIONS.contains(&version) {
+        if meta.contains_key(integrity::KEY) {
+            return Err(Error::model_file(format!("metadata {:?} is not part of format version {version}", integrity::KEY)));
+        }
+    } else {
+        integrity::verify(bytes)?;
     }
     let labels = match (version, meta.get("senti.labels")) {
         ("1", None) => Labels::binary(),

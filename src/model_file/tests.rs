@@ -83,8 +83,15 @@ fn tiny() -> Vec<u8> {
 }
 
 /// The tiny model's file with its header (JSON) edited and its data replaced by `data` when
-/// given; the length prefix follows the header.
+/// given; the length prefix follows the header, and the checksum is recomputed (when the edit
+/// left its entry), so the edit reaches the checks behind it.
 fn edited(f: impl FnOnce(&mut Map<String, Value>), data: Option<Vec<u8>>) -> Vec<u8> {
+    let mut out = edited_unsealed(f, data);
+    let _ = seal(&mut out);
+    out
+}
+
+fn edited_unsealed(f: impl FnOnce(&mut Map<String, Value>), data: Option<Vec<u8>>) -> Vec<u8> {
     let bytes = tiny();
     let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
     let Value::Object(mut header) = serde_json::from_slice(&bytes[8..8 + n]).unwrap() else { panic!("header is not an object") };
@@ -265,4 +272,43 @@ fn the_wide_path_round_trips_and_damage_to_it_is_refused() {
         h.insert("wide.offset".into(), t);
     }, None);
     assert!(refused(&renamed).0.contains("wide.bias"), "{}", refused(&renamed).0);
+}
+
+#[test]
+fn every_changed_byte_is_refused() {
+    let bytes = tiny();
+    from_bytes(&bytes).expect("the tiny model loads");
+    let mut rng = Rng::new(7);
+    let mut changed = 0;
+    for at in 0..bytes.len() {
+        // Every bit alone, all eight at once, and one random other value.
+        let random = (rng.next_u64() % 255 + 1) as u8;
+        for xor in (0..8).map(|bit| 1u8 << bit).chain([0xff, random]) {
+            let mut damaged = bytes.clone();
+            damaged[at] ^= xor;
+            let err = from_bytes(&damaged).err().unwrap_or_else(|| panic!("byte {at} of {} ^ {xor:#04x} was accepted", bytes.len()));
+            assert_eq!(err.kind(), ErrorKind::ModelFile, "byte {at} ^ {xor:#04x}: {err}");
+            changed += 1;
+        }
+    }
+    eprintln!("refused {changed} of {changed} files with one byte changed (of {} bytes)", bytes.len());
+}
+
+#[test]
+fn the_checksum_names_what_it_found() {
+    let mut bytes = tiny();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    let msg = refused(&bytes).0;
+    assert!(msg.contains("damaged") && msg.contains("crc32c:"), "{msg}");
+    let removed = edited_unsealed(|h| drop(h["__metadata__"].as_object_mut().unwrap().remove(integrity::KEY)), None);
+    assert!(refused(&removed).0.contains("senti.checksum"), "{}", refused(&removed).0);
+    let not_hex = edited_unsealed(|h| set_meta(h, integrity::KEY, "crc32c:0000000g".into()), None);
+    assert!(refused(&not_hex).0.contains("8 hex digits"), "{}", refused(&not_hex).0);
+    // An older format has no checksum: a file that claims one is damaged, not old.
+    for version in ["1", "2"] {
+        let older = edited(|h| set_meta(h, "senti.format_version", version.into()), None);
+        let msg = refused(&older).0;
+        assert!(msg.contains(&format!("\"senti.checksum\" is not part of format version {version}")), "{msg}");
+    }
 }

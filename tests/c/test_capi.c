@@ -299,6 +299,12 @@ static void test_model(senti_model *model, const char *data, const char *dir) {
     bytes[0] ^= 0x7f; /* header length */
     write_file(bad, bytes, len);
     EXPECT_ERROR("damaged header", SENTI_ERR_MODEL_FILE, "safetensors", senti_load(bad, &loaded, &err));
+    bytes[0] ^= 0x7f;
+    /* One bit of one weight: structurally a valid model, refused by the checksum. */
+    snprintf(bad, sizeof bad, "%s/weight.safetensors", dir);
+    bytes[len - 3] ^= 0x01;
+    write_file(bad, bytes, len);
+    EXPECT_ERROR("one bit of a weight changed", SENTI_ERR_MODEL_FILE, "damaged", senti_load(bad, &loaded, &err));
     free(bytes);
     snprintf(bad, sizeof bad, "%s/foreign.safetensors", dir);
     const char foreign[] = "\x0e\0\0\0\0\0\0\0{\"__a__\":null}";
