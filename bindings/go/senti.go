@@ -39,6 +39,12 @@ func Version() string {
 	return C.GoString(C.senti_version())
 }
 
+// SimdLevel returns the instruction set the library's kernels chose for this CPU: "avx512",
+// "avx2" or "baseline" (portable code). Speed figures hold for the level they were measured at.
+func SimdLevel() string {
+	return C.GoString(C.senti_simd_level())
+}
+
 // Phase tells which kind of progress report a Progress is.
 type Phase int32
 

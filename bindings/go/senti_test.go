@@ -179,6 +179,9 @@ func TestVersionAndStatus(t *testing.T) {
 	if v := Version(); v == "" || strings.Count(v, ".") != 2 {
 		t.Errorf("Version() = %q", v)
 	}
+	if l := SimdLevel(); l != "avx512" && l != "avx2" && l != "baseline" {
+		t.Errorf("SimdLevel() = %q", l)
+	}
 	names := map[Status]string{
 		StatusOK: "SENTI_OK", ErrInvalidArgument: "SENTI_ERR_INVALID_ARGUMENT",
 		ErrNullPointer: "SENTI_ERR_NULL_POINTER", ErrInvalidHandle: "SENTI_ERR_INVALID_HANDLE",
