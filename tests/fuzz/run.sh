@@ -11,6 +11,11 @@
 # timed out. What a failing target found is kept under tests/fuzz/artifacts/<target>/ (ignored)
 # with its log. The first build compiles Candle with sanitizer instrumentation (minutes);
 # tests/fuzz/target is kept between runs.
+#
+# SENTI_FUZZ_GROW=1 is for the long runs that are committed: after a target passes, the inputs
+# that reached new coverage are merged into its committed corpus (libFuzzer -merge=1), and a row
+# (date, target, seconds, executions, coverage, features, crashes, CPU) is appended to
+# tests/fuzz/ledger.tsv, which tests/fuzz/README.md sums up.
 set -uo pipefail
 
 secs="${1:-30}"
@@ -79,6 +84,18 @@ for t in "${targets[@]}"; do
   if [ "$rc" -eq 0 ] && [ "$crashes" -eq 0 ] && [ -n "$execs" ]; then
     printf '%-18s ok      %10s executions, 0 crashes\n' "$t" "$execs"
     passed=$((passed + 1))
+    if [ "${SENTI_FUZZ_GROW:-0}" = 1 ]; then
+      cov="$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -n 1)"
+      mkdir -p "$fuzz_dir/corpus/$t"
+      (cd "$work" && ASAN_OPTIONS="detect_odr_violation=0" nice -n 15 "$bin_dir/$t" -merge=1 -rss_limit_mb=2048 \
+        -malloc_limit_mb=1024 -timeout=10 "$fuzz_dir/corpus/$t" "$work/corpus" >"$work/merge.log" 2>&1) ||
+        echo "    the corpus merge failed: see $work/merge.log"
+      cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+      [ -f "$fuzz_dir/ledger.tsv" ] || printf 'date\ttarget\tseconds\texecutions\tcoverage\tfeatures\tcrashes\tcpu\n' >"$fuzz_dir/ledger.tsv"
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t0\t%s\n' "$(date -u +%Y-%m-%d)" "$t" "$secs" "$execs" \
+        "$(echo "$cov" | awk '{print $2}')" "$(echo "$cov" | awk '{print $4}')" "$cpu" >>"$fuzz_dir/ledger.tsv"
+      echo "    corpus: $(find "$fuzz_dir/corpus/$t" -type f | wc -l) inputs; $cov"
+    fi
   else
     keep="$fuzz_dir/artifacts/$t"
     mkdir -p "$keep"

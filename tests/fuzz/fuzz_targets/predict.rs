@@ -7,42 +7,10 @@
 #![no_main]
 
 use std::ptr;
-use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use senti::ffi::*;
-
-/// The model handle, as an address (raw pointers are not `Sync`).
-static MODEL: OnceLock<usize> = OnceLock::new();
-
-fn model() -> *const senti_model {
-    *MODEL.get_or_init(|| {
-        let path = std::env::temp_dir().join(format!("senti-fuzz-predict-{}.safetensors", std::process::id()));
-        std::fs::write(&path, senti_fuzz::TINY_MODEL).unwrap();
-        let c_path = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
-        let mut model = ptr::null_mut();
-        let status = unsafe { senti_load(c_path.as_ptr(), &mut model, ptr::null_mut()) };
-        let _ = std::fs::remove_file(&path);
-        assert_eq!(status, senti_status::SENTI_OK, "the tiny model does not load");
-        model as usize
-    }) as *const senti_model
-}
-
-/// Checks a failed call's error object and frees it.
-fn check_error(status: senti_status, err: *mut senti_error, expected: senti_status) {
-    assert_eq!(status, expected);
-    assert!(!err.is_null(), "no error object for {status:?}");
-    assert_eq!(senti_error_code(err), status);
-    let msg = senti_error_message(err);
-    assert!(!msg.is_null());
-    assert!(!unsafe { std::ffi::CStr::from_ptr(msg) }.to_bytes().is_empty());
-    senti_error_free(err);
-}
-
-/// The text's pointer, or NULL for an empty one (NULL with length 0 is the empty text).
-fn text_ptr(text: &[u8]) -> *const std::ffi::c_char {
-    if text.is_empty() { ptr::null() } else { text.as_ptr().cast() }
-}
+use senti_fuzz::capi::{check_error, check_ok, text_ptr, tiny_model};
 
 /// Predicts one text; `None` when it is not UTF-8.
 fn predict_one(model: *const senti_model, text: &[u8]) -> Option<f32> {
@@ -50,20 +18,17 @@ fn predict_one(model: *const senti_model, text: &[u8]) -> Option<f32> {
     let mut err = ptr::null_mut();
     let status = unsafe { senti_predict(model, text_ptr(text), text.len(), &mut p, &mut err) };
     if std::str::from_utf8(text).is_err() {
-        check_error(status, err, senti_status::SENTI_ERR_INVALID_UTF8);
+        check_error(status, err, Some(senti_status::SENTI_ERR_INVALID_UTF8));
         assert_eq!(p, -1.0, "written on failure");
         return None;
     }
-    assert_eq!(status, senti_status::SENTI_OK, "{}", if err.is_null() { String::new() } else {
-        unsafe { std::ffi::CStr::from_ptr(senti_error_message(err)) }.to_string_lossy().into_owned()
-    });
-    assert!(err.is_null(), "an error object on success");
+    check_ok(status, err);
     assert!((0.0..=1.0).contains(&p), "probability {p}");
     Some(p)
 }
 
 fuzz_target!(|data: &[u8]| {
-    let model = model();
+    let model = tiny_model();
     let whole = predict_one(model, data);
 
     // The same text NUL-terminated gives the same answer when it holds no NUL of its own.
@@ -85,12 +50,11 @@ fuzz_target!(|data: &[u8]| {
     let mut err = ptr::null_mut();
     let status = unsafe { senti_predict_batch(model, ptrs.as_ptr(), lens.as_ptr(), pieces.len(), probs.as_mut_ptr(), &mut err) };
     if pieces.iter().any(|t| std::str::from_utf8(t).is_err()) {
-        check_error(status, err, senti_status::SENTI_ERR_INVALID_UTF8);
+        check_error(status, err, Some(senti_status::SENTI_ERR_INVALID_UTF8));
         assert!(probs.iter().all(|&p| p == -1.0), "written on failure");
         return;
     }
-    assert_eq!(status, senti_status::SENTI_OK);
-    assert!(err.is_null());
+    check_ok(status, err);
     for (piece, &p) in pieces.iter().zip(&probs) {
         let alone = predict_one(model, piece).unwrap();
         assert!((p - alone).abs() <= 1e-4, "{p} in a batch, {alone} alone");
