@@ -4,10 +4,13 @@
 //! (a `setenv` races every `getenv` of a threaded C++ or Go host, and `mallopt` would change the
 //! host's own allocations).
 
+// Built where it is installed, and for its own unit tests; a build without the feature (the
+// fuzz targets') does not compile it.
+#[cfg(any(feature = "allocator", test))]
 pub mod allocator;
 
 // The library's unit tests install an allocator of their own that watches allocation sizes
-// (src/model_file.rs); the integration tests and every program linking the library get this one.
+// (src/model_file/tests.rs); the integration tests and every program linking the library get this one.
 #[cfg(all(feature = "allocator", not(test)))]
 #[global_allocator]
 static ALLOCATOR: allocator::CachingAllocator = allocator::CachingAllocator::new();
