@@ -172,6 +172,13 @@
 
 
 /**
+ * The most threads one call may be given: training's `threads` and a model's prediction
+ * threads alike. Far above any core count, low enough that a typo (or a negative number cast to
+ * unsigned) is refused instead of spawning threads.
+ */
+#define SENTI_MAX_THREADS 1024
+
+/**
  * Library version, as macros (compile time) and through `senti_version_number()` (run time).
  */
 #define SENTI_VERSION_MAJOR 0
@@ -201,11 +208,6 @@
  * of reviews, and the loss and accuracy fields are NaN. Returning nonzero cancels here too.
  */
 #define SENTI_PHASE_PRETRAIN 2
-
-/**
- * The most threads a prediction may be given; the same bound as training's `threads`.
- */
-#define MAX_PREDICTION_THREADS 1024
 
 /**
  * Status of every fallible call. The numeric values are stable: new codes may be added,
@@ -734,13 +736,13 @@ senti_status senti_model_info(const struct senti_model *model,
 /**
  * Sets between how many threads the recurrent network of each later prediction, batch
  * prediction and evaluation with `model` splits its reviews: `threads` from 0 (the default: one
- * per available core) to 1024. The setting belongs to the model, is safe to change while other
+ * per available core) to `SENTI_MAX_THREADS` (1024). The setting belongs to the model, is safe to change while other
  * threads predict, and takes effect for calls that start after it returns; scores do not
  * depend on it.
  *
  * A service that predicts from many threads at once usually gets more throughput from 1 (each
  * request on its own core); a program that makes one call at a time gets lower latency from
- * the default. Returns `SENTI_ERR_INVALID_ARGUMENT` above 1024.
+ * the default. Returns `SENTI_ERR_INVALID_ARGUMENT` above `SENTI_MAX_THREADS`.
  */
 senti_status senti_set_prediction_threads(const struct senti_model *model,
                                           size_t threads,

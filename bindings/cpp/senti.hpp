@@ -1237,8 +1237,8 @@ public:
     }
 
     /// Sets between how many threads each later prediction and evaluation splits its reviews:
-    /// 0 (the default) is one per available core, at most 1024. Scores do not depend on it.
-    /// Throws senti::Error (SENTI_ERR_INVALID_ARGUMENT above 1024).
+    /// 0 (the default) is one per available core, at most SENTI_MAX_THREADS (1024). Scores do not depend on it.
+    /// Throws senti::Error (SENTI_ERR_INVALID_ARGUMENT above SENTI_MAX_THREADS).
     void set_prediction_threads(std::size_t threads) const {
         detail::call([&](senti_error** err) { return senti_set_prediction_threads(handle_, threads, err); });
     }

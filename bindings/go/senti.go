@@ -395,12 +395,12 @@ func (m *Model) Info() (string, error) {
 }
 
 // SetPredictionThreads sets between how many threads each later prediction and evaluation with
-// the model splits its reviews: 0 (the default) is one per available core, at most 1024. A
+// the model splits its reviews: 0 (the default) is one per available core, at most SENTI_MAX_THREADS (1024). A
 // service whose handlers predict concurrently usually serves more requests with 1. Scores do
 // not depend on it.
 func (m *Model) SetPredictionThreads(threads int) error {
 	if threads < 0 {
-		return &Error{Code: ErrInvalidArgument, Message: fmt.Sprintf("prediction threads must be between 0 and 1024, got %d", threads)}
+		return &Error{Code: ErrInvalidArgument, Message: fmt.Sprintf("prediction threads must be between 0 and %d, got %d", C.SENTI_MAX_THREADS, threads)}
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()

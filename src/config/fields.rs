@@ -94,6 +94,12 @@ pub struct Field {
     pub doc: &'static str,
 }
 
+// Here, beside the table, because build.rs reads this file on its own.
+/// The most threads one call may be given: training's `threads` and a model's prediction
+/// threads alike. Far above any core count, low enough that a typo (or a negative number cast to
+/// unsigned) is refused instead of spawning threads.
+pub const MAX_THREADS: usize = 1024;
+
 // Short constructors that keep the table readable.
 const fn ints(min: u64, max: u64) -> Range {
     Range::Int { min, max }
@@ -270,7 +276,7 @@ macro_rules! train_fields {
                 doc: "Seed for sampling, initialisation, shuffling and dropout.",
             }
             threads: usize {
-                range: ints(0, 1024),
+                range: ints(0, MAX_THREADS as u64),
                 default: Int(0),
                 doc: "Worker threads; 0 means one per available core.",
             }

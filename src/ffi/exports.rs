@@ -429,13 +429,13 @@ pub unsafe extern "C" fn senti_model_info(
 
 /// Sets between how many threads the recurrent network of each later prediction, batch
 /// prediction and evaluation with `model` splits its reviews: `threads` from 0 (the default: one
-/// per available core) to 1024. The setting belongs to the model, is safe to change while other
+/// per available core) to `SENTI_MAX_THREADS` (1024). The setting belongs to the model, is safe to change while other
 /// threads predict, and takes effect for calls that start after it returns; scores do not
 /// depend on it.
 ///
 /// A service that predicts from many threads at once usually gets more throughput from 1 (each
 /// request on its own core); a program that makes one call at a time gets lower latency from
-/// the default. Returns `SENTI_ERR_INVALID_ARGUMENT` above 1024.
+/// the default. Returns `SENTI_ERR_INVALID_ARGUMENT` above `SENTI_MAX_THREADS`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn senti_set_prediction_threads(model: *const senti_model, threads: usize, error_out: *mut *mut senti_error) -> senti_status {
     unsafe {

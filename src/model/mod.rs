@@ -16,6 +16,7 @@ use crate::data::{DataSpec, Example, Labels};
 use crate::error::{Error, Result, require_object};
 use crate::nn::{Batch, Classifier, Mode, NetworkConfig};
 use crate::text::{Encoder, TextConfig};
+use crate::runtime::MAX_THREADS;
 use crate::wide::Wide;
 
 /// Reviews per forward pass when predicting many at once, at most.
@@ -115,9 +116,6 @@ pub struct Model {
     pub(crate) prediction_threads: AtomicUsize,
 }
 
-/// The most threads a prediction may be given; the same bound as training's `threads`.
-pub const MAX_PREDICTION_THREADS: usize = 1024;
-
 /// The name the two-class library gave its model; the same type.
 pub type SentimentModel = Model;
 
@@ -142,8 +140,8 @@ impl Model {
     /// A service that predicts from many threads at once gets more throughput from 1; a program
     /// that makes one call at a time gets lower latency from the default.
     pub fn set_prediction_threads(&self, threads: usize) -> Result<()> {
-        if threads > MAX_PREDICTION_THREADS {
-            return Err(Error::invalid_argument(format!("prediction threads must be between 0 and {MAX_PREDICTION_THREADS}, got {threads}")));
+        if threads > MAX_THREADS {
+            return Err(Error::invalid_argument(format!("prediction threads must be between 0 and {MAX_THREADS}, got {threads}")));
         }
         self.prediction_threads.store(threads, Ordering::Relaxed);
         Ok(())

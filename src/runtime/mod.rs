@@ -15,6 +15,8 @@ pub mod allocator;
 #[global_allocator]
 static ALLOCATOR: allocator::CachingAllocator = allocator::CachingAllocator::new();
 
+pub use crate::config::fields::MAX_THREADS;
+
 /// Threads the library uses when the caller does not say: one per available core.
 pub(crate) fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
