@@ -441,14 +441,7 @@ func TestRun(t *testing.T) {
 	checkResult(t, "a fine film", got)
 
 	cancel() // what SIGINT / SIGTERM do in main
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("run after shutdown: %v", err)
-		}
-	case <-time.After(shutdownTimeout + 5*time.Second):
-		t.Fatal("the server did not shut down")
-	}
+	waitStopped(t, done)
 	if !strings.Contains(logs.String(), "stopped") {
 		t.Errorf("logs:\n%s", logs.String())
 	}
@@ -658,6 +651,16 @@ func TestRunTopics(t *testing.T) {
 	}
 	checkClass(t, topics, "the rocket reached orbit", got)
 	cancel()
+	waitStopped(t, done)
+	if !strings.Contains(logs.String(), "labels cooking, space, sports") {
+		t.Errorf("logs lack the labels:\n%s", logs.String())
+	}
+}
+
+// waitStopped waits for serve's result on done after a shutdown began: it must come within the
+// shutdown timeout, and be nil.
+func waitStopped(t *testing.T, done <-chan error) {
+	t.Helper()
 	select {
 	case err := <-done:
 		if err != nil {
@@ -665,9 +668,6 @@ func TestRunTopics(t *testing.T) {
 		}
 	case <-time.After(shutdownTimeout + 5*time.Second):
 		t.Fatal("the server did not shut down")
-	}
-	if !strings.Contains(logs.String(), "labels cooking, space, sports") {
-		t.Errorf("logs lack the labels:\n%s", logs.String())
 	}
 }
 

@@ -504,14 +504,7 @@ func TestRunDrain(t *testing.T) {
 	if err := <-held; err != nil {
 		t.Errorf("the request in flight at shutdown: %v", err)
 	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("run after shutdown: %v", err)
-		}
-	case <-time.After(shutdownTimeout + 5*time.Second):
-		t.Fatal("the server did not shut down")
-	}
+	waitStopped(t, done)
 	if _, err := client.Get(base + "/healthz"); err == nil {
 		t.Error("the server still answers after shutdown")
 	}
