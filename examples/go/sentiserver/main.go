@@ -75,6 +75,7 @@ type config struct {
 	model           string
 	addr            string
 	maxInflight     int
+	predictThreads  int
 	drainDelay      time.Duration
 	shutdownTimeout time.Duration
 	logLevel        slog.Level
@@ -98,6 +99,9 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "listen `address`; port 0 picks a free port")
 	fs.IntVar(&cfg.maxInflight, "max-inflight", defaultMaxInflight(),
 		"predictions in flight at once (`n` >= 1); more answer 429 with Retry-After (default 2 x GOMAXPROCS)")
+	fs.IntVar(&cfg.predictThreads, "prediction-threads", 1,
+		"threads each prediction splits its reviews between (`n`, 0 = one per core); concurrent requests\n"+
+			"already keep the cores busy, so 1 serves the most at a steady latency")
 	fs.DurationVar(&cfg.drainDelay, "drain-delay", defaultDrainDelay,
 		"after SIGTERM/SIGINT, how long /readyz answers 503 while serving on, before shutting down")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", shutdownTimeout,
@@ -151,6 +155,8 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 		return usageError("no model: give -model or %s", envName("model"))
 	case cfg.maxInflight < 1:
 		return usageError("-max-inflight must be at least 1, not %d", cfg.maxInflight)
+	case cfg.predictThreads < 0:
+		return usageError("-prediction-threads must be >= 0, not %d", cfg.predictThreads)
 	case cfg.drainDelay < 0 || cfg.shutdownTimeout <= 0:
 		return usageError("-drain-delay must be >= 0 and -shutdown-timeout > 0")
 	}
@@ -189,6 +195,9 @@ func runWith(ctx context.Context, args []string, stderr io.Writer, h hooks) erro
 		return err
 	}
 	defer model.Close()
+	if err := model.SetPredictionThreads(cfg.predictThreads); err != nil {
+		return err
+	}
 	info, err := describeModel(model)
 	if err != nil {
 		return err
@@ -219,7 +228,7 @@ func runWith(ctx context.Context, args []string, stderr io.Writer, h hooks) erro
 		strings.Join(info.Labels, ", "), ln.Addr()),
 		slog.String("library_version", senti.Version()), slog.String("model", cfg.model),
 		slog.Any("labels", info.Labels), slog.String("cell", info.Cell), slog.String("addr", ln.Addr().String()),
-		slog.Int("max_inflight", cfg.maxInflight))
+		slog.Int("max_inflight", cfg.maxInflight), slog.Int("prediction_threads", cfg.predictThreads))
 	if h.ready != nil {
 		h.ready(ln.Addr())
 	}

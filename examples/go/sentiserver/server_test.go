@@ -526,21 +526,21 @@ func TestConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.addr != "127.0.0.1:8080" || cfg.maxInflight != 2*runtime.GOMAXPROCS(0) || cfg.drainDelay != defaultDrainDelay ||
+	if cfg.addr != "127.0.0.1:8080" || cfg.maxInflight != 2*runtime.GOMAXPROCS(0) || cfg.predictThreads != 1 || cfg.drainDelay != defaultDrainDelay ||
 		cfg.shutdownTimeout != shutdownTimeout || cfg.logLevel != slog.LevelInfo {
 		t.Errorf("defaults: %+v", cfg)
 	}
 
 	vars := map[string]string{
 		"SENTISERVER_MODEL": "env.safetensors", "SENTISERVER_ADDR": "127.0.0.1:9999",
-		"SENTISERVER_MAX_INFLIGHT": "7", "SENTISERVER_DRAIN_DELAY": "3s",
+		"SENTISERVER_MAX_INFLIGHT": "7", "SENTISERVER_PREDICTION_THREADS": "0", "SENTISERVER_DRAIN_DELAY": "3s",
 		"SENTISERVER_SHUTDOWN_TIMEOUT": "9s", "SENTISERVER_LOG_LEVEL": "debug",
 	}
 	cfg, err = parseConfig(nil, env(vars), &out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := config{model: "env.safetensors", addr: "127.0.0.1:9999", maxInflight: 7, drainDelay: 3 * time.Second,
+	want := config{model: "env.safetensors", addr: "127.0.0.1:9999", maxInflight: 7, predictThreads: 0, drainDelay: 3 * time.Second,
 		shutdownTimeout: 9 * time.Second, logLevel: slog.LevelDebug}
 	if cfg != want {
 		t.Errorf("from the environment: %+v, want %+v", cfg, want)
@@ -561,6 +561,7 @@ func TestConfig(t *testing.T) {
 	}{
 		{nil, nil, "no model"},
 		{[]string{"-model", "m", "-max-inflight", "0"}, nil, "at least 1"},
+		{[]string{"-model", "m", "-prediction-threads", "-1"}, nil, "-prediction-threads must be >= 0"},
 		{[]string{"-model", "m"}, map[string]string{"SENTISERVER_MAX_INFLIGHT": "lots"}, "SENTISERVER_MAX_INFLIGHT"},
 		{[]string{"-model", "m"}, map[string]string{"SENTISERVER_DRAIN_DELAY": "5"}, "SENTISERVER_DRAIN_DELAY"},
 		// A bad variable is an error even under its flag: a typo in a deployment shows.
