@@ -4,7 +4,7 @@
 # K-label tests (and the three-label example program),
 # the C misuse, stress and crash-safety tests, the C++ wrapper tests (GoogleTest), the Go binding
 # and web service tests (-race, cgocheck), the Python binding tests (ctypes, pytest), builds against an installed tree (pkg-config,
-# find_package, cgo), and the sanitizer suite (ASan/UBSan/LSan, valgrind), and a bounded fuzzing run of every fuzz target
+# find_package, cgo), the sanitizer suite (ASan/UBSan/LSan, valgrind), the C stress test under ThreadSanitizer, and a bounded fuzzing run of every fuzz target
 # (SENTI_FUZZ_SECONDS each, default 20; 0 skips it). Fetches IMDB first if needed: the tests
 # train on small slices of it.
 set -euo pipefail
@@ -58,6 +58,8 @@ run_suite "python" bindings/python/run-tests.sh
 run_suite "install" tests/install/check.sh
 # ASan/UBSan/LSan on the C and C++ tests, valgrind memcheck on the C harness and misuse test.
 run_suite "sanitize" tests/sanitize/run.sh
+# The C stress test under ThreadSanitizer with the library instrumented (tests/sanitize/README.md).
+run_suite "threads" tests/sanitize/threads.sh
 # A bounded libFuzzer run of every fuzz target (SENTI_FUZZ_SECONDS each; 0 skips it).
 fuzz_seconds="${SENTI_FUZZ_SECONDS:-20}"
 if [ "$fuzz_seconds" -gt 0 ]; then
