@@ -49,9 +49,14 @@ if ldd "$cli" | grep -q libsenti; then echo "bin/senti links libsenti.so" >&2; e
 version="$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)"
 test "$(env -u LD_LIBRARY_PATH "$cli" --version)" = "senti $version" || { echo "senti --version is not senti $version" >&2; exit 1; }
 env -u LD_LIBRARY_PATH "$cli" info "$work/tiny.safetensors" | tee "$work/info.out"
-grep -q '^labels        2: negative, positive$' "$work/info.out"
-grep -q "^format        senti-model version 2, written by libsenti $version$" "$work/info.out"
+# The format this library writes, from the one place it is set.
+format="$(sed -n 's/^const FORMAT_VERSION: &str = "\(.*\)";$/\1/p' src/model_file/mod.rs)"
+test -n "$format" || { echo "no FORMAT_VERSION in src/model_file/mod.rs" >&2; exit 1; }
+grep -q '^labels        2: negative, positive$' "$work/info.out" || { echo "senti info: wrong labels" >&2; exit 1; }
+grep -q "^format        senti-model version $format, written by libsenti $version$" "$work/info.out" ||
+  { echo "senti info: not format $format by libsenti $version" >&2; exit 1; }
 "$cli" info tests/golden/v1/gru-mean-pure.safetensors | grep -q '^format        senti-model version 1,'
+"$cli" info tests/golden/v2/gru-mean-pure.safetensors | grep -q '^format        senti-model version 2,'
 "$cli" info tests/golden/v2/newsgroups20-gru-wide.safetensors | grep -q '^labels        20: alt.atheism, '
 printf 'A delightful, moving film.\nAwful. Just awful.\n' | "$cli" predict -k 2 "$work/tiny.safetensors" | tee "$work/predict.out"
 test "$(grep -cE '^(negative|positive)	[0-9.]+	(negative|positive)	[0-9.]+$' "$work/predict.out")" -eq 2
