@@ -6,7 +6,7 @@
 #   tests/fuzz/run.sh [SECONDS] [TARGET...]
 #
 # Limits: 2 GB of RSS, 1 GB for a single allocation, 10 s for a single input; one job, one
-# worker, at low priority (nice 15). Prints each target's executions and crashes and ends with
+# worker, at low priority (nice 15, or SENTI_FUZZ_NICE). Prints each target's executions and crashes and ends with
 # `fuzz: N passed, M failed`; exits nonzero if any target crashed, leaked, ran out of memory or
 # timed out. What a failing target found is kept under tests/fuzz/artifacts/<target>/ (ignored)
 # with its log. The first build compiles Candle with sanitizer instrumentation (minutes);
@@ -14,11 +14,14 @@
 #
 # SENTI_FUZZ_GROW=1 is for the long runs that are committed: after a target passes, the inputs
 # that reached new coverage are merged into its committed corpus (libFuzzer -merge=1), and a row
-# (date, target, seconds, executions, coverage, features, crashes, CPU) is appended to
-# tests/fuzz/ledger.tsv, which tests/fuzz/README.md sums up.
+# (date, target, seconds, executions, coverage, features, crashes, CPU model, CPU seconds) is
+# appended to tests/fuzz/ledger.tsv, which tests/fuzz/README.md sums up. The seconds are wall
+# time (libFuzzer's -max_total_time); the CPU seconds are what the fuzzer processes were actually
+# given (user + system, from /usr/bin/time), which is less when the machine is busy.
 set -uo pipefail
 
 secs="${1:-30}"
+niceness="${SENTI_FUZZ_NICE:-15}"
 shift || true
 case "$secs" in '' | *[!0-9]*) echo "usage: $0 [SECONDS] [TARGET...]" >&2; exit 2 ;; esac
 
@@ -54,6 +57,8 @@ triple="$(rustc -vV | sed -n 's/^host: //p')"
 bin_dir="$fuzz_dir/target/$triple/release"
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
+# /usr/bin/time counts the CPU time of the children it waits for, libFuzzer's job process included.
+timer=()
 
 passed=0
 failed=0
@@ -65,13 +70,14 @@ for t in "${targets[@]}"; do
   fi
   work="$scratch/$t"
   mkdir -p "$work/corpus" "$work/artifacts"
+  if [ -x /usr/bin/time ]; then timer=(/usr/bin/time -f '%U %S' -o "$work/cpu-time"); fi
   if [ -d "$fuzz_dir/corpus/$t" ]; then cp -R "$fuzz_dir/corpus/$t/." "$work/corpus/"; fi
   # With -jobs/-workers libFuzzer runs the target in a child process that logs to fuzz-0.log in
   # the current directory: run it inside the scratch folder. The options are those cargo fuzz
   # run passes (ASan without the ODR check Rust trips).
   (
     cd "$work" &&
-      ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_odr_violation=0" nice -n 15 "$bin_dir/$t" \
+      ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_odr_violation=0" "${timer[@]}" nice -n "$niceness" "$bin_dir/$t" \
         -max_total_time="$secs" -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10 \
         -jobs=1 -workers=1 -print_final_stats=1 -artifact_prefix="$work/artifacts/" \
         "$work/corpus" >"$work/driver.log" 2>&1
@@ -91,9 +97,10 @@ for t in "${targets[@]}"; do
         -malloc_limit_mb=1024 -timeout=10 "$fuzz_dir/corpus/$t" "$work/corpus" >"$work/merge.log" 2>&1) ||
         echo "    the corpus merge failed: see $work/merge.log"
       cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
-      [ -f "$fuzz_dir/ledger.tsv" ] || printf 'date\ttarget\tseconds\texecutions\tcoverage\tfeatures\tcrashes\tcpu\n' >"$fuzz_dir/ledger.tsv"
-      printf '%s\t%s\t%s\t%s\t%s\t%s\t0\t%s\n' "$(date -u +%Y-%m-%d)" "$t" "$secs" "$execs" \
-        "$(echo "$cov" | awk '{print $2}')" "$(echo "$cov" | awk '{print $4}')" "$cpu" >>"$fuzz_dir/ledger.tsv"
+      cpu_secs="$(awk '{printf "%.0f", $1 + $2}' "$work/cpu-time" 2>/dev/null)"
+      [ -f "$fuzz_dir/ledger.tsv" ] || printf 'date\ttarget\tseconds\texecutions\tcoverage\tfeatures\tcrashes\tcpu\tcpu_seconds\n' >"$fuzz_dir/ledger.tsv"
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t0\t%s\t%s\n' "$(date -u +%Y-%m-%d)" "$t" "$secs" "$execs" \
+        "$(echo "$cov" | awk '{print $2}')" "$(echo "$cov" | awk '{print $4}')" "$cpu" "$cpu_secs" >>"$fuzz_dir/ledger.tsv"
       echo "    corpus: $(find "$fuzz_dir/corpus/$t" -type f | wc -l) inputs; $cov"
     fi
   else
