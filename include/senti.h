@@ -20,16 +20,19 @@
  *                                         accuracy, loss, macro-F1, per-class figures and the
  *                                         K x K confusion matrix             -> senti_report *
  *   senti_evaluate / senti_evaluate_texts loss, accuracy (and two-label counts) in a struct
+ *   senti_explain / senti_explanation_*   why a text got its score: each token's byte range and
+ *                                         signed contribution to a class     -> senti_explanation *
  *   senti_model_info                      the model's configuration, labels and training history (JSON)
  *   senti_free    releases a model
  *
  * OWNERSHIP
  *   - Every handle the library returns through an out-parameter (senti_model *, senti_params *,
- *     senti_dataset *, senti_report *, senti_error *) is owned by the caller and released with
- *     its free function (senti_free, senti_params_free, senti_dataset_free, senti_report_free,
- *     senti_error_free). Nothing else the library returns needs freeing: strings from
- *     senti_version and senti_status_name are static; senti_error_message points into its
- *     error and senti_report_json into its report.
+ *     senti_dataset *, senti_report *, senti_explanation *, senti_error *) is owned by the caller
+ *     and released with its free function (senti_free, senti_params_free, senti_dataset_free,
+ *     senti_report_free, senti_explanation_free, senti_error_free). Nothing else the library
+ *     returns needs freeing: strings from senti_version and senti_status_name are static;
+ *     senti_error_message points into its error, senti_report_json into its report and
+ *     senti_explanation_json into its explanation.
  *   - Every pointer the caller passes in (texts, paths, JSON, arrays) is borrowed for the
  *     duration of the call only; the library keeps no reference to it.
  *   - Handles are opaque tokens, not addresses: the library never dereferences them. A NULL,
@@ -55,9 +58,10 @@
  *   paths and JSON are NUL-terminated. Invalid UTF-8 is SENTI_ERR_INVALID_UTF8.
  *
  * THREADS
- *   - Prediction (senti_predict*, senti_label_*), evaluation (senti_evaluate*), senti_save and
- *     senti_model_info may run on one model from many threads at once. senti_free may race with
- *     them: calls in flight finish, later calls get SENTI_ERR_INVALID_HANDLE.
+ *   - Prediction (senti_predict*, senti_label_*), explanation (senti_explain*), evaluation
+ *     (senti_evaluate*), senti_save and senti_model_info may run on one model from many threads
+ *     at once. senti_free may race with them: calls in flight finish, later calls get
+ *     SENTI_ERR_INVALID_HANDLE.
  *   - senti_train, senti_train_params and senti_train_dataset run on the calling thread plus a pool of worker
  *     threads of their own ("threads" parameter); the progress callback runs on the calling
  *     thread.
@@ -82,6 +86,9 @@
 
 /* Pass as a text length to mean "the text is NUL-terminated". */
 #define SENTI_NUL_TERMINATED SIZE_MAX
+
+/* Pass as the class index to senti_explain to explain the predicted class. */
+#define SENTI_PREDICTED_CLASS SIZE_MAX
 
 /*
  * TRAINING PARAMETERS
@@ -210,6 +217,16 @@
 #define SENTI_PHASE_PRETRAIN 2
 
 /**
+ * Integration steps when the caller does not choose.
+ */
+#define DEFAULT_STEPS 16
+
+/**
+ * The most integration steps one call may ask for.
+ */
+#define MAX_STEPS 256
+
+/**
  * Status of every fallible call. The numeric values are stable: new codes may be added,
  * existing ones never change meaning.
  */
@@ -294,6 +311,12 @@ typedef struct senti_dataset senti_dataset;
  * `senti_error_free`.
  */
 typedef struct senti_error senti_error;
+
+/**
+ * An explanation of one prediction. Opaque; owned by the caller, released with
+ * `senti_explanation_free`.
+ */
+typedef struct senti_explanation senti_explanation;
 
 /**
  * A trained model. Opaque; obtained from `senti_train` or `senti_load`, released with
@@ -562,6 +585,87 @@ senti_status senti_evaluate_dataset(const struct senti_model *model,
                                     const struct senti_dataset *dataset,
                                     struct senti_report **report_out,
                                     struct senti_error **error_out);
+
+/**
+ * Explains the score `text` gets for class `class_index` (0-based, in label order), or for the
+ * predicted class with `SENTI_PREDICTED_CLASS`, and returns the explanation in
+ * `explanation_out`, released with `senti_explanation_free`.
+ *
+ * `text`, `text_len`: as for `senti_predict`; the byte ranges refer to these bytes.
+ * `steps`: integration steps for the network's part, 1 to 256; 0 picks the default, 16. More
+ * steps leave less unexplained (`"unexplained"` in the JSON) and cost proportionally more: one
+ * explanation costs about as much as a forward and a backward pass over `steps` copies of the
+ * text. A class index past the last class, or more than 256 steps, is
+ * `SENTI_ERR_INVALID_ARGUMENT`. Thread-safe.
+ *
+ * # Safety
+ * Pointers must be NULL or valid as described.
+ */
+senti_status senti_explain(const struct senti_model *model,
+                           const char *text,
+                           size_t text_len,
+                           size_t class_index,
+                           uint32_t steps,
+                           struct senti_explanation **explanation_out,
+                           struct senti_error **error_out);
+
+/**
+ * The explained class's index into `class_out` and, when the pointers are not NULL, the
+ * model's score for it (`score_out`, as `senti_predict_scores` gives it), its logit
+ * (`logit_out`) and the logit with no words (`reference_out`). The contributions of all
+ * tokens add up to `logit - reference`, up to the small part the JSON calls `"unexplained"`.
+ *
+ * # Safety
+ * Pointers must be NULL or valid as described.
+ */
+senti_status senti_explanation_class(const struct senti_explanation *explanation,
+                                     size_t *class_out,
+                                     float *score_out,
+                                     float *logit_out,
+                                     float *reference_out,
+                                     struct senti_error **error_out);
+
+/**
+ * The number of tokens of the explained text, into `count_out` (0 for a text without words).
+ *
+ * # Safety
+ * Pointers must be NULL or valid as described.
+ */
+senti_status senti_explanation_token_count(const struct senti_explanation *explanation,
+                                           size_t *count_out,
+                                           struct senti_error **error_out);
+
+/**
+ * Token `index` (0-based, in text order): its byte range `[*start_out, *end_out)` in the text
+ * given to `senti_explain` and its contribution to the explained class's logit
+ * (`contribution_out`; positive pushes towards the class). Any of the three pointers may be
+ * NULL. An index past the last token is `SENTI_ERR_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * Pointers must be NULL or valid as described.
+ */
+senti_status senti_explanation_token(const struct senti_explanation *explanation,
+                                     size_t index,
+                                     size_t *start_out,
+                                     size_t *end_out,
+                                     float *contribution_out,
+                                     struct senti_error **error_out);
+
+/**
+ * The whole explanation as NUL-terminated JSON, owned by the explanation and valid until
+ * `senti_explanation_free(explanation)`; NULL if `explanation` is not a live explanation:
+ * `{"class", "label", "score", "logit", "reference", "unexplained", "method":
+ * "integrated_gradients", "steps", "tokens": [{"token", "start", "end", "contribution",
+ * "network", "wide", "read_by_network"}, ...]}`. `contribution` is `network + wide`: the
+ * network's part (0 for a token past `max_len`, which the network does not read) and the wide
+ * n-gram path's (exact; 0 without a wide path).
+ */
+const char *senti_explanation_json(const struct senti_explanation *explanation);
+
+/**
+ * Releases an explanation. NULL, an already-freed explanation or any other value is ignored.
+ */
+void senti_explanation_free(struct senti_explanation *explanation);
 
 /**
  * The library version as a static NUL-terminated string, e.g. "0.1.0". Never free it.

@@ -8,6 +8,7 @@
 pub mod config;
 pub mod data;
 mod error;
+pub mod explain;
 pub mod ffi;
 mod fsio;
 mod math;
@@ -24,6 +25,7 @@ pub mod wide;
 pub use config::TrainParams;
 pub use data::{DataSpec, Example, Format, Labels, Split};
 pub use error::{Error, ErrorKind, Result};
+pub use explain::{Explanation, TokenContribution};
 pub use model::{Evaluation, Model, SentimentModel};
 pub use train::{Control, Phase, Progress, TrainingData, train, train_on};
 

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use once_cell::sync::Lazy;
 
 use super::dataset::{Dataset, senti_dataset};
+use super::explanation::{ExplanationObject, senti_explanation};
 use super::guard::Failure;
 use super::params::senti_params;
 use super::report::{Report, senti_report};
@@ -33,10 +34,11 @@ enum Kind {
     Params,
     Dataset,
     Report,
+    Explanation,
 }
 
 impl Kind {
-    const ALL: [Kind; 5] = [Kind::Model, Kind::Error, Kind::Params, Kind::Dataset, Kind::Report];
+    const ALL: [Kind; 6] = [Kind::Model, Kind::Error, Kind::Params, Kind::Dataset, Kind::Report, Kind::Explanation];
 
     fn tag(self) -> u64 {
         match self {
@@ -45,6 +47,7 @@ impl Kind {
             Kind::Params => 0x5E50,
             Kind::Dataset => 0x5E44,
             Kind::Report => 0x5E52,
+            Kind::Explanation => 0x5E58,
         }
     }
 
@@ -55,6 +58,7 @@ impl Kind {
             Kind::Params => "params",
             Kind::Dataset => "dataset",
             Kind::Report => "report",
+            Kind::Explanation => "explanation",
         }
     }
 
@@ -82,6 +86,7 @@ enum Object {
     /// Likewise for adding examples to one dataset.
     Dataset(Arc<Mutex<Dataset>>),
     Report(Arc<Report>),
+    Explanation(Arc<ExplanationObject>),
 }
 
 #[derive(Default)]
@@ -205,4 +210,22 @@ pub(crate) fn report_json(handle: *const senti_report) -> *const c_char {
 
 pub(crate) fn remove_report(handle: *const senti_report) {
     remove(handle, Kind::Report)
+}
+
+pub(crate) fn insert_explanation(explanation: ExplanationObject) -> *mut senti_explanation {
+    insert(Kind::Explanation, Object::Explanation(Arc::new(explanation))) as usize as *mut senti_explanation
+}
+
+/// The explanation behind `handle`; the `Arc` keeps it alive even if another thread frees it.
+pub(crate) fn explanation(handle: *const senti_explanation) -> Result<Arc<ExplanationObject>, Failure> {
+    lookup(handle, Kind::Explanation, |o| if let Object::Explanation(e) = o { Some(e.clone()) } else { None })
+}
+
+/// A pointer to a live explanation's JSON, valid until that explanation is freed.
+pub(crate) fn explanation_json(handle: *const senti_explanation) -> *const c_char {
+    lookup(handle, Kind::Explanation, |o| if let Object::Explanation(e) = o { Some(CStr::as_ptr(&e.json)) } else { None }).unwrap_or(std::ptr::null())
+}
+
+pub(crate) fn remove_explanation(handle: *const senti_explanation) {
+    remove(handle, Kind::Explanation)
 }

@@ -9,6 +9,7 @@
 
 mod classes;
 mod dataset;
+mod explanation;
 mod exports;
 mod guard;
 mod handles;
@@ -21,6 +22,7 @@ mod types;
 
 pub use classes::*;
 pub use dataset::*;
+pub use explanation::*;
 pub use exports::*;
 pub use params::*;
 pub use report::*;

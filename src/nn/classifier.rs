@@ -41,8 +41,26 @@ impl Batch {
 }
 
 pub enum Mode<'a> {
+    /// Dropout on, and every op keeps what its backward pass needs.
     Train { rng: &'a mut Rng },
     Infer,
+    /// As in inference (no dropout), but differentiable: for gradients with respect to the
+    /// inputs (explanations).
+    Gradients,
+}
+
+impl Mode<'_> {
+    fn differentiable(&self) -> bool {
+        !matches!(self, Mode::Infer)
+    }
+}
+
+/// What the first recurrent layer reads.
+pub(crate) enum FirstInput {
+    /// Each (row, step)'s input projection as a row of a per-word table, one table per direction.
+    Table { tables: Vec<Tensor>, ids: Arc<[u32]> },
+    /// Each (row, step)'s embedding, (batch · steps, embedding): what gradients are taken against.
+    Embedded(Tensor),
 }
 
 struct Recurrent {
@@ -283,27 +301,47 @@ impl Classifier {
 
     /// Logits, shape (batch, outputs).
     pub fn forward(&self, batch: &Batch, mut mode: Mode, threads: usize) -> Result<Tensor> {
-        let (b, t) = batch.ids.dims2()?;
-        let training = matches!(mode, Mode::Train { .. });
-        let cfg = &self.config;
+        let (_, t) = batch.ids.dims2()?;
         let ids: Vec<u32> = batch.ids.flatten_all()?.to_vec1::<u32>()?;
         // The first layer reads each step's input projection from a per-word table by id: a
         // loaded model's table over the whole vocabulary, or else one made for this batch's
         // distinct words. A batch of 64 reviews of 200 tokens holds about 4,000 distinct words,
         // so the table costs a third of projecting every step, and the embedding's gradient
         // gathers there.
-        let (first_tables, first_ids): (Vec<Tensor>, Arc<[u32]>) = match (training, &self.input_tables) {
-            (false, Some(tables)) => (tables.clone(), Arc::from(ids)),
+        let first = match (mode.differentiable(), &self.input_tables) {
+            (false, Some(tables)) => FirstInput::Table { tables: tables.clone(), ids: Arc::from(ids) },
             _ => {
                 let words = BatchWords::new(&ids, &batch.lengths, t, self.embedding.dims()[0])?;
                 let distinct = words.words.len();
                 let mut e = self.embedding.index_select(&Tensor::from_vec(words.words, distinct, &Device::Cpu)?, 0)?;
                 if let Mode::Train { rng } = &mut mode {
-                    e = word_dropout(&e, cfg.embedding_dropout, rng)?;
+                    e = word_dropout(&e, self.config.embedding_dropout, rng)?;
                 }
                 let tables = self.layers[0].iter().map(|w| e.matmul(&w.w_ih.t()?)).collect::<candle_core::Result<Vec<_>>>()?;
-                (tables, words.local)
+                FirstInput::Table { tables, ids: words.local }
             }
+        };
+        self.forward_from(first, t, &batch.lengths, mode, threads)
+    }
+
+    /// The embedding rows of `ids`, (ids, embedding).
+    pub(crate) fn embed(&self, ids: &[u32]) -> Result<Tensor> {
+        let vocab = self.embedding.dims()[0];
+        if let Some(&id) = ids.iter().find(|&&id| id as usize >= vocab) {
+            return Err(Error::invalid_argument(format!("token id {id} is outside the vocabulary of {vocab}")));
+        }
+        Ok(self.embedding.index_select(&Tensor::from_slice(ids, ids.len(), &Device::Cpu)?, 0)?)
+    }
+
+    /// Logits, shape (batch, outputs), from the first layer's input: the layers, pooling and
+    /// head that every mode shares. `lengths` holds each row's real steps of `steps`.
+    pub(crate) fn forward_from(&self, first: FirstInput, steps: usize, lengths: &Arc<[usize]>, mut mode: Mode, threads: usize) -> Result<Tensor> {
+        let (b, t) = (lengths.len(), steps);
+        let training = mode.differentiable();
+        let cfg = &self.config;
+        let (first_tables, first_ids, mut dense) = match first {
+            FirstInput::Table { tables, ids } => (tables, Some(ids), None),
+            FirstInput::Embedded(x) => (Vec::new(), None, Some(x)),
         };
         let mut outputs: Vec<Tensor> = Vec::new();
         for (l, dirs) in self.layers.iter().enumerate() {
@@ -314,21 +352,22 @@ impl Classifier {
                 }
                 Some(next)
             } else {
-                None
+                dense.take()
             };
             outputs = Vec::with_capacity(dirs.len());
             for (d, w) in dirs.iter().enumerate() {
                 let biases = Tensor::cat(&[&w.b_ih, &w.b_hh], 0)?;
                 let w_small = if training { None } else { self.small_row_weights.as_ref().map(|t| t[l][d].clone()) };
-                let op = RecurrenceOp::new(cfg.cell, cfg.hidden_size, d == 1, batch.lengths.clone(), threads, training).with_small_row_weights(w_small);
-                let out = match &x {
-                    Some(x) => x.matmul(&w.w_ih.t()?)?.reshape((b, t, ()))?.apply_op3(&w.w_hh, &biases, op)?,
-                    None => first_tables[d].apply_op3(&w.w_hh, &biases, op.with_input_table_ids(first_ids.clone(), t))?,
+                let op = RecurrenceOp::new(cfg.cell, cfg.hidden_size, d == 1, lengths.clone(), threads, training).with_small_row_weights(w_small);
+                let out = match (&x, &first_ids) {
+                    (Some(x), _) => x.matmul(&w.w_ih.t()?)?.reshape((b, t, ()))?.apply_op3(&w.w_hh, &biases, op)?,
+                    (None, Some(ids)) => first_tables[d].apply_op3(&w.w_hh, &biases, op.with_input_table_ids(ids.clone(), t))?,
+                    (None, None) => unreachable!("the first layer has a table or embeddings"),
                 };
                 outputs.push(out);
             }
         }
-        let mut features = self.pool(&outputs, &batch.lengths)?;
+        let mut features = self.pool(&outputs, lengths)?;
         if let Mode::Train { rng } = &mut mode {
             features = dropout(&features, cfg.dropout, rng)?;
         }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! The network: recurrent layers (with their kernels) and the classifier built from them.
 
+mod attribution;
 mod classifier;
 mod config;
 mod kernels;
@@ -9,6 +10,7 @@ pub(crate) mod simd;
 pub mod word2vec;
 mod recurrent;
 
+pub use attribution::{Attribution, DEFAULT_STEPS as DEFAULT_EXPLAIN_STEPS, MAX_STEPS as MAX_EXPLAIN_STEPS};
 pub use classifier::{Batch, Classifier, Mode, Weights};
 pub use config::NetworkConfig;
 pub(crate) use config::{MAX_DIM, MAX_LAYERS, MAX_PARAMS};

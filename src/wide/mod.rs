@@ -17,6 +17,7 @@
 //! so unseen n-grams need no vocabulary. After training, each slot's weight folds the NB ratio in:
 //! `wide_logit = bias + Σ weight[slot]` over the distinct slots of the review.
 
+mod attribution;
 mod fit;
 mod mix;
 
@@ -89,6 +90,12 @@ impl NgramHasher {
             h = h.rotate_left(21).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ word ^ (n as u64 + 1);
             self.hashes.push(mix64(h));
         }
+    }
+
+    /// The hashes pushed so far, in order, repeats included: each `push` adds the hash of the
+    /// one-word n-gram ending at its token, then the two-word one, and so on.
+    pub(crate) fn pushed(&self) -> &[u64] {
+        &self.hashes
     }
 
     /// The distinct hashes, sorted.

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! `senti`: train, test and use libsenti text classifiers from the command line, in the manner of
-//! fastText's tool (`senti train`, `senti test`, `senti predict`, `senti info`). It uses the
+//! fastText's tool (`senti train`, `senti test`, `senti predict`, `senti info`), and explains
+//! predictions (`senti explain`). It uses the
 //! library's Rust API; the training flags are generated from the table of training parameters
 //! (src/config/fields.rs), so each parameter has one flag and one set of docs.
 
 mod exit;
+mod explain;
 mod info;
 mod predict;
 mod progress;
@@ -35,6 +37,7 @@ enum Command {
     Train(train::Args),
     Test(test::Args),
     Predict(predict::Args),
+    Explain(explain::Args),
     Info(info::Args),
 }
 
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
         }
         Command::Test(args) => test::run(args),
         Command::Predict(args) => predict::run(args),
+        Command::Explain(args) => explain::run(args),
         Command::Info(args) => info::run(args),
     };
     match outcome {

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! Why a model gave a text its score: every token of the text, with its byte range in the text
+//! as the caller gave it and a signed contribution to one class's logit.
+//!
+//! A model's logit for a class is `a · network + b · wide + c` (see `wide`; a model without a
+//! wide path has a = 1, b = c = 0). Each part is taken apart by token:
+//! - the wide path exactly (`Wide::token_contributions`): its part sums to `b · (wide − bias)`;
+//! - the network by integrated gradients over the token embeddings (`nn::attribution`): its
+//!   part sums to `a · (network(text) − network(no words))`, up to the integration's error.
+//!
+//! So `reference + Σ contributions + unexplained = logit`, where `reference` is the logit the
+//! model gives a text whose embeddings are all zero and whose n-grams reach no slot, and
+//! `unexplained` is the integration's error, reported with every explanation. For a two-class
+//! model the explained logit of the first class is the negated logit of the second (the scores
+//! are `1 − σ(z)` and `σ(z)`); beyond two classes it is the class's own logit, before the
+//! softmax. Tokens past `max_len` are not read by the network; only the wide path credits them.
+
+mod html;
+
+use std::ops::Range;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::model::Model;
+use crate::nn::{DEFAULT_EXPLAIN_STEPS, MAX_EXPLAIN_STEPS};
+use crate::text::{Truncation, UNK_ID};
+
+/// How the network's part was computed; named in every explanation.
+pub const METHOD: &str = "integrated_gradients";
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Explanation {
+    /// The class explained: the caller's choice, or the predicted class.
+    pub class: usize,
+    pub label: String,
+    /// The model's score for that class (as `Model::scores` gives it).
+    pub score: f32,
+    /// The class's logit: `reference + Σ contributions + unexplained`.
+    pub logit: f32,
+    /// The logit with no words.
+    pub reference: f32,
+    /// The part of `logit − reference` the contributions leave out (the integration's error).
+    pub unexplained: f32,
+    pub method: &'static str,
+    /// Integration steps of the network's part.
+    pub steps: usize,
+    pub tokens: Vec<TokenContribution>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TokenContribution {
+    /// The token as the model saw it (lowercased).
+    pub token: String,
+    /// Its byte range in the text as given: `text[start..end]`.
+    pub start: usize,
+    pub end: usize,
+    /// `network + wide`: how far the token moved the class's logit.
+    pub contribution: f32,
+    /// The network's part (0 for a token past `max_len`).
+    pub network: f32,
+    /// The wide path's part (0 without a wide path).
+    pub wide: f32,
+    /// Whether the network read the token (false past `max_len`).
+    pub read_by_network: bool,
+}
+
+impl Explanation {
+    pub fn to_json(&self) -> String {
+        // Only finite floats, strings and integers: serialising cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The tokens' byte ranges.
+    pub fn spans(&self) -> impl Iterator<Item = Range<usize>> + '_ {
+        self.tokens.iter().map(|t| t.start..t.end)
+    }
+}
+
+impl Model {
+    /// Explains the score `text` gets for `class` (None: the predicted class) with `steps`
+    /// integration steps (0: the default, 16). Thread-safe, like prediction.
+    pub fn explain(&self, text: &str, class: Option<usize>, steps: usize) -> Result<Explanation> {
+        let steps = if steps == 0 { DEFAULT_EXPLAIN_STEPS } else { steps };
+        if steps > MAX_EXPLAIN_STEPS {
+            return Err(Error::invalid_argument(format!("integration steps must be between 0 (the default) and {MAX_EXPLAIN_STEPS}, got {steps}")));
+        }
+        let classes = self.labels.len();
+        let scores = self.scores(text)?;
+        let class = match class {
+            None => crate::math::argmax(&scores),
+            Some(k) if k < classes => k,
+            Some(k) => return Err(Error::invalid_argument(format!("class {k}: the model has {classes} labels"))),
+        };
+        // A two-class model has one logit, the second class's.
+        let (row, sign) = if classes == 2 { (0, if class == 1 { 1.0 } else { -1.0 }) } else { (class, 1.0) };
+
+        let mut tokens: Vec<(String, Range<usize>)> = Vec::new();
+        self.encoder.tokenizer.for_each_token_span(text, |t, span| tokens.push((t.to_string(), span)));
+        let window = self.network_window(tokens.len());
+        let ids: Vec<u32> = if window.is_empty() {
+            vec![UNK_ID]
+        } else {
+            tokens[window.clone()].iter().map(|(t, _)| self.encoder.vocab.id(t)).collect()
+        };
+        let network = self.classifier.integrated_gradients(&ids, row, steps, self.prediction_threads())?;
+
+        let words: Vec<&str> = tokens.iter().map(|(t, _)| t.as_str()).collect();
+        let (a, b, c, wide_parts, wide_logit, wide_bias) = match &self.wide {
+            None => (1.0, 0.0, 0.0, vec![0.0; words.len()], 0.0, 0.0),
+            Some(wide) => {
+                let [a, b, c] = wide.config.mix;
+                let logit = wide.logits(&self.encoder.tokenizer, text)[row];
+                (a, b, c, wide.token_contributions(&words, row), logit, wide.bias[row])
+            }
+        };
+        let contributions: Vec<TokenContribution> = tokens
+            .into_iter()
+            .enumerate()
+            .map(|(at, (token, span))| {
+                let read = window.contains(&at);
+                let network = if read { sign * a * network.per_token[at - window.start] } else { 0.0 };
+                let wide = sign * b * wide_parts[at];
+                TokenContribution { token, start: span.start, end: span.end, contribution: network + wide, network, wide, read_by_network: read }
+            })
+            .collect();
+        let logit = sign * (a * network.at_input + b * wide_logit + c);
+        let reference = sign * (a * network.at_reference + b * wide_bias + c);
+        let explained: f64 = contributions.iter().map(|t| t.contribution as f64).sum();
+        Ok(Explanation {
+            class,
+            label: self.labels.name(class).unwrap_or_default().to_string(),
+            score: scores[class],
+            logit,
+            reference,
+            unexplained: (logit as f64 - reference as f64 - explained) as f32,
+            method: METHOD,
+            steps,
+            tokens: contributions,
+        })
+    }
+
+    /// The positions, among a text's `tokens`, that the network reads (as `Encoder::encode`
+    /// truncates).
+    fn network_window(&self, tokens: usize) -> Range<usize> {
+        let keep = tokens.min(self.encoder.max_len);
+        match self.encoder.truncation {
+            Truncation::KeepStart => 0..keep,
+            Truncation::KeepEnd => tokens - keep..tokens,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
