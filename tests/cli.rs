@@ -236,8 +236,31 @@ fn info_describes_the_model_and_its_parameters() {
 }
 
 #[test]
+fn explain_lists_the_strongest_tokens_and_writes_json_and_html() {
+    let f = fixture();
+    let text = "The ROCKET reached orbit again";
+    let plain = ok(senti(&["explain", p(&f.model), text]));
+    assert!(plain.starts_with("class        space (score "), "{plain}");
+    assert!(plain.contains("integrated_gradients, 16 steps") && plain.contains("towards space:"), "{plain}");
+    let page = f.dir.join("explain.html");
+    let json: serde_json::Value = serde_json::from_str(&ok(senti(&["explain", p(&f.model), "--json", "--steps", "4", "--html", p(&page), "--", text]))).unwrap();
+    assert_eq!((json["label"].as_str(), json["steps"].as_u64()), (Some("space"), Some(4)));
+    let tokens = json["tokens"].as_array().unwrap();
+    assert_eq!(tokens.len(), 5);
+    assert_eq!((tokens[1]["token"].as_str(), tokens[1]["start"].as_u64(), tokens[1]["end"].as_u64()), (Some("rocket"), Some(4), Some(10)));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert_eq!(html.matches("class=\"t\"").count(), 5);
+    assert!(html.contains(">ROCKET</span>"));
+    // The text from stdin, another class by name; an unknown class is bad usage.
+    let other = ok(senti_stdin(&["explain", p(&f.model), "--class", "cooking", "--json"], text));
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&other).unwrap()["label"], "cooking");
+    fails(senti(&["explain", p(&f.model), "--class", "weather", "x"]), 2, "--class \"weather\": the model's labels are cooking, space, sports");
+    fails(senti(&["explain", p(&f.model), "--steps", "300", "x"]), 2, "300 is not in 0..=256");
+}
+
+#[test]
 fn help_works_everywhere_and_lists_every_training_parameter() {
-    for sub in [&[][..], &["train"], &["test"], &["predict"], &["info"]] {
+    for sub in [&[][..], &["train"], &["test"], &["predict"], &["explain"], &["info"]] {
         let mut args = sub.to_vec();
         args.push("--help");
         let out = ok(senti(&args));

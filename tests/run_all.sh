@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT OR Apache-2.0
 # Runs every test: the SPDX check, Rust unit and integration tests (the senti CLI's among them), the C harness, the C typed-parameters and
 # K-label tests (and the three-label example program),
-# the C misuse, stress and crash-safety tests, the C++ wrapper tests (GoogleTest), the Go binding
+# the C misuse, stress and crash-safety tests, the explanation page in headless Chromium, the C++ wrapper tests (GoogleTest), the Go binding
 # and web service tests (-race, cgocheck), the Python binding tests (ctypes, pytest), builds against an installed tree (pkg-config,
 # find_package, cgo), the sanitizer suite (ASan/UBSan/LSan, valgrind), the C stress test under ThreadSanitizer, and a bounded fuzzing run of every fuzz target
 # (SENTI_FUZZ_SECONDS each, default 20; 0 skips it). Fetches IMDB first if needed: the tests
@@ -52,6 +52,8 @@ done
 run_suite "c-misuse" build/test_misuse data/imdb/reviews.json "$scratch/misuse"
 run_suite "c-stress" build/test_stress data/imdb/reviews.json "$scratch/stress"
 run_suite "c-crash-safe" build/test_crash_safe data/imdb/reviews.json "$scratch/crash_safe"
+# The explanation page rendered in headless Chromium: DOM and pixels checked.
+run_suite "explain-browser" tests/explain/render.sh
 run_suite "c++" tests/cpp/run.sh
 run_suite "go" bindings/go/run-tests.sh
 run_suite "python" bindings/python/run-tests.sh

@@ -15,6 +15,7 @@
 //! are `1 − σ(z)` and `σ(z)`); beyond two classes it is the class's own logit, before the
 //! softmax. Tokens past `max_len` are not read by the network; only the wide path credits them.
 
+mod faithfulness;
 mod html;
 
 use std::ops::Range;
@@ -25,6 +26,8 @@ use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::nn::{DEFAULT_EXPLAIN_STEPS, MAX_EXPLAIN_STEPS};
 use crate::text::{Truncation, UNK_ID};
+
+pub use faithfulness::DeletionScores;
 
 /// How the network's part was computed; named in every explanation.
 pub const METHOD: &str = "integrated_gradients";
@@ -75,6 +78,34 @@ impl Explanation {
     pub fn spans(&self) -> impl Iterator<Item = Range<usize>> + '_ {
         self.tokens.iter().map(|t| t.start..t.end)
     }
+
+    /// Token indices from the strongest contribution towards the class to the strongest against.
+    pub fn strongest_first(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.tokens.len()).collect();
+        order.sort_by(|&a, &b| self.tokens[b].contribution.total_cmp(&self.tokens[a].contribution));
+        order
+    }
+
+    /// `text` (the explained text) with the tokens at `indices` deleted, each replaced by a
+    /// space so that its neighbours stay apart: what a deletion test of faithfulness feeds back
+    /// to the model.
+    pub fn text_without(&self, text: &str, indices: &[usize]) -> String {
+        let mut cut: Vec<Range<usize>> = indices.iter().filter_map(|&i| self.tokens.get(i)).map(|t| t.start..t.end).collect();
+        cut.sort_by_key(|r| r.start);
+        let mut out = String::with_capacity(text.len());
+        let mut last = 0;
+        for r in cut {
+            // Tokens that share a character (İ) share its range: cut it once.
+            let start = r.start.max(last);
+            if start < r.end && r.end <= text.len() {
+                out.push_str(&text[last..start]);
+                out.push(' ');
+                last = r.end;
+            }
+        }
+        out.push_str(&text[last.min(text.len())..]);
+        out
+    }
 }
 
 impl Model {
@@ -86,15 +117,10 @@ impl Model {
             return Err(Error::invalid_argument(format!("integration steps must be between 0 (the default) and {MAX_EXPLAIN_STEPS}, got {steps}")));
         }
         let classes = self.labels.len();
-        let scores = self.scores(text)?;
-        let class = match class {
-            None => crate::math::argmax(&scores),
-            Some(k) if k < classes => k,
-            Some(k) => return Err(Error::invalid_argument(format!("class {k}: the model has {classes} labels"))),
-        };
-        // A two-class model has one logit, the second class's.
-        let (row, sign) = if classes == 2 { (0, if class == 1 { 1.0 } else { -1.0 }) } else { (class, 1.0) };
-
+        if let Some(k) = class.filter(|&k| k >= classes) {
+            return Err(Error::invalid_argument(format!("class {k}: the model has {classes} labels")));
+        }
+        let threads = self.prediction_threads();
         let mut tokens: Vec<(String, Range<usize>)> = Vec::new();
         self.encoder.tokenizer.for_each_token_span(text, |t, span| tokens.push((t.to_string(), span)));
         let window = self.network_window(tokens.len());
@@ -103,29 +129,40 @@ impl Model {
         } else {
             tokens[window.clone()].iter().map(|(t, _)| self.encoder.vocab.id(t)).collect()
         };
-        let network = self.classifier.integrated_gradients(&ids, row, steps, self.prediction_threads())?;
-
         let words: Vec<&str> = tokens.iter().map(|(t, _)| t.as_str()).collect();
-        let (a, b, c, wide_parts, wide_logit, wide_bias) = match &self.wide {
-            None => (1.0, 0.0, 0.0, vec![0.0; words.len()], 0.0, 0.0),
-            Some(wide) => {
-                let [a, b, c] = wide.config.mix;
-                let logit = wide.logits(&self.encoder.tokenizer, text)[row];
-                (a, b, c, wide.token_contributions(&words, row), logit, wide.bias[row])
-            }
+
+        // The scores as prediction computes them: the network's logits on the same path, the
+        // wide path's from the same hashes, mixed.
+        let network = crate::model::logits_encoded(&self.classifier, std::slice::from_ref(&ids), threads)?;
+        let reference_network = self.classifier.reference_logits(ids.len(), threads)?;
+        let (mix, wide_logits, wide_bias) = match &self.wide {
+            None => ([1.0, 0.0, 0.0], vec![0.0; network.len()], vec![0.0; network.len()]),
+            Some(wide) => (wide.config.mix, wide.logits(&self.encoder.tokenizer, text), wide.bias.clone()),
+        };
+        let [a, b, c] = mix;
+        let logits: Vec<f32> = network.iter().zip(&wide_logits).map(|(&r, &w)| a * r + b * w + c).collect();
+        let scores = crate::model::scores_of_logits(&logits, classes);
+        let class = class.unwrap_or_else(|| crate::math::argmax(&scores));
+        // A two-class model has one logit, the second class's.
+        let (row, sign) = if classes == 2 { (0, if class == 1 { 1.0 } else { -1.0 }) } else { (class, 1.0) };
+
+        let per_id = self.classifier.integrated_gradients(&ids, row, steps, threads)?;
+        let wide_parts = match &self.wide {
+            None => vec![0.0; words.len()],
+            Some(wide) => wide.token_contributions(&words, row),
         };
         let contributions: Vec<TokenContribution> = tokens
             .into_iter()
             .enumerate()
             .map(|(at, (token, span))| {
                 let read = window.contains(&at);
-                let network = if read { sign * a * network.per_token[at - window.start] } else { 0.0 };
+                let network = if read { sign * a * per_id[at - window.start] } else { 0.0 };
                 let wide = sign * b * wide_parts[at];
                 TokenContribution { token, start: span.start, end: span.end, contribution: network + wide, network, wide, read_by_network: read }
             })
             .collect();
-        let logit = sign * (a * network.at_input + b * wide_logit + c);
-        let reference = sign * (a * network.at_reference + b * wide_bias + c);
+        let logit = sign * logits[row];
+        let reference = sign * (a * reference_network[row] + b * wide_bias[row] + c);
         let explained: f64 = contributions.iter().map(|t| t.contribution as f64).sum();
         Ok(Explanation {
             class,

@@ -99,6 +99,21 @@ fn tokens_past_max_len_are_credited_by_the_wide_path_only() {
 }
 
 #[test]
+fn deleting_tokens_keeps_the_rest_of_the_text() {
+    let model = two_class(2);
+    let text = "Superb,dull film.";
+    let e = model.explain(text, None, 4).unwrap();
+    let tokens: Vec<&str> = e.tokens.iter().map(|t| t.token.as_str()).collect();
+    assert_eq!(tokens, ["superb", ",", "dull", "film", "."]);
+    assert_eq!(e.text_without(text, &[2, 0]), " ,  film.");
+    assert_eq!(e.text_without(text, &[1]), "Superb dull film.");
+    assert_eq!(e.text_without(text, &[]), text);
+    let order = e.strongest_first();
+    assert_eq!(order.len(), 5);
+    assert!(order.windows(2).all(|w| e.tokens[w[0]].contribution >= e.tokens[w[1]].contribution));
+}
+
+#[test]
 fn empty_texts_bad_classes_and_steps() {
     let model = two_class(2);
     let e = model.explain("", None, 0).unwrap();

@@ -59,8 +59,11 @@ impl Mode<'_> {
 pub(crate) enum FirstInput {
     /// Each (row, step)'s input projection as a row of a per-word table, one table per direction.
     Table { tables: Vec<Tensor>, ids: Arc<[u32]> },
-    /// Each (row, step)'s embedding, (batch · steps, embedding): what gradients are taken against.
+    /// Each (row, step)'s embedding, (batch · steps, embedding).
     Embedded(Tensor),
+    /// Each (row, step)'s input projection without bias, (batch, steps, G·H), one tensor per
+    /// direction: what gradients with respect to the inputs are taken against.
+    Projected(Vec<Tensor>),
 }
 
 struct Recurrent {
@@ -324,6 +327,16 @@ impl Classifier {
         self.forward_from(first, t, &batch.lengths, mode, threads)
     }
 
+    /// The first layer's input projections of embeddings `x` (steps, embedding), without bias:
+    /// one (steps, G·H) tensor per direction.
+    pub(crate) fn first_projections(&self, x: &Tensor) -> Result<Vec<Tensor>> {
+        Ok(self.layers[0].iter().map(|w| x.matmul(&w.w_ih.t()?)).collect::<candle_core::Result<Vec<_>>>()?)
+    }
+
+    pub(crate) fn embedding_dim(&self) -> usize {
+        self.embedding.dims()[1]
+    }
+
     /// The embedding rows of `ids`, (ids, embedding).
     pub(crate) fn embed(&self, ids: &[u32]) -> Result<Tensor> {
         let vocab = self.embedding.dims()[0];
@@ -339,9 +352,10 @@ impl Classifier {
         let (b, t) = (lengths.len(), steps);
         let training = mode.differentiable();
         let cfg = &self.config;
-        let (first_tables, first_ids, mut dense) = match first {
-            FirstInput::Table { tables, ids } => (tables, Some(ids), None),
-            FirstInput::Embedded(x) => (Vec::new(), None, Some(x)),
+        let (first_tables, first_ids, mut dense, mut projected) = match first {
+            FirstInput::Table { tables, ids } => (tables, Some(ids), None, None),
+            FirstInput::Embedded(x) => (Vec::new(), None, Some(x), None),
+            FirstInput::Projected(gx) => (Vec::new(), None, None, Some(gx)),
         };
         let mut outputs: Vec<Tensor> = Vec::new();
         for (l, dirs) in self.layers.iter().enumerate() {
@@ -358,11 +372,15 @@ impl Classifier {
             for (d, w) in dirs.iter().enumerate() {
                 let biases = Tensor::cat(&[&w.b_ih, &w.b_hh], 0)?;
                 let w_small = if training { None } else { self.small_row_weights.as_ref().map(|t| t[l][d].clone()) };
-                let op = RecurrenceOp::new(cfg.cell, cfg.hidden_size, d == 1, lengths.clone(), threads, training).with_small_row_weights(w_small);
-                let out = match (&x, &first_ids) {
-                    (Some(x), _) => x.matmul(&w.w_ih.t()?)?.reshape((b, t, ()))?.apply_op3(&w.w_hh, &biases, op)?,
-                    (None, Some(ids)) => first_tables[d].apply_op3(&w.w_hh, &biases, op.with_input_table_ids(ids.clone(), t))?,
-                    (None, None) => unreachable!("the first layer has a table or embeddings"),
+                let mut op = RecurrenceOp::new(cfg.cell, cfg.hidden_size, d == 1, lengths.clone(), threads, training).with_small_row_weights(w_small);
+                if matches!(mode, Mode::Gradients) {
+                    op = op.inputs_gradient_only();
+                }
+                let out = match (&x, &first_ids, &mut projected) {
+                    (Some(x), _, _) => x.matmul(&w.w_ih.t()?)?.reshape((b, t, ()))?.apply_op3(&w.w_hh, &biases, op)?,
+                    (None, Some(ids), _) => first_tables[d].apply_op3(&w.w_hh, &biases, op.with_input_table_ids(ids.clone(), t))?,
+                    (None, None, Some(gx)) => gx[d].apply_op3(&w.w_hh, &biases, op)?,
+                    (None, None, None) => unreachable!("the first layer reads a table, embeddings or projections"),
                 };
                 outputs.push(out);
             }

@@ -10,7 +10,7 @@ pub(crate) mod simd;
 pub mod word2vec;
 mod recurrent;
 
-pub use attribution::{Attribution, DEFAULT_STEPS as DEFAULT_EXPLAIN_STEPS, MAX_STEPS as MAX_EXPLAIN_STEPS};
+pub use attribution::{DEFAULT_STEPS as DEFAULT_EXPLAIN_STEPS, MAX_STEPS as MAX_EXPLAIN_STEPS};
 pub use classifier::{Batch, Classifier, Mode, Weights};
 pub use config::NetworkConfig;
 pub(crate) use config::{MAX_DIM, MAX_LAYERS, MAX_PARAMS};

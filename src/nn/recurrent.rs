@@ -25,6 +25,9 @@ pub(crate) struct RecurrenceOp {
     pub threads: usize,
     /// Whether the forward pass keeps what the backward pass needs.
     pub training: bool,
+    /// Whether the backward pass may skip the weights' and biases' gradients (explanations need
+    /// only the inputs'; the weight gradient costs as much as the rest of the pass).
+    inputs_only: bool,
     /// W_hhᵀ, when the caller keeps it (loaded models): makes single-review steps cheaper.
     w_hh_small: Option<Arc<[f32]>>,
     /// Inputs from a per-word table: each (row, step)'s table row (batch × steps) and steps. The
@@ -39,7 +42,13 @@ const MIN_ROWS_PER_THREAD: usize = 8;
 
 impl RecurrenceOp {
     pub fn new(cell: CellKind, hidden: usize, reverse: bool, lengths: Arc<[usize]>, threads: usize, training: bool) -> Self {
-        Self { cell, hidden, reverse, lengths, threads, training, w_hh_small: None, ids: None, saved: Mutex::new(None) }
+        Self { cell, hidden, reverse, lengths, threads, training, inputs_only: false, w_hh_small: None, ids: None, saved: Mutex::new(None) }
+    }
+
+    /// The backward pass gives the inputs' gradient only.
+    pub fn inputs_gradient_only(mut self) -> Self {
+        self.inputs_only = true;
+        self
     }
 
     /// Reads the input projections from a table by row id.
@@ -165,7 +174,7 @@ impl CustomOp3 for RecurrenceOp {
         Ok((CpuStorage::F32(out), Shape::from((batch, steps, h_n))))
     }
 
-    fn bwd(&self, gx: &Tensor, w_hh: &Tensor, _b: &Tensor, res: &Tensor, grad_res: &Tensor) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    fn bwd(&self, gx: &Tensor, w_hh: &Tensor, biases: &Tensor, res: &Tensor, grad_res: &Tensor) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let Some(saved) = self.saved.lock().unwrap_or_else(|e| e.into_inner()).take() else {
             bail!("recurrence: backward without a training forward pass");
         };
@@ -201,6 +210,11 @@ impl CustomOp3 for RecurrenceOp {
                 .for_each(|(i, ((a, g), hp))| run(i, a, g, hp));
         }
         spare_saved::give(saved);
+        let dev = gx.device();
+        // Weights that are variables (a model still training) get their gradients regardless.
+        if self.inputs_only && self.ids.is_none() && !w_hh.track_op() && !biases.track_op() {
+            return Ok((Some(Tensor::from_vec(d_gx, (batch, steps, g_n), dev)?), None, None));
+        }
         let d_pre = if d_gh.is_empty() { &d_gx } else { &d_gh };
         let mut d_w = vec![0f32; g_n * h_n];
         kernels::matmul_tn(g_n, h_n, batch * steps, &mut d_w, d_pre, &h_prev, self.threads);
@@ -214,7 +228,6 @@ impl CustomOp3 for RecurrenceOp {
                 }
             }
         }
-        let dev = gx.device();
         let d_input = match &self.ids {
             None => Tensor::from_vec(d_gx, (batch, steps, g_n), dev)?,
             Some((ids, _)) => {

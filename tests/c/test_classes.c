@@ -2,8 +2,9 @@
 /*
  * K labels through the C API: datasets in memory (labels by name and by index), training from
  * memory with typed parameters, every class's scores, the top label, label names, evaluation
- * reports with the K×K confusion matrix, the errors of each call, folder-per-class data, and a
- * three-label model surviving save and load.
+ * reports with the K×K confusion matrix, explanations (byte ranges, contributions that add up,
+ * each call's errors), the errors of each call, folder-per-class data, and a three-label model
+ * surviving save and load.
  * Usage: test_classes [reviews.json] <scratch-dir>   (the last argument is the scratch folder; the
  * data argument of the other C tests is accepted and not read: this test makes its own data)
  */
@@ -340,6 +341,80 @@ static void test_binary_from_memory(void) {
     senti_dataset_free(d);
 }
 
+/* Explanations: ranges into the caller's bytes, contributions that add up to the logit, the
+ * predicted class by default, and every call's errors. */
+static void test_explanations(senti_model *m) {
+    /* A text with explicit length whose first bytes are not the text: ranges are into `text`. */
+    const char *text = "The MATCH and the league!";
+    senti_explanation *e = NULL;
+    senti_error *err = NULL;
+    senti_status st = senti_explain(m, text, strlen(text), SENTI_PREDICTED_CLASS, 0, &e, &err);
+    CHECK("explain the predicted class", st == SENTI_OK && e, "%s: %s", senti_status_name(st), err ? senti_error_message(err) : "");
+    size_t cls = 99, top = 98, n = 0;
+    float score = -1, logit = 0, reference = 0, top_score = 0;
+    CHECK("explained class", senti_explanation_class(e, &cls, &score, &logit, &reference, NULL) == SENTI_OK, "refused");
+    senti_predict_label(m, text, SENTI_NUL_TERMINATED, &top, &top_score, NULL);
+    CHECK("the predicted class and its score", cls == top && score == top_score && cls == 0, "class %zu score %f vs %zu %f", cls, score, top, top_score);
+    CHECK("token count", senti_explanation_token_count(e, &n, NULL) == SENTI_OK && n == 6, "%zu tokens", n);
+    float sum = 0;
+    size_t start = 0, end = 0;
+    float c = 0;
+    for (size_t i = 0; i < n; i++) {
+        senti_explanation_token(e, i, &start, &end, &c, NULL);
+        sum += c;
+    }
+    senti_explanation_token(e, 1, &start, &end, NULL, NULL);
+    CHECK("byte range of a token", start == 4 && end == 9 && !strncmp(text + start, "MATCH", 5), "%zu..%zu", start, end);
+    senti_explanation_token(e, 5, &start, &end, NULL, NULL);
+    CHECK("byte range of the last token", start == 24 && end == 25, "%zu..%zu", start, end);
+    const char *json = senti_explanation_json(e);
+    CHECK("json", json && strstr(json, "\"method\":\"integrated_gradients\"") && strstr(json, "\"token\":\"match\""), "%s", json ? json : "NULL");
+    const char *u = json ? strstr(json, "\"unexplained\":") : NULL;
+    float unexplained = u ? strtof(u + strlen("\"unexplained\":"), NULL) : 1e9f;
+    CHECK("reference + contributions + unexplained = logit", fabsf(reference + sum + unexplained - logit) < 1e-3f, "%f + %f + %f vs %f", reference,
+          sum, unexplained, logit);
+    float best = -1e9f;
+    size_t best_at = 0;
+    for (size_t i = 0; i < n; i++) {
+        senti_explanation_token(e, i, NULL, NULL, &c, NULL);
+        if (c > best) best = c, best_at = i;
+    }
+    CHECK("a topic word carries the class", best_at == 1 || best_at == 4, "strongest token %zu", best_at);
+    err = NULL;
+    expect("token past the last", senti_explanation_token(e, n, &start, NULL, NULL, &err), &err, SENTI_ERR_INVALID_ARGUMENT, "has 6 tokens");
+    err = NULL;
+    expect("NULL class_out", senti_explanation_class(e, NULL, NULL, NULL, NULL, &err), &err, SENTI_ERR_NULL_POINTER, "class_out");
+    senti_explanation_free(e);
+    senti_explanation_free(e); /* twice is harmless */
+    CHECK("a freed explanation has no JSON", senti_explanation_json(e) == NULL, "JSON after free");
+    err = NULL;
+    expect("a freed explanation", senti_explanation_token_count(e, &n, &err), &err, SENTI_ERR_INVALID_HANDLE, "explanation");
+    err = NULL;
+    expect("a model is not an explanation", senti_explanation_token_count((senti_explanation *)m, &n, &err), &err, SENTI_ERR_INVALID_HANDLE,
+           "got a model handle");
+
+    /* Another class, chosen by index; errors of senti_explain itself. */
+    e = NULL;
+    CHECK("explain class 2", senti_explain(m, text, SENTI_NUL_TERMINATED, 2, 4, &e, NULL) == SENTI_OK, "refused");
+    senti_explanation_class(e, &cls, NULL, NULL, NULL, NULL);
+    CHECK("the chosen class", cls == 2, "class %zu", cls);
+    senti_explanation_free(e);
+    e = NULL;
+    err = NULL;
+    expect("class past the labels", senti_explain(m, text, SENTI_NUL_TERMINATED, 3, 0, &e, &err), &err, SENTI_ERR_INVALID_ARGUMENT, "3 labels");
+    err = NULL;
+    expect("too many steps", senti_explain(m, text, SENTI_NUL_TERMINATED, 0, 257, &e, &err), &err, SENTI_ERR_INVALID_ARGUMENT, "256");
+    err = NULL;
+    expect("NULL explanation_out", senti_explain(m, text, SENTI_NUL_TERMINATED, 0, 0, NULL, &err), &err, SENTI_ERR_NULL_POINTER, "explanation_out");
+    const char bad_utf8[] = {'a', (char)0xff, 0};
+    err = NULL;
+    expect("invalid UTF-8", senti_explain(m, bad_utf8, 2, 0, 0, &e, &err), &err, SENTI_ERR_INVALID_UTF8, "text");
+    CHECK("no explanation after refusals", e == NULL, "written");
+    CHECK("empty text", senti_explain(m, NULL, 0, SENTI_PREDICTED_CLASS, 0, &e, NULL) == SENTI_OK, "refused");
+    CHECK("no tokens", senti_explanation_token_count(e, &n, NULL) == SENTI_OK && n == 0, "%zu", n);
+    senti_explanation_free(e);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: %s [reviews.json] <scratch-dir>\n", argv[0]);
@@ -351,6 +426,7 @@ int main(int argc, char **argv) {
     senti_model *m = train_three();
     test_scores(m, "three labels");
     test_prediction_threads(m);
+    test_explanations(m);
     test_reports(m, scratch);
     test_round_trip(m, scratch);
     senti_free(m);

@@ -27,7 +27,7 @@ pub struct Args {
     #[arg(long, value_name = "LABEL")]
     class: Option<String>,
     /// Integration steps (1-256; 0: the library's default, 16).
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=256))]
     steps: u32,
     /// How many of the strongest tokens to list each way.
     #[arg(long, value_name = "N", default_value_t = 8)]
@@ -73,8 +73,7 @@ pub fn run(args: Args) -> Outcome {
         format!("logit        {:+.4} = {:+.4} with no words {:+.4} from {} tokens {:+.4} unexplained", e.logit, e.reference, e.logit - e.reference - e.unexplained, e.tokens.len(), e.unexplained),
         format!("method       {}, {} steps", e.method, e.steps),
     ];
-    let mut order: Vec<usize> = (0..e.tokens.len()).collect();
-    order.sort_by(|&a, &b| e.tokens[b].contribution.total_cmp(&e.tokens[a].contribution));
+    let order = e.strongest_first();
     let show = |i: &usize| {
         let t = &e.tokens[*i];
         format!("  {:+.4}  {:<20} bytes {}..{}{}", t.contribution, t.token, t.start, t.end, if t.read_by_network { "" } else { "  (past max_len: wide path only)" })
