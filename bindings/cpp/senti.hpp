@@ -10,6 +10,7 @@
  *     std::vector<float> ps = model.predict_batch(lines);
  *     std::vector<float> s = model.scores("...");                   // K scores, in labels() order
  *     senti::Prediction top = model.predict_label("...");           // {index, label, score}
+ *     senti::Explanation why = model.explain("...");                // each token's contribution
  *
  *     senti::Dataset train;                                         // training from memory
  *     train.set_labels({"sports", "cooking", "space"});
@@ -33,10 +34,11 @@
  *   destructor. They are move-only; a moved-from object is empty (operator bool is false) and
  *   its calls throw senti::Error with SENTI_ERR_NULL_POINTER. Strings, texts and arrays passed
  *   to any member are borrowed for the duration of the call only (a Dataset copies what it is
- *   given). senti::Report and senti::Prediction are plain values.
+ *   given). senti::Report, senti::Prediction and senti::Explanation are plain values (an
+ *   explanation's C object is freed before Model::explain returns).
  *
  * THREADS
- *   predict, predict_batch, scores, scores_batch, predict_label, labels, evaluate,
+ *   predict, predict_batch, scores, scores_batch, predict_label, explain, labels, evaluate,
  *   evaluate_report, save and info may run on one Model from many threads at once (the library
  *   synchronises them); so may the setters and to_json on one Params, and add and size on one
  *   Dataset. Moving, assigning, resetting or destroying any of these objects while another thread
@@ -281,7 +283,7 @@ struct Value {
 };
 
 [[noreturn]] inline void fail(const std::string& what) {
-    throw Error(SENTI_ERR_INTERNAL, "senti.hpp: unexpected report JSON: " + what);
+    throw Error(SENTI_ERR_INTERNAL, "senti.hpp: unexpected JSON from the library: " + what);
 }
 
 class Parser {
@@ -503,6 +505,24 @@ inline double number(const Value& v, std::string_view what) {
     return x;
 }
 
+// A float read as a float (not through a double, which could round twice), so that the
+// library's shortest representation of an f32 reads back as that f32; null is NaN.
+inline float number_f(const Value& v, std::string_view what) {
+    if (v.kind == Value::Kind::null) return std::numeric_limits<float>::quiet_NaN();
+    if (v.kind != Value::Kind::number) fail("\"" + std::string(what) + "\" is not a number");
+    std::istringstream in(v.text);
+    in.imbue(std::locale::classic());
+    float x = 0.0f;
+    in >> x;
+    if (in.fail()) fail("\"" + std::string(what) + "\" is out of range");
+    return x;
+}
+
+inline bool boolean(const Value& v, std::string_view what) {
+    if (v.kind != Value::Kind::boolean) fail("\"" + std::string(what) + "\" is not a boolean");
+    return v.boolean;
+}
+
 // A non-negative integer written without fraction or exponent.
 inline std::uint64_t count(const Value& v, std::string_view what) {
     if (v.kind != Value::Kind::number || v.text.find_first_not_of("0123456789") != std::string::npos)
@@ -587,7 +607,96 @@ struct Prediction {
     float score = 0.0f;     ///< its score, in [0, 1] (the largest of Model::scores)
 };
 
+/// Pass as the class to Model::explain to explain the predicted class (SENTI_PREDICTED_CLASS).
+inline constexpr std::size_t predicted_class = static_cast<std::size_t>(-1);
+
+/// One token of an Explanation.
+struct TokenContribution {
+    std::string token;          ///< the token as the model saw it (lowercased)
+    std::size_t start = 0;      ///< its byte range [start, end) in the text given to Model::explain
+    std::size_t end = 0;
+    float contribution = 0.0f;  ///< network + wide: how far it moved the class's logit (> 0: towards it)
+    float network = 0.0f;       ///< the recurrent network's part (0 when it did not read the token)
+    float wide = 0.0f;          ///< the wide n-gram path's part (0 without a wide path)
+    bool read_by_network = false;  ///< false past the model's max_len, where only the wide path credits
+
+    /// The token's bytes in `text`, the text that was explained: text.substr(start, end - start).
+    /// Throws std::out_of_range for a shorter text.
+    [[nodiscard]] std::string_view text_in(std::string_view text) const { return text.substr(start, end - start); }
+};
+
+/// Why a model gave a text its score (Model::explain): every token with its byte range and its
+/// signed contribution to one class's logit. A plain value; the library's explanation object
+/// is freed before Model::explain returns.
+///
+/// reference + the sum of the contributions + unexplained == logit. For a two-label model the
+/// first label's logit is the second's, negated, and so are the contributions; with more labels
+/// the logit is the class's own, before the softmax.
+struct Explanation {
+    std::size_t class_index = 0;  ///< the explained class, its position in Model::labels()
+    std::string label;            ///< its name
+    float score = 0.0f;           ///< the model's probability for it (as Model::scores gives it)
+    float logit = 0.0f;           ///< its logit
+    float reference = 0.0f;       ///< the logit of a text without words
+    float unexplained = 0.0f;     ///< what the contributions leave out: the integration's error
+    std::string method;           ///< how the network's part was computed: "integrated_gradients"
+    std::uint32_t steps = 0;      ///< integration steps used
+    std::vector<TokenContribution> tokens;  ///< in text order; empty for a text without words
+    std::string json;  ///< the explanation exactly as the library wrote it (senti_explanation_json)
+
+    /// Reads an explanation from the library's JSON: {"class", "label", "score", "logit",
+    /// "reference", "unexplained", "method", "steps", "tokens": [{"token", "start", "end",
+    /// "contribution", "network", "wide", "read_by_network"}...]}. Members may come in any
+    /// order; unknown members are ignored. Throws senti::Error(SENTI_ERR_INTERNAL) when the JSON
+    /// is malformed or a member is missing.
+    static Explanation parse(std::string_view json);
+};
+
+inline Explanation Explanation::parse(std::string_view text) {
+    namespace js = detail::json;
+    const js::Value root = js::parse(text);
+    if (root.kind != js::Value::Kind::object) js::fail("not an object");
+    Explanation e;
+    e.class_index = static_cast<std::size_t>(js::count(js::member(root, "class"), "class"));
+    e.label = js::string(js::member(root, "label"), "label");
+    e.score = js::number_f(js::member(root, "score"), "score");
+    e.logit = js::number_f(js::member(root, "logit"), "logit");
+    e.reference = js::number_f(js::member(root, "reference"), "reference");
+    e.unexplained = js::number_f(js::member(root, "unexplained"), "unexplained");
+    e.method = js::string(js::member(root, "method"), "method");
+    const std::uint64_t steps = js::count(js::member(root, "steps"), "steps");
+    if (steps > std::numeric_limits<std::uint32_t>::max()) js::fail("\"steps\" overflows");
+    e.steps = static_cast<std::uint32_t>(steps);
+    for (const js::Value& entry : js::array(js::member(root, "tokens"), "tokens")) {
+        if (entry.kind != js::Value::Kind::object) js::fail("\"tokens\" holds a non-object");
+        TokenContribution t;
+        t.token = js::string(js::member(entry, "token"), "token");
+        t.start = static_cast<std::size_t>(js::count(js::member(entry, "start"), "start"));
+        t.end = static_cast<std::size_t>(js::count(js::member(entry, "end"), "end"));
+        t.contribution = js::number_f(js::member(entry, "contribution"), "contribution");
+        t.network = js::number_f(js::member(entry, "network"), "network");
+        t.wide = js::number_f(js::member(entry, "wide"), "wide");
+        t.read_by_network = js::boolean(js::member(entry, "read_by_network"), "read_by_network");
+        e.tokens.push_back(std::move(t));
+    }
+    e.json = std::string(text);
+    return e;
+}
+
 namespace detail {
+struct ExplanationDeleter {
+    void operator()(senti_explanation* explanation) const noexcept { senti_explanation_free(explanation); }
+};
+
+// Takes ownership of an explanation from the library, reads its JSON and frees it.
+inline Explanation adopt_explanation(senti_explanation* explanation) {
+    const std::unique_ptr<senti_explanation, ExplanationDeleter> owned(explanation);
+    const char* json = senti_explanation_json(explanation);
+    if (json == nullptr)
+        throw Error(SENTI_ERR_INTERNAL, "senti_explanation_json returned NULL for a live explanation");
+    return Explanation::parse(json);
+}
+
 struct ReportDeleter {
     void operator()(senti_report* report) const noexcept { senti_report_free(report); }
 };
@@ -1161,6 +1270,25 @@ public:
         p.label = label(index);
         p.score = score;
         return p;
+    }
+
+    /// Explains the score `text` gets for class `class_index` (0-based, in labels() order), or
+    /// for the predicted class with senti::predicted_class (the default): every token with its
+    /// byte range in `text` and its contribution to the class's logit (see Explanation).
+    /// `steps`: integration steps of the network's part, 1 to 256; 0 (the default) is 16. More
+    /// steps leave less unexplained and cost proportionally more: one explanation costs about
+    /// `steps` forward and backward passes over the text. `text` is UTF-8, borrowed for the
+    /// call. Thread-safe on one model. Throws senti::Error (SENTI_ERR_INVALID_ARGUMENT for a
+    /// class index >= label_count() or more than 256 steps; SENTI_ERR_INVALID_UTF8;
+    /// SENTI_ERR_NULL_POINTER on an empty Model).
+    [[nodiscard]] Explanation explain(std::string_view text, std::size_t class_index = predicted_class,
+                                      std::uint32_t steps = 0) const {
+        const detail::Text t = detail::to_text(text);
+        senti_explanation* explanation = nullptr;
+        detail::call([&](senti_error** err) {
+            return senti_explain(handle_, t.data, t.len, class_index, steps, &explanation, err);
+        });
+        return detail::adopt_explanation(explanation);
     }
 
     /// Loss, accuracy and (for two labels) confusion counts on labeled data described by

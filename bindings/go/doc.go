@@ -45,6 +45,26 @@
 //
 // Train takes the same parameters as one JSON object (see the README).
 //
+// # Explanations
+//
+// Explain says why a text got its score: every token with its byte range in the text and its
+// signed contribution to the logit of the predicted class, or of the class ExplainClass (by
+// index) or ExplainLabel (by name) chooses. The wide n-gram path's part is exact; the
+// network's comes from integrated gradients with ExplainSteps steps (default 16, at most 256).
+// Reference + the contributions + Unexplained equals Logit:
+//
+//	text := "A moving, beautifully acted film."
+//	e, err := model.Explain(text, senti.ExplainLabel("positive"))
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	for _, tok := range e.Tokens {
+//		fmt.Printf("%-12s %+.3f\n", text[tok.Start:tok.End], tok.Contribution)
+//	}
+//
+// The Explanation is a plain Go value, copied out of the library's explanation, which is
+// freed before Explain returns.
+//
 // # Errors
 //
 // Every failure reported by the library is an *Error carrying the library's stable status code
@@ -62,7 +82,7 @@
 // # Concurrency and lifetime
 //
 // A *Model may be used by any number of goroutines at once: every method but Close (Predict,
-// Scores, PredictLabel, the batch and evaluation calls, Labels, Save, Info) runs concurrently
+// Scores, PredictLabel, Explain, the batch and evaluation calls, Labels, Save, Info) runs concurrently
 // on one model. Close waits for the calls in flight, then releases the model; every later call
 // returns an *Error with Code ErrInvalidHandle, and a second Close returns nil. A Model that is
 // never closed is released by a finalizer once it becomes unreachable, but Close releases its

@@ -98,6 +98,24 @@ func ExampleModel_EvaluateExamples() {
 	}
 }
 
+func ExampleModel_Explain() {
+	model, err := senti.Load("imdb.safetensors")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer model.Close()
+	text := "A moving, beautifully acted film."
+	e, err := model.Explain(text, senti.ExplainLabel("positive"), senti.ExplainSteps(32))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%s %.2f: logit %.3f = reference %.3f + contributions + %.4f\n",
+		e.Label, e.Score, e.Logit, e.Reference, e.Unexplained)
+	for _, tok := range e.Tokens {
+		fmt.Printf("%-12s %+.3f\n", text[tok.Start:tok.End], tok.Contribution)
+	}
+}
+
 func ExampleError() {
 	_, err := senti.Load("/nonexistent/model.safetensors")
 

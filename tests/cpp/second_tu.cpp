@@ -112,3 +112,10 @@ std::vector<std::string> second_tu_predicted_labels(const senti::Model& model, c
 }
 
 std::vector<std::string> second_tu_report_labels(std::string_view json) { return senti::Report::parse(json).labels; }
+
+std::vector<std::string> second_tu_explained_tokens(const senti::Model& model, std::string_view text) {
+    std::vector<std::string> out;
+    const senti::Explanation e = model.explain(text, senti::predicted_class, 2);
+    for (const senti::TokenContribution& t : e.tokens) out.emplace_back(t.text_in(text));
+    return out;
+}

@@ -36,4 +36,7 @@ std::vector<std::string> second_tu_predicted_labels(const senti::Model& model, c
 // senti::Report::parse from there: the labels it read.
 std::vector<std::string> second_tu_report_labels(std::string_view json);
 
+// Model::explain from there: each token's bytes in `text` (TokenContribution::text_in).
+std::vector<std::string> second_tu_explained_tokens(const senti::Model& model, std::string_view text);
+
 #endif

@@ -468,6 +468,130 @@ TEST_F(TrainedModel, TwoLabelReportAgreesWithTheFixedStruct) {
     EXPECT_FALSE(r.json.empty());
 }
 
+// ---- Explanations ---------------------------------------------------------------------------
+
+namespace {
+
+bool is_ascii(std::string_view s) {
+    for (const char c : s)
+        if (static_cast<unsigned char>(c) >= 0x80) return false;
+    return true;
+}
+
+std::string lower_ascii(std::string_view s) {
+    std::string out(s);
+    for (char& c : out)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
+
+// What holds for every explanation of `text`: spans in order inside the text, ASCII words
+// reading back as their lowercased token, each token's parts adding up, and reference +
+// contributions + unexplained == logit.
+void expect_explained(const senti::Explanation& e, std::string_view text) {
+    EXPECT_EQ(e.method, "integrated_gradients");
+    EXPECT_GE(e.steps, 1u);
+    EXPECT_LE(e.steps, 256u);
+    EXPECT_FALSE(e.json.empty());
+    std::size_t prev = 0;
+    double sum = static_cast<double>(e.reference) + static_cast<double>(e.unexplained);
+    for (const senti::TokenContribution& t : e.tokens) {
+        EXPECT_LE(prev, t.start) << t.token;
+        EXPECT_LT(t.start, t.end) << t.token;
+        ASSERT_LE(t.end, text.size()) << t.token;
+        prev = t.start;
+        const std::string_view span = t.text_in(text);
+        if (is_ascii(span)) {
+            EXPECT_EQ(lower_ascii(span), t.token);
+        }
+        EXPECT_NEAR(t.network + t.wide, t.contribution, 1e-5f) << t.token;
+        if (!t.read_by_network) {
+            EXPECT_EQ(t.network, 0.0f) << t.token;
+        }
+        sum += static_cast<double>(t.contribution);
+    }
+    EXPECT_NEAR(sum, static_cast<double>(e.logit), 1e-3) << e.json;
+}
+
+}  // namespace
+
+TEST_F(TrainedModel, ExplainThePredictedClass) {
+    const std::string text = "An absolute MASTERPIECE: moving, funny and beautifully acted. I loved it.";
+    const senti::Explanation e = model_.explain(text);
+    expect_explained(e, text);
+    const senti::Prediction top = model_.predict_label(text);
+    EXPECT_EQ(e.class_index, top.index);
+    EXPECT_EQ(e.label, top.label);
+    EXPECT_NEAR(e.score, top.score, 1e-6f);
+    EXPECT_EQ(e.steps, 16u);
+    ASSERT_EQ(e.tokens.size(), 15u);
+    EXPECT_EQ(e.tokens[2].token, "masterpiece");
+    EXPECT_EQ(e.tokens[2].text_in(text), "MASTERPIECE");
+    EXPECT_EQ(e.tokens[3].token, ":");
+    // The two-label score is the sigmoid of the logit.
+    EXPECT_NEAR(1.0 / (1.0 + std::exp(-static_cast<double>(e.logit))), static_cast<double>(e.score), 1e-4);
+}
+
+TEST_F(TrainedModel, ExplainTheOtherClassNegates) {
+    const std::string text = "Terrible. Boring plot, wooden acting, and the ending made no sense.";
+    const senti::Explanation e = model_.explain(text);
+    const std::size_t other = 1 - e.class_index;
+    const senti::Explanation o = model_.explain(text, other, 16);
+    expect_explained(o, text);
+    EXPECT_EQ(o.class_index, other);
+    EXPECT_EQ(o.label, model_.label(other));
+    EXPECT_NEAR(o.logit, -e.logit, 1e-5f);
+    EXPECT_NEAR(o.reference, -e.reference, 1e-5f);
+    EXPECT_NEAR(o.score, 1.0f - e.score, 1e-5f);
+    ASSERT_EQ(o.tokens.size(), e.tokens.size());
+    for (std::size_t i = 0; i < o.tokens.size(); ++i) {
+        EXPECT_EQ(o.tokens[i].token, e.tokens[i].token);
+        EXPECT_EQ(o.tokens[i].start, e.tokens[i].start);
+        EXPECT_NEAR(o.tokens[i].contribution, -e.tokens[i].contribution, 1e-5f) << o.tokens[i].token;
+        EXPECT_NEAR(o.tokens[i].wide, -e.tokens[i].wide, 1e-5f) << o.tokens[i].token;
+    }
+}
+
+// The value type holds what the C accessors report, exactly.
+TEST_F(TrainedModel, ExplainMatchesTheCAccessors) {
+    const std::string text = "It was okay, I guess. Not great, not awful.";
+    const senti::Explanation e = model_.explain(text, 1, 8);
+    senti_explanation* raw = nullptr;
+    ASSERT_EQ(senti_explain(model_.get(), text.data(), text.size(), 1, 8, &raw, nullptr), SENTI_OK);
+    const std::unique_ptr<senti_explanation, senti::detail::ExplanationDeleter> owned(raw);
+    std::size_t cls = 99, count = 0;
+    float score = 0, logit = 0, reference = 0;
+    ASSERT_EQ(senti_explanation_class(raw, &cls, &score, &logit, &reference, nullptr), SENTI_OK);
+    EXPECT_EQ(cls, e.class_index);
+    EXPECT_EQ(score, e.score);
+    EXPECT_EQ(logit, e.logit);
+    EXPECT_EQ(reference, e.reference);
+    ASSERT_EQ(senti_explanation_token_count(raw, &count, nullptr), SENTI_OK);
+    ASSERT_EQ(count, e.tokens.size());
+    for (std::size_t i = 0; i < count; ++i) {
+        std::size_t start = 0, end = 0;
+        float contribution = 0;
+        ASSERT_EQ(senti_explanation_token(raw, i, &start, &end, &contribution, nullptr), SENTI_OK);
+        EXPECT_EQ(start, e.tokens[i].start);
+        EXPECT_EQ(end, e.tokens[i].end);
+        EXPECT_EQ(contribution, e.tokens[i].contribution);
+    }
+    EXPECT_EQ(std::string(senti_explanation_json(raw)), e.json);
+}
+
+TEST_F(TrainedModel, ExplainErrors) {
+    EXPECT_TRUE(ThrowsSenti([] { (void)model_.explain("fine", 2); }, SENTI_ERR_INVALID_ARGUMENT, "2 labels"));
+    EXPECT_TRUE(ThrowsSenti([] { (void)model_.explain("fine", senti::predicted_class, 257); }, SENTI_ERR_INVALID_ARGUMENT,
+                            "between 0"));
+    EXPECT_TRUE(ThrowsSenti([] { (void)model_.explain("bad \xff"); }, SENTI_ERR_INVALID_UTF8));
+    EXPECT_EQ(model_.explain("fine", senti::predicted_class, 256).steps, 256u);
+    const senti::Explanation empty_text = model_.explain("");
+    EXPECT_TRUE(empty_text.tokens.empty());
+    expect_explained(empty_text, "");
+    const senti::Model empty;
+    EXPECT_TRUE(ThrowsSenti([&] { (void)empty.explain("fine"); }, SENTI_ERR_NULL_POINTER));
+}
+
 // ---- Report::parse, without the library ------------------------------------------------------
 
 TEST(ReportParse, ReadsTheLibraryShape) {
@@ -555,6 +679,65 @@ TEST(ReportParse, MalformedOrIncompleteIsInternal) {
     };
     for (const auto& [json, needle] : bad)
         EXPECT_TRUE(ThrowsSenti([&] { (void)senti::Report::parse(json); }, SENTI_ERR_INTERNAL, needle)) << json;
+}
+
+TEST(ExplanationParse, ReadsTheLibraryShape) {
+    const std::string json =
+        "{\"class\":1,\"label\":\"positive\",\"score\":0.75,\"logit\":1.0986123,\"reference\":-0.25,"
+        "\"unexplained\":1e-7,\"method\":\"integrated_gradients\",\"steps\":16,\"tokens\":["
+        "{\"token\":\"great\",\"start\":0,\"end\":5,\"contribution\":1.3486123,\"network\":1.0,\"wide\":0.3486123,"
+        "\"read_by_network\":true},"
+        "{\"token\":\"\\u00fc\",\"start\":6,\"end\":8,\"contribution\":0,\"network\":-0,\"wide\":0,"
+        "\"read_by_network\":false}]}";
+    const senti::Explanation e = senti::Explanation::parse(json);
+    EXPECT_EQ(e.class_index, 1u);
+    EXPECT_EQ(e.label, "positive");
+    EXPECT_EQ(e.score, 0.75f);
+    EXPECT_EQ(e.logit, 1.0986123f);
+    EXPECT_EQ(e.reference, -0.25f);
+    EXPECT_EQ(e.unexplained, 1e-7f);
+    EXPECT_EQ(e.method, "integrated_gradients");
+    EXPECT_EQ(e.steps, 16u);
+    ASSERT_EQ(e.tokens.size(), 2u);
+    EXPECT_EQ(e.tokens[0].token, "great");
+    EXPECT_EQ(e.tokens[0].end, 5u);
+    EXPECT_EQ(e.tokens[0].wide, 0.3486123f);
+    EXPECT_TRUE(e.tokens[0].read_by_network);
+    EXPECT_EQ(e.tokens[1].token, "\xc3\xbc");
+    EXPECT_EQ(e.tokens[1].start, 6u);
+    EXPECT_FALSE(e.tokens[1].read_by_network);
+    EXPECT_EQ(e.json, json);
+    EXPECT_TRUE(senti::Explanation::parse(
+                    "{\"tokens\":[],\"steps\":1,\"method\":\"m\",\"unexplained\":0,\"reference\":0,\"logit\":0,"
+                    "\"score\":0.5,\"label\":\"a\",\"class\":0,\"extra\":null}")
+                    .tokens.empty());
+}
+
+TEST(ExplanationParse, MalformedOrIncompleteIsInternal) {
+    const std::string head =
+        "{\"class\":0,\"label\":\"a\",\"score\":0.5,\"logit\":0,\"reference\":0,\"unexplained\":0,"
+        "\"method\":\"integrated_gradients\",\"steps\":16,\"tokens\":";
+    const std::vector<std::pair<std::string, std::string>> bad = {
+        {"", "unexpected end"},
+        {"[]", "not an object"},
+        {"{\"class\":0}", "label"},
+        {head + "{}}", "tokens"},
+        {head + "[1]}", "non-object"},
+        {head + "[{\"token\":\"a\",\"start\":0,\"end\":1,\"contribution\":0,\"network\":0,\"wide\":0}]}",
+         "read_by_network"},
+        {head + "[{\"token\":\"a\",\"start\":-1,\"end\":1,\"contribution\":0,\"network\":0,\"wide\":0,"
+                "\"read_by_network\":true}]}",
+         "start"},
+        {head + "[{\"token\":\"a\",\"start\":0,\"end\":1,\"contribution\":0,\"network\":0,\"wide\":0,"
+                "\"read_by_network\":1}]}",
+         "read_by_network"},
+        {"{\"class\":0,\"label\":\"a\",\"score\":0.5,\"logit\":0,\"reference\":0,\"unexplained\":0,"
+         "\"method\":\"m\",\"steps\":99999999999,\"tokens\":[]}",
+         "steps"},
+        {head + "[]}x", "trailing"},
+    };
+    for (const auto& [json, needle] : bad)
+        EXPECT_TRUE(ThrowsSenti([&] { (void)senti::Explanation::parse(json); }, SENTI_ERR_INTERNAL, needle)) << json;
 }
 
 // ---- senti::Params ------------------------------------------------------------------------------
@@ -1056,6 +1239,37 @@ TEST_F(TopicModel, PredictLabelPicksTheTopic) {
     for (std::size_t i = 0; i < kClear.size(); ++i) EXPECT_EQ(there[i], kTopics[kClear[i].second]);
 }
 
+TEST_F(TopicModel, ExplainEveryClass) {
+    const std::string text = "the rocket launch put the astronaut in orbit around the moon";
+    const std::vector<float> s = model_.scores(text);
+    for (std::size_t k = 0; k < kTopics.size(); ++k) {
+        const senti::Explanation e = model_.explain(text, k, 4);
+        expect_explained(e, text);
+        EXPECT_EQ(e.class_index, k);
+        EXPECT_EQ(e.label, kTopics[k]);
+        EXPECT_EQ(e.score, s[k]);
+        EXPECT_EQ(e.steps, 4u);
+    }
+    EXPECT_EQ(model_.explain(text).label, "space");
+    EXPECT_TRUE(ThrowsSenti([] { (void)model_.explain("the rocket", 3); }, SENTI_ERR_INVALID_ARGUMENT, "3 labels"));
+}
+
+TEST_F(TopicModel, ExplainSpansPointIntoNonAsciiText) {
+    const std::string text = "Ünïcödé ROCKET — moon 😀";  // UTF-8: 2-, 3- and 4-byte characters
+    const senti::Explanation e = model_.explain(text);
+    expect_explained(e, text);
+    ASSERT_EQ(e.tokens.size(), 5u);
+    EXPECT_EQ(e.tokens[0].text_in(text), "Ünïcödé");
+    EXPECT_EQ(e.tokens[0].token, "ünïcödé");  // lowercased
+    EXPECT_EQ(e.tokens[1].start, 12u);
+    EXPECT_EQ(e.tokens[1].text_in(text), "ROCKET");
+    EXPECT_EQ(e.tokens[2].text_in(text), "—");
+    EXPECT_EQ(e.tokens[4].text_in(text), "😀");
+    EXPECT_EQ(e.tokens[4].end, text.size());
+    EXPECT_EQ(second_tu_explained_tokens(model_, text),
+              (std::vector<std::string>{"Ünïcödé", "ROCKET", "—", "moon", "😀"}));
+}
+
 TEST_F(TopicModel, PredictIsForTwoLabelsOnly) {
     EXPECT_TRUE(ThrowsSenti([] { (void)model_.predict("the rocket"); }, SENTI_ERR_INVALID_ARGUMENT));
     EXPECT_TRUE(ThrowsSenti([] { (void)model_.predict_batch({"the rocket", "the oven"}); }, SENTI_ERR_INVALID_ARGUMENT));
@@ -1132,6 +1346,32 @@ senti::Params one_epoch_params() {
 }
 
 }  // namespace
+
+// Without a wide path the network alone explains (by integrated gradients); the tiny models
+// with one learn to give the network no weight, so the tests above see the wide path only.
+TEST(Explain, ARecurrentModelIsExplainedByTheNetwork) {
+    const Examples e = topic_examples(40, 8);
+    senti::Dataset train;
+    train.set_labels(kTopics);
+    train.add(e.texts, e.labels);
+    const senti::Model model = senti::Model::train(tiny_topic_params().wide_ngrams(0), train);
+    // max_len is 32 and the end is kept: the first 16 of 48 tokens are not read.
+    std::string text;
+    for (int i = 0; i < 8; ++i) text += "rocket ";
+    for (int i = 0; i < 8; ++i) text += "the moon and the orbit ";
+    for (std::size_t k = 0; k < kTopics.size(); ++k) {
+        const senti::Explanation x = model.explain(text, k);
+        expect_explained(x, text);
+        ASSERT_EQ(x.tokens.size(), 48u);
+        std::size_t network = 0;
+        for (std::size_t i = 0; i < x.tokens.size(); ++i) {
+            EXPECT_EQ(x.tokens[i].read_by_network, i >= 16) << i;
+            EXPECT_EQ(x.tokens[i].wide, 0.0f);
+            if (x.tokens[i].network != 0.0f) ++network;
+        }
+        EXPECT_GT(network, 0u) << x.json;
+    }
+}
 
 TEST(TrainDataset, InfersLabelsByBytesOrByNumber) {
     const Examples e = topic_examples(10, 5);

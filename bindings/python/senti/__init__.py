@@ -9,6 +9,7 @@ through ``SENTI_LIBRARY`` (a path), else the platform's library search and the u
     model = senti.train([("what a goal", "sports"), ("shares fell", "business"), ...],
                         epochs=4, hidden_size=16, embedding_dim=16)
     label, p = model.predict("the striker scored twice")
+    why = model.explain("the striker scored twice")   # each token's contribution
     model.save("topics.safetensors")
     model = senti.load("topics.safetensors")
 
@@ -21,6 +22,7 @@ from ._lib import version as _library_version
 from ._lib import version_number as _library_version_number
 from .dataset import Dataset
 from .errors import SentiError, error_class, status_name
+from .explanation import Explanation, TokenContribution
 from .model import PHASE_BATCH, PHASE_EPOCH, PHASE_PRETRAIN, Model, Progress, load, train
 from .params import Params
 
@@ -51,10 +53,12 @@ def library_path():
 
 __all__ = [
     "Dataset",
+    "Explanation",
     "Model",
     "Params",
     "Progress",
     "SentiError",
+    "TokenContribution",
     "PHASE_BATCH",
     "PHASE_EPOCH",
     "PHASE_PRETRAIN",

@@ -36,6 +36,9 @@ ABI_MAJOR = 0
 # `SENTI_NUL_TERMINATED` (SIZE_MAX): unused by this binding, which always passes lengths.
 NUL_TERMINATED = ctypes.c_size_t(-1).value
 
+# `SENTI_PREDICTED_CLASS` (SIZE_MAX): the class index asking senti_explain for the predicted class.
+PREDICTED_CLASS = ctypes.c_size_t(-1).value
+
 status_t = c_int32
 handle_t = c_void_p  # every handle is an opaque token; the library never dereferences it
 handle_p = POINTER(c_void_p)
@@ -132,6 +135,22 @@ _SIGNATURES = {
     # reports
     "senti_report_json": (c_char_p, [handle_t]),
     "senti_report_free": (None, [handle_t]),
+    # explanations
+    "senti_explain": (
+        status_t,
+        [handle_t, c_char_p, c_size_t, c_size_t, c_uint32, handle_p, error_p],
+    ),
+    "senti_explanation_class": (
+        status_t,
+        [handle_t, POINTER(c_size_t), POINTER(c_float), POINTER(c_float), POINTER(c_float), error_p],
+    ),
+    "senti_explanation_token_count": (status_t, [handle_t, POINTER(c_size_t), error_p]),
+    "senti_explanation_token": (
+        status_t,
+        [handle_t, c_size_t, POINTER(c_size_t), POINTER(c_size_t), POINTER(c_float), error_p],
+    ),
+    "senti_explanation_json": (c_char_p, [handle_t]),
+    "senti_explanation_free": (None, [handle_t]),
     # parameters
     "senti_params_new": (status_t, [handle_p, error_p]),
     "senti_params_from_json": (status_t, [c_char_p, handle_p, error_p]),

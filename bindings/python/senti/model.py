@@ -3,6 +3,7 @@
 
 import ctypes
 import json
+import operator
 import os
 import sys
 import weakref
@@ -11,7 +12,12 @@ from dataclasses import asdict, dataclass
 from . import _util, errors
 from . import dataset as _dataset
 from . import params as _params
-from ._lib import lib, progress_fn
+from ._lib import PREDICTED_CLASS, lib, progress_fn
+from .explanation import Explanation
+
+# Integration steps of Model.explain (senti_explain).
+DEFAULT_EXPLAIN_STEPS = 16
+MAX_EXPLAIN_STEPS = 256
 
 __all__ = ["Model", "Progress", "load", "train", "PHASE_BATCH", "PHASE_EPOCH", "PHASE_PRETRAIN"]
 
@@ -60,6 +66,16 @@ def _numpy_array(value):
     return None
 
 
+def _index(value, what):
+    """An integer argument (int, numpy integer; not bool)."""
+    if isinstance(value, bool):
+        raise TypeError(f"senti: {what} must be an integer, not bool")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"senti: {what} must be an integer, not {type(value).__name__}") from None
+
+
 def _encode_texts(texts):
     if isinstance(texts, (str, bytes)):
         raise TypeError("senti: texts must be a sequence of texts, not one text")
@@ -69,10 +85,10 @@ def _encode_texts(texts):
 class Model(_util.Owned):
     """A trained classifier (``senti_model``). Obtained from :func:`load` or :func:`train`.
 
-    Prediction, evaluation, :meth:`info`, :meth:`save` and :attr:`labels` may run on one model
-    from many threads at once; the GIL is released while the library works. :meth:`close`
-    frees the model (a context manager and a finalizer do too; closing twice is harmless);
-    every later call raises :class:`senti.InvalidHandleError`.
+    Prediction, :meth:`explain`, evaluation, :meth:`info`, :meth:`save` and :attr:`labels`
+    may run on one model from many threads at once; the GIL is released while the library
+    works. :meth:`close` frees the model (a context manager and a finalizer do too; closing
+    twice is harmless); every later call raises :class:`senti.InvalidHandleError`.
     """
 
     __slots__ = ("_h", "_finalizer", "_labels", "__weakref__")
@@ -198,6 +214,59 @@ class Model(_util.Owned):
             best = max(range(len(row)), key=row.__getitem__)  # the first of equal maxima
             result.append((labels[best], row[best]))
         return result
+
+    # --- explanation ---------------------------------------------------------------------
+
+    def explain(self, text, label=None, steps=0):
+        """Why ``text`` got its score: an :class:`senti.Explanation` holding every token with
+        its place in the text and its signed contribution to the logit of one class.
+
+        ``label``: the class to explain, by name (one of :attr:`labels`) or by index; None (the
+        default) explains the predicted class. ``steps``: integration steps of the network's
+        part, 1 to 256; 0 (the default) is 16. More steps leave less ``unexplained`` and cost
+        proportionally more: an explanation costs about ``steps`` forward and backward passes
+        over the text. ``text`` is str (or UTF-8 bytes).
+
+        Each token's ``start`` and ``end`` are UTF-8 byte offsets into the text, as the C API
+        gives them; ``char_start`` and ``char_end`` index the str, and ``text`` is the token's
+        own substring, so non-ASCII text needs no arithmetic of its own.
+
+        Errors: :class:`senti.InvalidArgumentError` for an unknown label, an index past the
+        last class, or steps outside 0..256; :class:`senti.InvalidUtf8Error`."""
+        t = _util.text_bytes(text)
+        invalid = errors.code("SENTI_ERR_INVALID_ARGUMENT")
+        steps = _index(steps, "steps")
+        if not 0 <= steps <= 0xFFFFFFFF:  # the library checks the upper bound, 256
+            raise errors.SentiError(
+                invalid,
+                f"integration steps must be between 0 (the default) and {MAX_EXPLAIN_STEPS}, "
+                f"got {steps}",
+            )
+        if label is None:
+            index = PREDICTED_CLASS
+        elif isinstance(label, str):
+            labels = self.labels
+            if label not in labels:
+                raise errors.SentiError(
+                    invalid, f"unknown label {label!r}: the model's labels are {', '.join(labels)}"
+                )
+            index = labels.index(label)
+        else:
+            index = _index(label, "label (a name or an index)")
+            if index < 0:
+                raise errors.SentiError(invalid, f"class {index}: a class index is at least 0")
+        h = ctypes.c_void_p()
+        errors.call(lib.senti_explain, self._handle, t, len(t), index, steps, ctypes.byref(h))
+        try:
+            raw = lib.senti_explanation_json(h.value)
+            if raw is None:
+                raise errors.SentiError(
+                    errors.code("SENTI_ERR_INTERNAL"),
+                    "senti_explanation_json returned NULL for a live explanation",
+                )
+            return Explanation._from_json(json.loads(raw.decode("utf-8")), t)
+        finally:
+            lib.senti_explanation_free(h.value)
 
     # --- evaluation ----------------------------------------------------------------------
 

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -27,6 +29,13 @@ type (
 	}
 	batchRequest struct {
 		Texts []*string `json:"texts"`
+	}
+	// explainRequest is the body of /v1/explain: the text, and optionally the label to
+	// explain (absent or null: the predicted one) and the integration steps (absent or 0: 16).
+	explainRequest struct {
+		Text  *string `json:"text"`
+		Label *string `json:"label"`
+		Steps *int    `json:"steps"`
 	}
 	// classification is the answer of /v1/classify for a model with any number of labels.
 	classification struct {
@@ -83,6 +92,10 @@ func badRequest(format string, args ...any) *httpError {
 //	GET  /v1/labels                                    -> {"labels": ["...", ...]}
 //	POST /v1/sentiment        {"text": "..."}          -> {"positive": p, "label": "positive"|"negative", "scores": {...}}
 //	POST /v1/sentiment/batch  {"texts": ["...", ...]}  -> {"results": [{"positive": p, "label": ..., "scores": ...}, ...]}
+//	POST /v1/explain          {"text": "...", "label": "...", "steps": n}
+//	                                                   -> {"class", "label", "score", "logit", "reference", "unexplained",
+//	                                                       "method", "steps", "tokens": [{"token", "start", "end",
+//	                                                       "contribution", "network", "wide", "read_by_network"}, ...]}
 //	GET  /healthz                                      -> {"status": "ok", "version": "..."}
 //	GET  /readyz                                       -> {"status": "ready"}, 503 while shutting down
 //	GET  /metrics                                      -> Prometheus text exposition
@@ -92,6 +105,14 @@ func badRequest(format string, args ...any) *httpError {
 // "score" its probability. /v1/sentiment serves two-label models ("positive" is the probability
 // of the second label, "label" the second label above 0.5, else the first); for a model with
 // more labels it answers 422 with an error pointing to /v1/classify.
+//
+// /v1/explain says why the text got its score: each token with its byte range in the text as
+// sent ("start", "end": UTF-8 byte offsets) and its signed contribution to the logit of the
+// label named by "label" (optional; the predicted label without it), in the field names of
+// senti_explanation_json. "reference" + the contributions + "unexplained" = "logit". "steps"
+// (optional, 1 to 256; absent or 0: 16) are the integration steps of the network's part; an
+// explanation costs about "steps" forward and backward passes, and takes a prediction slot like
+// the other prediction routes. An unknown label or steps out of range is a 400.
 //
 // Bodies are one JSON object of at most 1 MiB (413 beyond), valid UTF-8, without unknown
 // fields. "text" is required but may be empty (the model then answers its prior for a text
@@ -110,6 +131,7 @@ type predictor interface {
 	Labels() ([]string, error)
 	Scores(text string) ([]float32, error)
 	ScoresBatch(texts []string) ([][]float32, error)
+	Explain(text string, opts ...senti.ExplainOption) (*senti.Explanation, error)
 }
 
 // readText decodes a {"text": ...} request.
@@ -267,6 +289,46 @@ func (a *api) sentimentBatch(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+func (a *api) explain(w http.ResponseWriter, r *http.Request) error {
+	var req explainRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if req.Text == nil {
+		return badRequest(`missing field "text"`)
+	}
+	var opts []senti.ExplainOption
+	if req.Steps != nil {
+		if *req.Steps < 0 || *req.Steps > senti.MaxExplainSteps {
+			return badRequest(`"steps" must be between 1 and %d (0 or absent: %d), not %d`,
+				senti.MaxExplainSteps, senti.DefaultExplainSteps, *req.Steps)
+		}
+		opts = append(opts, senti.ExplainSteps(*req.Steps))
+	}
+	if req.Label != nil {
+		labels, err := a.model.Labels()
+		if err != nil {
+			return modelError(err)
+		}
+		i := slices.Index(labels, *req.Label)
+		if i < 0 {
+			return badRequest(`unknown label %q: the model's labels are %s`, *req.Label, strings.Join(labels, ", "))
+		}
+		opts = append(opts, senti.ExplainClass(i))
+	}
+	release, err := a.acquire()
+	if err != nil {
+		return err
+	}
+	defer release()
+	e, err := a.model.Explain(*req.Text, opts...)
+	if err != nil {
+		return modelError(err)
+	}
+	writeJSON(w, http.StatusOK, e) // senti.Explanation's JSON fields are the library's
+	return nil
+}
+
 // classify names the most likely label (the first of equal scores) and every label's score.
 func classify(labels []string, scores []float32) classification {
 	best := 0
@@ -337,11 +399,33 @@ func describeJSONError(err error) string {
 		if typ.Field == "" {
 			return fmt.Sprintf("request body is a JSON %s; want an object", typ.Value)
 		}
+		if want := jsonKind(typ.Type); want != "" {
+			return fmt.Sprintf("field %q must be %s, not a JSON %s", typ.Field, want, typ.Value)
+		}
 		return fmt.Sprintf("field %q must not be a JSON %s", typ.Field, typ.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
 	}
 	return "malformed JSON: " + err.Error()
+}
+
+// jsonKind names the JSON value a request field of type t takes ("" when unsure).
+func jsonKind(t reflect.Type) string {
+	if t == nil {
+		return ""
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	}
+	return ""
 }
 
 // modelError maps a library failure to an HTTP answer.

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 
 // Command sentiserver serves a libsenti model over HTTP: a text classifier with any number of
-// labels (/v1/classify), and the two-label sentiment routes of IMDB models (/v1/sentiment).
+// labels (/v1/classify), the two-label sentiment routes of IMDB models (/v1/sentiment), and
+// explanations of a score, token by token (/v1/explain).
 //
 //	sentiserver -model imdb.safetensors -addr 127.0.0.1:8080
 //
@@ -10,6 +11,7 @@
 //	curl -s http://127.0.0.1:8080/v1/labels
 //	curl -s -d '{"text": "A moving, beautifully acted film."}' http://127.0.0.1:8080/v1/sentiment
 //	curl -s -d '{"texts": ["Loved it.", "Dull."]}' http://127.0.0.1:8080/v1/sentiment/batch
+//	curl -s -d '{"text": "A moving, beautifully acted film.", "label": "positive"}' http://127.0.0.1:8080/v1/explain
 //	curl -s http://127.0.0.1:8080/healthz
 //	curl -s http://127.0.0.1:8080/readyz
 //	curl -s http://127.0.0.1:8080/metrics

@@ -634,6 +634,8 @@ func TestClosedModel(t *testing.T) {
 	wantError(t, c, http.MethodPost, srv.URL+"/v1/classify/batch", `{"texts": ["x"]}`, http.StatusServiceUnavailable, "not available")
 	wantError(t, c, http.MethodGet, srv.URL+"/v1/labels", "", http.StatusServiceUnavailable, "not available")
 	wantError(t, c, http.MethodPost, srv.URL+"/v1/sentiment", `{"text": "x"}`, http.StatusServiceUnavailable, "not available")
+	wantError(t, c, http.MethodPost, srv.URL+"/v1/explain", `{"text": "x"}`, http.StatusServiceUnavailable, "not available")
+	wantError(t, c, http.MethodPost, srv.URL+"/v1/explain", `{"text": "x", "label": "space"}`, http.StatusServiceUnavailable, "not available")
 }
 
 // TestRunTopics serves the 3-label model file through the command.

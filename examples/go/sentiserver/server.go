@@ -36,6 +36,7 @@ var routes = []route{
 	{http.MethodGet, "/v1/labels", (*api).labels},
 	{http.MethodPost, "/v1/sentiment", (*api).sentiment},
 	{http.MethodPost, "/v1/sentiment/batch", (*api).sentimentBatch},
+	{http.MethodPost, "/v1/explain", (*api).explain},
 	{http.MethodGet, "/healthz", (*api).healthz},
 	{http.MethodGet, "/readyz", (*api).readyz},
 	{http.MethodGet, "/metrics", (*api).serveMetrics},

@@ -61,6 +61,11 @@ func (h *holdingPredictor) ScoresBatch(texts []string) ([][]float32, error) {
 	return h.predictor.ScoresBatch(texts)
 }
 
+func (h *holdingPredictor) Explain(text string, opts ...senti.ExplainOption) (*senti.Explanation, error) {
+	h.hold(text)
+	return h.predictor.Explain(text, opts...)
+}
+
 // waitEntered waits for n held predictions to start.
 func (h *holdingPredictor) waitEntered(t *testing.T, n int) {
 	t.Helper()
@@ -425,6 +430,7 @@ func TestStopping(t *testing.T) {
 	for _, p := range []struct{ path, body string }{
 		{"/v1/classify", `{"text": "x"}`}, {"/v1/classify/batch", `{"texts": ["x"]}`},
 		{"/v1/sentiment", `{"text": "x"}`}, {"/v1/sentiment/batch", `{"texts": ["x"]}`},
+		{"/v1/explain", `{"text": "x"}`},
 	} {
 		var e errorResponse
 		resp := call(t, c, http.MethodPost, srv.URL+p.path, p.body, &e)
@@ -437,8 +443,8 @@ func TestStopping(t *testing.T) {
 		t.Errorf("healthz while stopping: %d", resp.StatusCode)
 	}
 	fams := scrape(t, srv.URL)
-	if got := value(fams, "senti_predictions_rejected_total", map[string]string{"reason": "shutting_down"}); got != 4 {
-		t.Errorf("rejected shutting_down = %v, want 4", got)
+	if got := value(fams, "senti_predictions_rejected_total", map[string]string{"reason": "shutting_down"}); got != 5 {
+		t.Errorf("rejected shutting_down = %v, want 5", got)
 	}
 	if got := value(fams, "senti_ready", nil); got != 0 {
 		t.Errorf("senti_ready = %v while stopping", got)
