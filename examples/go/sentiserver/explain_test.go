@@ -178,6 +178,7 @@ func TestExplainErrors(t *testing.T) {
 		{`{"text": "x"} {"text": "y"}`, bad, "more than one"},
 		{"{\"text\": \"ok \xc3\x28 bad\"}", bad, "UTF-8"},
 		{`{"text": "` + strings.Repeat("a", maxBodyBytes) + `"}`, http.StatusRequestEntityTooLarge, "exceeds"},
+		{`{"text": "` + strings.Repeat("a ", maxExplainBytes/2+1) + `"}`, http.StatusRequestEntityTooLarge, "takes at most 65536"},
 	} {
 		wantError(t, c, http.MethodPost, url, tc.body, tc.status, tc.needle)
 	}

@@ -20,6 +20,10 @@ import (
 const (
 	maxBodyBytes  = 1 << 20 // request bodies above this are 413
 	maxBatchTexts = 1000    // texts per batch request
+	// maxExplainBytes bounds the text of one explanation (413 above it): the answer holds a
+	// JSON object per token, about 120 bytes each, so a full-size body of one-letter words
+	// would answer with some 60 MB. IMDB's longest review is about 14 KB.
+	maxExplainBytes = 64 << 10
 )
 
 // Request and response bodies. Pointers tell a missing (or null) field from an empty one.
@@ -296,6 +300,10 @@ func (a *api) explain(w http.ResponseWriter, r *http.Request) error {
 	}
 	if req.Text == nil {
 		return badRequest(`missing field "text"`)
+	}
+	if len(*req.Text) > maxExplainBytes {
+		return &httpError{status: http.StatusRequestEntityTooLarge,
+			message: fmt.Sprintf(`"text" is %d bytes; /v1/explain takes at most %d`, len(*req.Text), maxExplainBytes)}
 	}
 	var opts []senti.ExplainOption
 	if req.Steps != nil {
