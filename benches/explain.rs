@@ -6,7 +6,7 @@
 //! - faithfulness on 1,000 IMDB test reviews (every 25th, both classes): the mean drop of the
 //!   predicted class's score after deleting the top 10% of each review's tokens by
 //!   contribution, beside deleting a random 10%;
-//! - the cost: median time to explain a review of 190–210 tokens (default 16 steps, and 8),
+//! - the cost: median time to explain a review of 190–210 tokens (the default 8 steps, and 16, 4, 2),
 //!   beside predicting it, one call at a time on the same reviews;
 //! - how much of the logit the contributions leave unexplained;
 //! - the machine and the SIMD level the kernels chose.

@@ -241,7 +241,7 @@ fn explain_lists_the_strongest_tokens_and_writes_json_and_html() {
     let text = "The ROCKET reached orbit again";
     let plain = ok(senti(&["explain", p(&f.model), text]));
     assert!(plain.starts_with("class        space (score "), "{plain}");
-    assert!(plain.contains("integrated_gradients, 16 steps") && plain.contains("towards space:"), "{plain}");
+    assert!(plain.contains("integrated_gradients, 8 steps") && plain.contains("towards space:"), "{plain}");
     let page = f.dir.join("explain.html");
     let json: serde_json::Value = serde_json::from_str(&ok(senti(&["explain", p(&f.model), "--json", "--steps", "4", "--html", p(&page), "--", text]))).unwrap();
     assert_eq!((json["label"].as_str(), json["steps"].as_u64()), (Some("space"), Some(4)));

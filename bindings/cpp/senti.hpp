@@ -1275,7 +1275,7 @@ public:
     /// Explains the score `text` gets for class `class_index` (0-based, in labels() order), or
     /// for the predicted class with senti::predicted_class (the default): every token with its
     /// byte range in `text` and its contribution to the class's logit (see Explanation).
-    /// `steps`: integration steps of the network's part, 1 to 256; 0 (the default) is 16. More
+    /// `steps`: integration steps of the network's part, 1 to 256; 0 (the default) is 8. More
     /// steps leave less unexplained and cost proportionally more: one explanation costs about
     /// `steps` forward and backward passes over the text. `text` is UTF-8, borrowed for the
     /// call. Thread-safe on one model. Throws senti::Error (SENTI_ERR_INVALID_ARGUMENT for a

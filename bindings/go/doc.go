@@ -50,7 +50,7 @@
 // Explain says why a text got its score: every token with its byte range in the text and its
 // signed contribution to the logit of the predicted class, or of the class ExplainClass (by
 // index) or ExplainLabel (by name) chooses. The wide n-gram path's part is exact; the
-// network's comes from integrated gradients with ExplainSteps steps (default 16, at most 256).
+// network's comes from integrated gradients with ExplainSteps steps (default 8, at most 256).
 // Reference + the contributions + Unexplained equals Logit:
 //
 //	text := "A moving, beautifully acted film."

@@ -21,8 +21,8 @@ import (
 // Integration steps of Explain (senti_explain): ExplainSteps(0) or no ExplainSteps option picks
 // DefaultExplainSteps; more than MaxExplainSteps is ErrInvalidArgument.
 const (
-	DefaultExplainSteps = 16
-	MaxExplainSteps     = 256
+	DefaultExplainSteps = C.SENTI_EXPLAIN_DEFAULT_STEPS
+	MaxExplainSteps     = C.SENTI_EXPLAIN_MAX_STEPS
 )
 
 // Explanation says why a model gave a text its score (Explain, senti_explain): every token of

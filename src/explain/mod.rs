@@ -110,7 +110,7 @@ impl Explanation {
 
 impl Model {
     /// Explains the score `text` gets for `class` (None: the predicted class) with `steps`
-    /// integration steps (0: the default, 16). Thread-safe, like prediction.
+    /// integration steps (0: the default, 8). Thread-safe, like prediction.
     pub fn explain(&self, text: &str, class: Option<usize>, steps: usize) -> Result<Explanation> {
         let steps = if steps == 0 { DEFAULT_EXPLAIN_STEPS } else { steps };
         if steps > MAX_EXPLAIN_STEPS {

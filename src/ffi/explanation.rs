@@ -35,10 +35,10 @@ fn object(handle: *const senti_explanation) -> Result<std::sync::Arc<Explanation
 /// `explanation_out`, released with `senti_explanation_free`.
 ///
 /// `text`, `text_len`: as for `senti_predict`; the byte ranges refer to these bytes.
-/// `steps`: integration steps for the network's part, 1 to 256; 0 picks the default, 16. More
-/// steps leave less unexplained (`"unexplained"` in the JSON) and cost proportionally more: one
-/// explanation costs about as much as a forward and a backward pass over `steps` copies of the
-/// text. A class index past the last class, or more than 256 steps, is
+/// `steps`: integration steps for the network's part, 1 to `SENTI_EXPLAIN_MAX_STEPS` (256); 0
+/// picks `SENTI_EXPLAIN_DEFAULT_STEPS` (8). More steps leave less unexplained (`"unexplained"`
+/// in the JSON) and cost proportionally more: an explanation costs about a prediction plus a
+/// forward and a backward pass over `steps` copies of the text. A class index past the last class, or more than 256 steps, is
 /// `SENTI_ERR_INVALID_ARGUMENT`. Thread-safe.
 ///
 /// # Safety

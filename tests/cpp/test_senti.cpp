@@ -523,7 +523,7 @@ TEST_F(TrainedModel, ExplainThePredictedClass) {
     EXPECT_EQ(e.class_index, top.index);
     EXPECT_EQ(e.label, top.label);
     EXPECT_NEAR(e.score, top.score, 1e-6f);
-    EXPECT_EQ(e.steps, 16u);
+    EXPECT_EQ(e.steps, static_cast<std::uint32_t>(SENTI_EXPLAIN_DEFAULT_STEPS));
     ASSERT_EQ(e.tokens.size(), 15u);
     EXPECT_EQ(e.tokens[2].token, "masterpiece");
     EXPECT_EQ(e.tokens[2].text_in(text), "MASTERPIECE");
@@ -536,7 +536,7 @@ TEST_F(TrainedModel, ExplainTheOtherClassNegates) {
     const std::string text = "Terrible. Boring plot, wooden acting, and the ending made no sense.";
     const senti::Explanation e = model_.explain(text);
     const std::size_t other = 1 - e.class_index;
-    const senti::Explanation o = model_.explain(text, other, 16);
+    const senti::Explanation o = model_.explain(text, other, SENTI_EXPLAIN_DEFAULT_STEPS);
     expect_explained(o, text);
     EXPECT_EQ(o.class_index, other);
     EXPECT_EQ(o.label, model_.label(other));

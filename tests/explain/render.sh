@@ -6,7 +6,10 @@
 # explanation shaded in the DOM, the strongest token towards the class green and the strongest
 # against it red, and both colours present in the rendered pixels.
 #
-#   tests/explain/render.sh [OUT_DIR]     (the screenshot is kept there; default a scratch dir)
+#   tests/explain/render.sh [OUT_DIR]     (the page and screenshot are kept there; default a scratch dir)
+#
+# SENTI_MODEL=FILE explains with that model instead of training one (the README's picture uses the
+# main job's reports/lstm.safetensors); SENTI_EXPLAIN_TEXT replaces the review.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
@@ -19,14 +22,18 @@ mkdir -p "$out"
 senti=target/release/senti
 [ -x "$senti" ] || { echo "render.sh: build first (cargo build --release)" >&2; exit 1; }
 
-"$senti" train --data data/imdb/reviews.json --output "$scratch/model.safetensors" --train-limit 3000 --epochs 2 \
-  --embedding-dim 32 --hidden-size 32 --max-len 200 --vocab-size 10000 --cell gru --seed 5 --quiet >/dev/null
-review='I expected a dull remake, but this was a wonderful surprise.<br /><br />The acting is superb and the story is moving; only the ending felt rushed and a little boring. Still, one of the best films of the year: 9/10.'
-"$senti" explain "$scratch/model.safetensors" "$review" --json --html "$out/explanation.html" >"$scratch/explanation.json"
+model="${SENTI_MODEL:-}"
+if [ -z "$model" ]; then
+  model="$scratch/model.safetensors"
+  "$senti" train --data data/imdb/reviews.json --output "$model" --train-limit 3000 --epochs 2 \
+    --embedding-dim 32 --hidden-size 32 --max-len 200 --vocab-size 10000 --cell gru --seed 5 --quiet >/dev/null
+fi
+review="${SENTI_EXPLAIN_TEXT:-I expected a dull remake, but this was a wonderful surprise.<br /><br />The acting is superb and the story is moving; only the ending felt rushed and a little boring. Still, one of the best films of the year: 9/10.}"
+"$senti" explain "$model" "$review" --json --html "$out/explanation.html" >"$scratch/explanation.json"
 
 flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking
   --disable-component-update --disable-sync --hide-scrollbars --user-data-dir="$scratch/profile")
-"$browser" "${flags[@]}" --window-size=980,420 --screenshot="$out/explanation.png" "file://$out/explanation.html" 2>"$scratch/browser.log" ||
+"$browser" "${flags[@]}" --window-size="${SENTI_WINDOW:-980,420}" --screenshot="$out/explanation.png" "file://$out/explanation.html" 2>"$scratch/browser.log" ||
   { cat "$scratch/browser.log" >&2; exit 1; }
 "$browser" "${flags[@]}" --dump-dom "file://$out/explanation.html" >"$scratch/dom.html" 2>>"$scratch/browser.log"
 

@@ -16,7 +16,7 @@ from ._lib import PREDICTED_CLASS, lib, progress_fn
 from .explanation import Explanation
 
 # Integration steps of Model.explain (senti_explain).
-DEFAULT_EXPLAIN_STEPS = 16
+DEFAULT_EXPLAIN_STEPS = 8
 MAX_EXPLAIN_STEPS = 256
 
 __all__ = ["Model", "Progress", "load", "train", "PHASE_BATCH", "PHASE_EPOCH", "PHASE_PRETRAIN"]

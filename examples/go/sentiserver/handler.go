@@ -35,7 +35,7 @@ type (
 		Texts []*string `json:"texts"`
 	}
 	// explainRequest is the body of /v1/explain: the text, and optionally the label to
-	// explain (absent or null: the predicted one) and the integration steps (absent or 0: 16).
+	// explain (absent or null: the predicted one) and the integration steps (absent or 0: 8).
 	explainRequest struct {
 		Text  *string `json:"text"`
 		Label *string `json:"label"`
@@ -114,7 +114,7 @@ func badRequest(format string, args ...any) *httpError {
 // sent ("start", "end": UTF-8 byte offsets) and its signed contribution to the logit of the
 // label named by "label" (optional; the predicted label without it), in the field names of
 // senti_explanation_json. "reference" + the contributions + "unexplained" = "logit". "steps"
-// (optional, 1 to 256; absent or 0: 16) are the integration steps of the network's part; an
+// (optional, 1 to 256; absent or 0: 8) are the integration steps of the network's part; an
 // explanation costs about "steps" forward and backward passes, and takes a prediction slot like
 // the other prediction routes. An unknown label or steps out of range is a 400.
 //

@@ -26,7 +26,7 @@ pub struct Args {
     /// The class to explain, by label; default the predicted one.
     #[arg(long, value_name = "LABEL")]
     class: Option<String>,
-    /// Integration steps (1-256; 0: the library's default, 16).
+    /// Integration steps (1-256; 0: the library's default, 8).
     #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=256))]
     steps: u32,
     /// How many of the strongest tokens to list each way.
