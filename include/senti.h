@@ -122,9 +122,10 @@
  *       Stacked recurrent layers.
  *   bidirectional: bool, true or false; default true
  *       Add a backward direction to every layer.
- *   pooling: string, one of "last", "max", "mean", "max_mean"; default "max_mean"
+ *   pooling: string, one of "last", "max", "mean", "max_mean", "attention"; default "max_mean"
  *       How the states over time become one vector: the state after the last real token,
- *       their elementwise maximum or mean, or maximum and mean concatenated.
+ *       their elementwise maximum or mean, maximum and mean concatenated, or their sum
+ *       weighted by additive attention (weights learnt; explanations report them).
  *   dropout: float, [0, 1); default 0.3
  *       Dropout on the pooled features and between layers.
  *   embedding_dropout: float, [0, 1); default 0.1
@@ -658,9 +659,10 @@ senti_status senti_explanation_token(const struct senti_explanation *explanation
  * `senti_explanation_free(explanation)`; NULL if `explanation` is not a live explanation:
  * `{"class", "label", "score", "logit", "reference", "unexplained", "method":
  * "integrated_gradients", "steps", "tokens": [{"token", "start", "end", "contribution",
- * "network", "wide", "read_by_network"}, ...]}`. `contribution` is `network + wide`: the
- * network's part (0 for a token past `max_len`, which the network does not read) and the wide
- * n-gram path's (exact; 0 without a wide path).
+ * "network", "wide", "read_by_network", "attention"}, ...]}`. `contribution` is `network +
+ * wide`: the network's part (0 for a token past `max_len`, which the network does not read) and
+ * the wide n-gram path's (exact; 0 without a wide path). `attention`, only for a model pooled by
+ * attention, is the token's weight in the pooled vector (the weights of the tokens read sum to 1).
  */
 const char *senti_explanation_json(const struct senti_explanation *explanation);
 

@@ -66,7 +66,7 @@ fn golden_models() -> Vec<PathBuf> {
 #[test]
 fn every_golden_model_loads_and_predicts_as_recorded() {
     let models = golden_models();
-    for version in ["v1", "v2", "v3"] {
+    for version in ["v1", "v2", "v3", "v4"] {
         assert!(models.iter().filter(|m| m.parent().unwrap().ends_with(version)).count() >= 2, "expected golden models of format {version} under tests/golden, found {models:?}");
     }
     let texts = texts();
@@ -102,7 +102,8 @@ fn every_golden_model_loads_and_predicts_as_recorded() {
 /// that introduces a format version (it trains on a slice of IMDB, so run examples/fetch-imdb.sh
 /// first, and on the committed 20 Newsgroups excerpt):
 /// `SENTI_GOLDEN_VERSION=<N> cargo test --release --test compat -- --ignored`.
-/// Format 1's files (libsenti 0.1.0) hold `positive`; later ones every class's `scores`.
+/// Format 1's files (libsenti 0.1.0) hold `positive`; later ones every class's `scores`. Format 4
+/// exists for attention pooling, so its files are the same recipes pooled by attention.
 #[test]
 #[ignore = "writes golden files into the tree; run by hand when a format version is introduced"]
 fn write_golden_models() {
@@ -126,12 +127,18 @@ fn write_golden_models() {
         if version == "1" && data == &newsgroups {
             continue;
         }
-        let json = format!("{{\"data_path\": {data:?}, {common}, {recipe}}}");
-        let params = senti::TrainParams::from_json(&json).unwrap();
+        let mut json: serde_json::Value = serde_json::from_str(&format!("{{\"data_path\": {data:?}, {common}, {recipe}}}")).unwrap();
+        if version == "4" {
+            json["pooling"] = "attention".into();
+        }
+        let params = senti::TrainParams::from_json(&json.to_string()).unwrap();
         let model = senti::train(&params, &mut |_| senti::Control::Continue).unwrap();
+        // Format 4's files are pooled by attention: their names say so.
+        let name = if version == "4" { name.replace("-mean", "") + "-attention" } else { name.to_string() };
         let path = dir.join(format!("{name}.safetensors"));
         model.save(&path).unwrap();
         let back = Model::load(&path).unwrap();
+        assert_eq!(senti::model_file::file_versions(&path).unwrap().format_version, version, "{name} was not written as format {version}");
         let k = back.labels().len();
         let scores = back.scores_batch(&refs).unwrap();
         let rows: Vec<&[f32]> = scores.chunks_exact(k).collect();
@@ -151,17 +158,17 @@ fn a_file_from_a_newer_format_names_both_versions() {
     let bytes = std::fs::read(golden().join("v3/lstm-bi-wide.safetensors")).unwrap();
     let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
     let mut header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
-    header["__metadata__"]["senti.format_version"] = serde_json::json!("4");
+    header["__metadata__"]["senti.format_version"] = serde_json::json!("5");
     header["__metadata__"]["senti.library_version"] = serde_json::json!("9.0.0");
     let header = serde_json::to_vec(&header).unwrap();
     let mut out = (header.len() as u64).to_le_bytes().to_vec();
     out.extend_from_slice(&header);
     out.extend_from_slice(&bytes[8 + n..]);
     senti::model_file::seal(&mut out).unwrap();
-    let err = senti::model_file::from_bytes(&out).err().expect("a format-4 file must be refused");
+    let err = senti::model_file::from_bytes(&out).err().expect("a format-5 file must be refused");
     assert_eq!(err.kind(), senti::ErrorKind::ModelFile);
     let msg = err.to_string();
-    assert!(msg.contains("format version 4") && msg.contains("libsenti 9.0.0") && msg.contains("reads versions 1, 2 and 3"), "{msg}");
+    assert!(msg.contains("format version 5") && msg.contains("libsenti 9.0.0") && msg.contains("reads versions 1, 2, 3 and 4"), "{msg}");
 }
 
 /// A real model (150 KB, a bidirectional LSTM with a wide path): one byte changed at every 53rd

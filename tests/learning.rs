@@ -63,6 +63,17 @@ fn gru_bidirectional_learns() {
 }
 
 #[test]
+fn attention_pooling_learns_and_round_trips() {
+    let model = senti::train(&small("gru", "attention", true), &mut |_| Control::Continue).unwrap();
+    let acc = held_out_accuracy(&model);
+    eprintln!("attention held-out accuracy {acc:.4} {:?}", model.record().history);
+    assert!(acc > 0.70, "accuracy {acc} is not well above chance");
+    let loaded = senti::model_file::from_bytes(&senti::model_file::to_bytes(&model).unwrap()).unwrap();
+    let texts = ["A wonderful, moving film.", "Dull and far too long. I want my money back.", ""];
+    assert_eq!(model.predict_batch(&texts).unwrap(), loaded.predict_batch(&texts).unwrap());
+}
+
+#[test]
 fn same_seed_and_thread_count_give_the_same_weights() {
     let json = |seed: u64| {
         format!(

@@ -193,10 +193,11 @@ macro_rules! train_fields {
                 doc: "Add a backward direction to every layer.",
             }
             pooling: Pooling {
-                range: one_of(&["last", "max", "mean", "max_mean"]),
+                range: one_of(&["last", "max", "mean", "max_mean", "attention"]),
                 default: text("max_mean"),
                 doc: "How the states over time become one vector: the state after the last real token, \
-                      their elementwise maximum or mean, or maximum and mean concatenated.",
+                      their elementwise maximum or mean, maximum and mean concatenated, or their sum \
+                      weighted by additive attention (weights learnt; explanations report them).",
             }
             dropout: f32 {
                 range: half_open(0.0, 1.0),

@@ -104,7 +104,7 @@ mod tests {
     use super::super::{Explanation, TokenContribution};
 
     fn token(token: &str, start: usize, end: usize, contribution: f32) -> TokenContribution {
-        TokenContribution { token: token.into(), start, end, contribution, network: contribution, wide: 0.0, read_by_network: true }
+        TokenContribution { token: token.into(), start, end, contribution, network: contribution, wide: 0.0, read_by_network: true, attention: None }
     }
 
     #[test]

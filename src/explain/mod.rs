@@ -66,6 +66,10 @@ pub struct TokenContribution {
     pub wide: f32,
     /// Whether the network read the token (false past `max_len`).
     pub read_by_network: bool,
+    /// For a network with attention pooling: the token's weight in the pooled vector (the
+    /// weights of the tokens read sum to 1). Absent for other poolings and past `max_len`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attention: Option<f32>,
 }
 
 impl Explanation {
@@ -147,6 +151,7 @@ impl Model {
         let (row, sign) = if classes == 2 { (0, if class == 1 { 1.0 } else { -1.0 }) } else { (class, 1.0) };
 
         let per_id = self.classifier.integrated_gradients(&ids, row, steps, threads)?;
+        let attention = self.classifier.attention_weights(&ids, threads)?;
         let wide_parts = match &self.wide {
             None => vec![0.0; words.len()],
             Some(wide) => wide.token_contributions(&words, row),
@@ -158,7 +163,8 @@ impl Model {
                 let read = window.contains(&at);
                 let network = if read { sign * a * per_id[at - window.start] } else { 0.0 };
                 let wide = sign * b * wide_parts[at];
-                TokenContribution { token, start: span.start, end: span.end, contribution: network + wide, network, wide, read_by_network: read }
+                let attention = attention.as_ref().filter(|_| read).map(|a| a[at - window.start]);
+                TokenContribution { token, start: span.start, end: span.end, contribution: network + wide, network, wide, read_by_network: read, attention }
             })
             .collect();
         let logit = sign * logits[row];

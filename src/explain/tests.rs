@@ -14,6 +14,10 @@ fn sentence(i: usize, cue: &str) -> String {
 
 /// A two-class model that has learnt which cue words carry the label.
 fn two_class(wide_ngrams: usize) -> Model {
+    two_class_pooled(wide_ngrams, crate::nn::Pooling::MaxMean)
+}
+
+fn two_class_pooled(wide_ngrams: usize, pooling: crate::nn::Pooling) -> Model {
     let mut train = Vec::new();
     for i in 0..240 {
         let (cue, label) = if i % 2 == 0 { (GOOD[i / 2 % 4], "positive") } else { (BAD[i / 2 % 4], "negative") };
@@ -31,6 +35,7 @@ fn two_class(wide_ngrams: usize) -> Model {
         learning_rate: 0.01,
         bidirectional: true,
         wide_ngrams,
+        pooling,
         ..Default::default()
     };
     train_on(&params, TrainingData { train, validation: None, labels: None }, &mut |_| Control::Continue).unwrap()
@@ -79,6 +84,28 @@ fn cue_words_carry_the_score_and_the_sums_hold() {
         let top = bad.tokens.iter().max_by(|a, b| a.contribution.total_cmp(&b.contribution)).unwrap();
         assert_eq!(top.token, "dull", "{bad:?}");
     }
+}
+
+#[test]
+fn attention_weights_come_with_the_tokens_the_network_read() {
+    let model = two_class_pooled(0, crate::nn::Pooling::Attention);
+    // Survives a save and load as format 4 (format 3 cannot hold attention pooling).
+    let bytes = crate::model_file::to_bytes(&model).unwrap();
+    let loaded = crate::model_file::from_bytes(&bytes).unwrap();
+    let text = "great great the film was dull and the plot was the acting and film superb";
+    let (e, again) = (model.explain(text, None, 0).unwrap(), loaded.explain(text, None, 0).unwrap());
+    check_sums(&e);
+    assert_eq!(e.tokens.len(), 15);
+    let weights: Vec<Option<f32>> = e.tokens.iter().map(|t| t.attention).collect();
+    // max_len 12 keeps the last 12: the first 3 tokens are not read and have no weight.
+    assert!(weights[..3].iter().all(Option::is_none), "{weights:?}");
+    let read: Vec<f32> = weights[3..].iter().map(|w| w.expect("a weight per token read")).collect();
+    assert!((read.iter().sum::<f32>() - 1.0).abs() < 1e-5 && read.iter().all(|&w| w > 0.0), "{read:?}");
+    for (a, b) in e.tokens.iter().zip(&again.tokens) {
+        assert!((a.contribution - b.contribution).abs() < 1e-4 && a.attention.zip(b.attention).is_none_or(|(x, y)| (x - y).abs() < 1e-5));
+    }
+    assert!(e.to_json().contains("\"attention\":"));
+    assert!(!two_class(0).explain(text, None, 0).unwrap().to_json().contains("attention"));
 }
 
 #[test]

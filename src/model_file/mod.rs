@@ -10,8 +10,10 @@
 //! `senti.checksum` (format 3; see `integrity`).
 //!
 //! Format versions: 1 (libsenti 0.1.0: two classes, no `senti.labels`; read as `negative`,
-//! `positive`), 2 (K classes, `senti.labels`) and 3 (a checksum over the whole file, verified
-//! before anything else is read). This library writes 3 and reads all three.
+//! `positive`), 2 (K classes, `senti.labels`), 3 (a checksum over the whole file, verified
+//! before anything else is read) and 4 (3, plus attention pooling: `"pooling": "attention"` and
+//! the tensors `pool.attention.{w,b,v}`). This library writes 3 for every model format 3 can
+//! hold, so that libsenti 0.2 still reads it, and 4 for the others; it reads all four.
 //!
 //! Saving writes a temporary file beside the target, syncs it and renames it over the target,
 //! so an interrupted save leaves the previous file intact.
@@ -27,7 +29,7 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use crate::data::Labels;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{Model, TrainingRecord};
-use crate::nn::{Classifier, MAX_PARAMS, NetworkConfig, Weights};
+use crate::nn::{Classifier, MAX_PARAMS, NetworkConfig, Pooling, Weights};
 use crate::text::{Encoder, TextConfig, Vocab};
 use crate::wide::{MAX_BUCKETS, Wide, WideConfig};
 
@@ -35,10 +37,12 @@ mod integrity;
 pub use integrity::seal;
 
 const FORMAT: &str = "senti-model";
-/// The version this library writes.
+/// The version this library writes for a model that needs nothing newer.
 const FORMAT_VERSION: &str = "3";
+/// The version a model with attention pooling needs.
+const ATTENTION_FORMAT_VERSION: &str = "4";
 /// Every version this library reads, oldest first.
-const READABLE_VERSIONS: [&str; 3] = ["1", "2", "3"];
+const READABLE_VERSIONS: [&str; 4] = ["1", "2", "3", "4"];
 /// The versions whose files carry no checksum.
 const UNSEALED_VERSIONS: [&str; 2] = ["1", "2"];
 /// Largest file `load` reads: the largest permitted model and wide path plus room for the header.
@@ -54,7 +58,7 @@ fn tensor_bytes(t: &Tensor) -> Result<Vec<u8>> {
 pub fn to_bytes(model: &Model) -> Result<Vec<u8>> {
     let mut meta = HashMap::new();
     meta.insert("senti.format".to_string(), FORMAT.to_string());
-    meta.insert("senti.format_version".to_string(), FORMAT_VERSION.to_string());
+    meta.insert("senti.format_version".to_string(), version_for(model.network_config()).to_string());
     meta.insert("senti.library_version".to_string(), crate::VERSION.to_string());
     meta.insert("senti.model_config".to_string(), to_json(model.network_config())?);
     meta.insert("senti.labels".to_string(), to_json(model.labels())?);
@@ -167,6 +171,11 @@ pub fn file_versions(path: &Path) -> Result<FileVersions> {
 }
 
 /// "1, 2 and 3".
+/// The oldest format version that holds a network of this configuration.
+fn version_for(config: &NetworkConfig) -> &'static str {
+    if config.pooling == Pooling::Attention { ATTENTION_FORMAT_VERSION } else { FORMAT_VERSION }
+}
+
 fn readable_versions() -> String {
     match READABLE_VERSIONS.split_last() {
         Some((last, [])) => last.to_string(),
@@ -273,6 +282,9 @@ fn parse(bytes: &[u8]) -> Result<Parsed> {
     let words = meta_vocab(&meta, text.vocab_size)?;
     let record: TrainingRecord = meta_json(&meta, "senti.training")?;
     model_config.validate(words.len(), labels.len()).map_err(|e| Error::model_file(e.message().to_string()))?;
+    if model_config.pooling == Pooling::Attention && version != ATTENTION_FORMAT_VERSION {
+        return Err(Error::model_file(format!("attention pooling is not part of format version {version}")));
+    }
     let vocab = Vocab::from_words(words)?;
 
     let tensors = SafeTensors::deserialize(bytes).map_err(bad)?;

@@ -305,6 +305,16 @@ fn the_checksum_names_what_it_found() {
     assert!(refused(&removed).0.contains("senti.checksum"), "{}", refused(&removed).0);
     let not_hex = edited_unsealed(|h| set_meta(h, integrity::KEY, "crc32c:0000000g".into()), None);
     assert!(refused(&not_hex).0.contains("8 hex digits"), "{}", refused(&not_hex).0);
+    // Attention pooling needs format 4.
+    let older = edited(
+        |h| {
+            let mut config: Value = serde_json::from_str(h["__metadata__"]["senti.model_config"].as_str().unwrap()).unwrap();
+            config["pooling"] = "attention".into();
+            set_meta(h, "senti.model_config", config.to_string());
+        },
+        None,
+    );
+    assert!(refused(&older).0.contains("attention pooling is not part of format version 3"), "{}", refused(&older).0);
     // An older format has no checksum: a file that claims one is damaged, not old.
     for version in ["1", "2"] {
         let older = edited(|h| set_meta(h, "senti.format_version", version.into()), None);

@@ -8,10 +8,11 @@ use std::sync::Arc;
 
 use candle_core::{DType, Device, Tensor, Var};
 
+use super::attention::AttentionPool;
 use super::pooling::PoolOp;
 use super::recurrent::RecurrenceOp;
-use super::CellKind;
 use super::config::NetworkConfig;
+use super::{CellKind, Pooling};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 
@@ -80,6 +81,8 @@ pub struct Classifier {
     embedding: Tensor,
     /// layers[layer][direction]
     layers: Vec<Vec<Recurrent>>,
+    /// For `Pooling::Attention`: its weights.
+    attention: Option<AttentionPool>,
     head_w: Tensor,
     head_b: Tensor,
     /// Every weight by its name in the model file, in a fixed order.
@@ -260,6 +263,17 @@ impl Classifier {
             }
             layers.push(dirs);
         }
+        let attention = match config.pooling {
+            Pooling::Attention => {
+                let (a, d) = (config.attention_size(), config.hidden_size * config.directions());
+                Some(AttentionPool {
+                    w: get("pool.attention.w".into(), &[a, d], Init::Glorot)?,
+                    b: get("pool.attention.b".into(), &[a], Init::Bias { ones_block: None, block: 1 })?,
+                    v: get("pool.attention.v".into(), &[a], Init::Uniform((3.0 / a as f32).sqrt()))?,
+                })
+            }
+            _ => None,
+        };
         let head_w = get("head.weight".into(), &[outputs, config.feature_size()], Init::Glorot)?;
         let head_b = get("head.bias".into(), &[outputs], Init::Bias { ones_block: None, block: 1 })?;
         let table_bytes = vocab_size * g * 4 * config.directions();
@@ -286,7 +300,7 @@ impl Classifier {
             ),
             Weights::Init { .. } => None,
         };
-        Ok(Self { config: config.clone(), outputs, embedding, layers, head_w, head_b, named, input_tables, small_row_weights })
+        Ok(Self { config: config.clone(), outputs, embedding, layers, attention, head_w, head_b, named, input_tables, small_row_weights })
     }
 
     pub fn named_tensors(&self) -> &[(String, Tensor)] {
@@ -349,6 +363,30 @@ impl Classifier {
     /// Logits, shape (batch, outputs), from the first layer's input: the layers, pooling and
     /// head that every mode shares. `lengths` holds each row's real steps of `steps`.
     pub(crate) fn forward_from(&self, first: FirstInput, steps: usize, lengths: &Arc<[usize]>, mut mode: Mode, threads: usize) -> Result<Tensor> {
+        let outputs = self.states_from(first, steps, lengths, &mut mode, threads)?;
+        let mut features = self.pool(&outputs, lengths)?;
+        if let Mode::Train { rng } = &mut mode {
+            features = dropout(&features, self.config.dropout, rng)?;
+        }
+        Ok(features.matmul(&self.head_w.t()?)?.broadcast_add(&self.head_b)?)
+    }
+
+    /// For attention pooling: each real token's weight in the pooled vector of the review `ids`
+    /// (they sum to 1); None for the other poolings.
+    pub(crate) fn attention_weights(&self, ids: &[u32], threads: usize) -> Result<Option<Vec<f32>>> {
+        let Some(attention) = &self.attention else { return Ok(None) };
+        let batch = Batch::new(&[ids])?;
+        let first = match &self.input_tables {
+            Some(tables) => FirstInput::Table { tables: tables.clone(), ids: Arc::from(ids) },
+            None => FirstInput::Projected(self.first_projections(&self.embed(ids)?)?.into_iter().map(|p| p.unsqueeze(0)).collect::<candle_core::Result<Vec<_>>>()?),
+        };
+        let states = self.states_from(first, ids.len(), &batch.lengths, &mut Mode::Infer, threads)?;
+        let states = if states.len() == 1 { states[0].clone() } else { Tensor::cat(&states, 2)? };
+        Ok(Some(attention.weights(&states, &batch.lengths)?.flatten_all()?.to_vec1::<f32>()?))
+    }
+
+    /// The last layer's states, one (batch, steps, H) tensor per direction.
+    fn states_from(&self, first: FirstInput, steps: usize, lengths: &Arc<[usize]>, mode: &mut Mode, threads: usize) -> Result<Vec<Tensor>> {
         let (b, t) = (lengths.len(), steps);
         let training = mode.differentiable();
         let cfg = &self.config;
@@ -361,7 +399,7 @@ impl Classifier {
         for (l, dirs) in self.layers.iter().enumerate() {
             let x = if l > 0 {
                 let mut next = Tensor::cat(&outputs, 2)?.reshape((b * t, ()))?;
-                if let Mode::Train { rng } = &mut mode {
+                if let Mode::Train { rng } = mode {
                     next = dropout(&next, cfg.dropout, rng)?;
                 }
                 Some(next)
@@ -385,16 +423,16 @@ impl Classifier {
                 outputs.push(out);
             }
         }
-        let mut features = self.pool(&outputs, lengths)?;
-        if let Mode::Train { rng } = &mut mode {
-            features = dropout(&features, cfg.dropout, rng)?;
-        }
-        Ok(features.matmul(&self.head_w.t()?)?.broadcast_add(&self.head_b)?)
+        Ok(outputs)
     }
 
     /// Pools each direction's states over its real steps; features are the directions' pooled
     /// vectors side by side.
     fn pool(&self, outputs: &[Tensor], lengths: &Arc<[usize]>) -> Result<Tensor> {
+        if let Some(attention) = &self.attention {
+            let states = if outputs.len() == 1 { outputs[0].clone() } else { Tensor::cat(outputs, 2)? };
+            return attention.pool(&states, lengths);
+        }
         let parts = outputs
             .iter()
             .enumerate()
@@ -415,7 +453,6 @@ pub(crate) mod test_hooks {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::{CellKind, Pooling};
 
     fn config(cell: CellKind, layers: usize, bidirectional: bool, pooling: Pooling) -> NetworkConfig {
         NetworkConfig { cell, embedding_dim: 6, hidden_size: 5, layers, bidirectional, pooling, dropout: 0.2, embedding_dropout: 0.1 }
@@ -427,12 +464,13 @@ mod tests {
         let refs: Vec<&[u32]> = seqs.iter().map(Vec::as_slice).collect();
         let batch = Batch::new(&refs).unwrap();
         for cell in [CellKind::Lstm, CellKind::Gru] {
-            for pooling in [Pooling::Last, Pooling::Max, Pooling::Mean, Pooling::MaxMean] {
+            for pooling in [Pooling::Last, Pooling::Max, Pooling::Mean, Pooling::MaxMean, Pooling::Attention] {
                 for (layers, bi) in [(1, false), (2, true)] {
                     let cfg = config(cell, layers, bi, pooling);
                     let (mut rng, mut vars) = (Rng::new(1), Vec::new());
                     let model = Classifier::new(&cfg, 10, 2, Weights::Init { rng: &mut rng, vars: &mut vars }).unwrap();
-                    assert_eq!(vars.len(), 1 + layers * cfg.directions() * 4 + 2);
+                    let attention = if pooling == Pooling::Attention { 3 } else { 0 };
+                    assert_eq!(vars.len(), 1 + layers * cfg.directions() * 4 + attention + 2);
                     let params: usize = vars.iter().map(|(_, v)| v.elem_count()).sum();
                     assert_eq!(params, cfg.parameter_count(10, 2));
                     let infer = model.forward(&batch, Mode::Infer, 1).unwrap();

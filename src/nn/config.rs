@@ -54,12 +54,21 @@ impl NetworkConfig {
         if self.pooling == Pooling::MaxMean { 2 * width } else { width }
     }
 
+    /// Width of the attention space of `Pooling::Attention`.
+    pub fn attention_size(&self) -> usize {
+        self.hidden_size
+    }
+
     pub fn parameter_count(&self, vocab_size: usize, classes: usize) -> usize {
         let g = self.cell.gates() * self.hidden_size;
         let mut total = vocab_size.saturating_mul(self.embedding_dim);
         for layer in 0..self.layers {
             let input = if layer == 0 { self.embedding_dim } else { self.hidden_size * self.directions() };
             total = total.saturating_add(self.directions() * (g * input + g * self.hidden_size + 2 * g));
+        }
+        if self.pooling == Pooling::Attention {
+            let (a, d) = (self.attention_size(), self.hidden_size * self.directions());
+            total = total.saturating_add(a * d + 2 * a);
         }
         let outputs = super::head_outputs(classes);
         total.saturating_add(outputs.saturating_mul(self.feature_size() + 1))

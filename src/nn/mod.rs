@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! The network: recurrent layers (with their kernels) and the classifier built from them.
 
+mod attention;
 mod attribution;
 mod classifier;
 mod config;
@@ -56,6 +57,8 @@ pub enum Pooling {
     Mean,
     /// Maximum and mean, concatenated.
     MaxMean,
+    /// Additive attention over the states of both directions side by side (`attention`).
+    Attention,
 }
 
 /// Outputs of the dense head for `classes` labels: one logit for two classes (the probability of

@@ -47,13 +47,16 @@ impl CustomOp1 for PoolOp {
         if self.lengths.len() != b || self.lengths.iter().any(|&n| n == 0 || n > t) {
             bail!("pool: lengths must be 1..={t}, one per row");
         }
+        if self.pooling == Pooling::Attention {
+            bail!("pool: attention pooling has weights of its own (nn::attention)");
+        }
         let w = self.width(h);
         let mut out = vec![0f32; b * w];
         for (r, (&len, o)) in self.lengths.iter().zip(out.chunks_exact_mut(w)).enumerate() {
             let row = &x[r * t * h..(r + 1) * t * h];
             match self.pooling {
                 Pooling::Last => o.copy_from_slice(&row[self.last_step(len) * h..][..h]),
-                Pooling::Max | Pooling::Mean | Pooling::MaxMean => {
+                Pooling::Max | Pooling::Mean | Pooling::MaxMean | Pooling::Attention => {
                     let (max, mean) = o.split_at_mut(if self.pooling == Pooling::Mean { 0 } else { h });
                     if !max.is_empty() {
                         max.copy_from_slice(&row[..h]);
@@ -92,7 +95,7 @@ impl CustomOp1 for PoolOp {
                         d[argmax(row, h, len, j) * h + j] += gr[j];
                     }
                 }
-                Pooling::Mean => {}
+                Pooling::Mean | Pooling::Attention => {}
             }
             if matches!(self.pooling, Pooling::Mean | Pooling::MaxMean) {
                 let gm = &gr[w - h..];
