@@ -14,12 +14,18 @@ use crate::error::{Error, Result};
 
 /// The metadata key.
 pub(super) const KEY: &str = "senti.checksum";
+/// The digits as the checksum is computed: read as zeros. One literal for both uses below.
+macro_rules! zero_digits {
+    () => {
+        "00000000"
+    };
+}
 /// The value written before the file's checksum is known; the same length as the final one.
-pub(super) const PLACEHOLDER: &str = "crc32c:00000000";
+pub(super) const PLACEHOLDER: &str = concat!("crc32c:", zero_digits!());
 /// The entry as serde_json writes it into the header, up to the digits.
 const ENTRY: &[u8] = b"\"senti.checksum\":\"crc32c:";
-const DIGITS: usize = 8;
-const ZEROS: &[u8; DIGITS] = b"00000000";
+const ZEROS: &[u8] = zero_digits!().as_bytes();
+const DIGITS: usize = ZEROS.len();
 
 /// The offset of the checksum's digits in `bytes`: the entry must appear exactly once in the
 /// header, in the form this library writes, with eight lowercase hex digits.
