@@ -112,16 +112,24 @@
  *   validation_fraction: float, [0, 0.9); default 0.1
  *       Share of the training examples held out for validation (a stratified slice: about
  *       this share of every class).
- *   cell: string, one of "lstm", "gru"; default "lstm"
- *       The recurrent cell.
+ *   cell: string, one of "lstm", "gru", "transformer"; default "lstm"
+ *       The recurrent cell, or transformer: an encoder of self-attention layers (pre-norm,
+ *       sinusoidal positions, padding masked) in place of the recurrent layers, hidden_size
+ *       wide.
  *   embedding_dim: integer, 1 to 4096; default 128
  *       Embedding width.
  *   hidden_size: integer, 1 to 4096; default 128
- *       Recurrent state width per direction.
+ *       Recurrent state width per direction; for a transformer, the model width.
  *   layers: integer, 1 to 8; default 1
- *       Stacked recurrent layers.
+ *       Stacked recurrent (or transformer) layers.
  *   bidirectional: bool, true or false; default true
- *       Add a backward direction to every layer.
+ *       Add a backward direction to every recurrent layer (a transformer ignores it: its
+ *       attention sees both sides).
+ *   heads: integer, 1 to 64; default 4
+ *       Attention heads per transformer layer; they must divide hidden_size. Transformer
+ *       only.
+ *   ff_size: integer, 1 to 16384; default 256
+ *       Width of each transformer layer's feed-forward block. Transformer only.
  *   pooling: string, one of "last", "max", "mean", "max_mean", "attention"; default "max_mean"
  *       How the states over time become one vector: the state after the last real token,
  *       their elementwise maximum or mean, maximum and mean concatenated, or their sum

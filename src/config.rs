@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::Format;
 use crate::error::{Error, Result, check, require_object};
-use crate::nn::{CellKind, NetworkConfig, Pooling};
+use crate::nn::{CellKind, NetworkConfig, Pooling, TransformerShape};
 use crate::text::{TextConfig, Truncation};
 
 const MAX_BATCH: usize = 65_536;
@@ -77,6 +77,7 @@ impl TrainParams {
             pooling: self.pooling,
             dropout: self.dropout,
             embedding_dropout: self.embedding_dropout,
+            transformer: (self.cell == CellKind::Transformer).then_some(TransformerShape { heads: self.heads, ff_size: self.ff_size }),
         }
     }
 
@@ -94,7 +95,12 @@ impl TrainParams {
         self.network_config().validate(self.vocab_size, 2)?;
         check(self.optimizer == Optimizer::Adamw || self.weight_decay == 0.0, || "weight_decay needs \"optimizer\": \"adamw\"".to_string())?;
         // Activations saved for the backward pass grow with batch × length × width.
-        let per_step = self.hidden_size * (self.cell.gates() + 3) * self.layers * if self.bidirectional { 2 } else { 1 } + self.embedding_dim;
+        let per_step = match self.cell.recurrent() {
+            Some(cell) => self.hidden_size * (cell.gates() + 3) * self.layers * if self.bidirectional { 2 } else { 1 } + self.embedding_dim,
+            // Each layer keeps about a dozen widths per step, the feed-forward block's twice, and
+            // every head's row of attention weights.
+            None => self.layers * (12 * self.hidden_size + 2 * self.ff_size + 2 * self.heads * self.max_len) + self.embedding_dim,
+        };
         let activations = self.batch_size.saturating_mul(self.max_len).saturating_mul(per_step);
         check(activations <= 1_000_000_000, || {
             format!("batch_size × max_len × model width needs about {} GB of activations; reduce one of them", activations * 4 / 1_000_000_000)

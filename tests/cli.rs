@@ -276,8 +276,8 @@ fn help_works_everywhere_and_lists_every_training_parameter() {
         };
         assert!(help.contains(&format!("{flag} <")) || help.contains(&format!("{flag} [<")), "train --help lacks {flag}");
     }
-    assert!(help.contains("Recurrent state width per direction. [default: 128; values 1 to 4096]"), "{help}");
-    assert!(help.contains("[possible values: lstm, gru]"), "{help}");
+    assert!(help.contains("Recurrent state width per direction; for a transformer, the model width. [default: 128; values 1 to 4096]"), "{help}");
+    assert!(help.contains("[possible values: lstm, gru, transformer]"), "{help}");
     assert!(ok(senti(&["--version"])).starts_with(&format!("senti {}", senti::VERSION)));
 }
 

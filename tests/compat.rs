@@ -103,7 +103,8 @@ fn every_golden_model_loads_and_predicts_as_recorded() {
 /// first, and on the committed 20 Newsgroups excerpt):
 /// `SENTI_GOLDEN_VERSION=<N> cargo test --release --test compat -- --ignored`.
 /// Format 1's files (libsenti 0.1.0) hold `positive`; later ones every class's `scores`. Format 4
-/// exists for attention pooling, so its files are the same recipes pooled by attention.
+/// exists for attention pooling and the transformer encoder, so its files are the same recipes
+/// pooled by attention, and a transformer.
 #[test]
 #[ignore = "writes golden files into the tree; run by hand when a format version is introduced"]
 fn write_golden_models() {
@@ -120,21 +121,24 @@ fn write_golden_models() {
         ("gru-mean-pure", &imdb, r#""train_limit": 3000, "cell": "gru", "bidirectional": false, "pooling": "mean", "truncation": "keep_start", "wide_ngrams": 0"#),
         ("newsgroups20-gru-wide", &newsgroups, r#""cell": "gru", "bidirectional": true, "pooling": "max", "wide_ngrams": 1, "wide_buckets": 2048, "embedding_pretrain_epochs": 0"#),
     ];
+    let transformer = [("transformer-wide", &imdb, r#""train_limit": 3000, "cell": "transformer", "heads": 2, "ff_size": 32, "pooling": "mean", "wide_ngrams": 2, "wide_buckets": 4096"#)];
     let texts = texts();
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    for (name, data, recipe) in recipes {
+    // Format 4 also holds transformer encoders.
+    let extra: &[_] = if version == "4" { &transformer } else { &[] };
+    for &(name, data, recipe) in recipes.iter().chain(extra) {
         // Format 1 had only two-class models.
         if version == "1" && data == &newsgroups {
             continue;
         }
         let mut json: serde_json::Value = serde_json::from_str(&format!("{{\"data_path\": {data:?}, {common}, {recipe}}}")).unwrap();
-        if version == "4" {
+        if version == "4" && !name.starts_with("transformer") {
             json["pooling"] = "attention".into();
         }
         let params = senti::TrainParams::from_json(&json.to_string()).unwrap();
         let model = senti::train(&params, &mut |_| senti::Control::Continue).unwrap();
         // Format 4's files are pooled by attention: their names say so.
-        let name = if version == "4" { name.replace("-mean", "") + "-attention" } else { name.to_string() };
+        let name = if version == "4" && !name.starts_with("transformer") { name.replace("-mean", "") + "-attention" } else { name.to_string() };
         let path = dir.join(format!("{name}.safetensors"));
         model.save(&path).unwrap();
         let back = Model::load(&path).unwrap();

@@ -74,6 +74,26 @@ fn attention_pooling_learns_and_round_trips() {
 }
 
 #[test]
+fn a_transformer_learns_round_trips_and_is_explained() {
+    // Smaller than the recurrent tests' slice: the encoder is not yet fast (see README, Models).
+    let mut params = small("transformer", "mean", false);
+    (params.heads, params.ff_size, params.wide_ngrams, params.max_len, params.embedding_dim, params.hidden_size) = (2, 64, 0, 100, 32, 32);
+    (params.epochs, params.learning_rate) = (5, 0.004);
+    let model = senti::train(&params, &mut |_| Control::Continue).unwrap();
+    let acc = held_out_accuracy(&model);
+    eprintln!("transformer held-out accuracy {acc:.4} {:?}", model.record().history);
+    assert!(acc > 0.70, "accuracy {acc} is not well above chance");
+    let loaded = senti::model_file::from_bytes(&senti::model_file::to_bytes(&model).unwrap()).unwrap();
+    let texts = ["A wonderful, moving film.", "Dull and far too long. I want my money back.", ""];
+    let (a, b) = (model.predict_batch(&texts).unwrap(), loaded.predict_batch(&texts).unwrap());
+    assert!(a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-5), "{a:?} vs {b:?}");
+    // Integrated gradients run through the encoder too: the contributions add up.
+    let e = loaded.explain("A wonderful, moving film. The plot is dull.", None, 16).unwrap();
+    let sum: f32 = e.tokens.iter().map(|t| t.contribution).sum();
+    assert!((e.reference + sum + e.unexplained - e.logit).abs() < 1e-3 && e.unexplained.abs() < 0.05 * sum.abs() + 1e-3, "{e:?}");
+}
+
+#[test]
 fn same_seed_and_thread_count_give_the_same_weights() {
     let json = |seed: u64| {
         format!(

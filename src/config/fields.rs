@@ -168,9 +168,10 @@ macro_rules! train_fields {
                 doc: "Share of the training examples held out for validation (a stratified slice: about this share of every class).",
             }
             cell: CellKind {
-                range: one_of(&["lstm", "gru"]),
+                range: one_of(&["lstm", "gru", "transformer"]),
                 default: text("lstm"),
-                doc: "The recurrent cell.",
+                doc: "The recurrent cell, or `transformer`: an encoder of self-attention layers (pre-norm, sinusoidal positions, \
+                      padding masked) in place of the recurrent layers, `hidden_size` wide.",
             }
             embedding_dim: usize {
                 range: ints(1, 4096),
@@ -180,17 +181,27 @@ macro_rules! train_fields {
             hidden_size: usize {
                 range: ints(1, 4096),
                 default: Int(128),
-                doc: "Recurrent state width per direction.",
+                doc: "Recurrent state width per direction; for a transformer, the model width.",
             }
             layers: usize {
                 range: ints(1, 8),
                 default: Int(1),
-                doc: "Stacked recurrent layers.",
+                doc: "Stacked recurrent (or transformer) layers.",
             }
             bidirectional: bool {
                 range: Range::Bool,
                 default: Bool(true),
-                doc: "Add a backward direction to every layer.",
+                doc: "Add a backward direction to every recurrent layer (a transformer ignores it: its attention sees both sides).",
+            }
+            heads: usize {
+                range: ints(1, 64),
+                default: Int(4),
+                doc: "Attention heads per transformer layer; they must divide `hidden_size`. Transformer only.",
+            }
+            ff_size: usize {
+                range: ints(1, 16384),
+                default: Int(256),
+                doc: "Width of each transformer layer's feed-forward block. Transformer only.",
             }
             pooling: Pooling {
                 range: one_of(&["last", "max", "mean", "max_mean", "attention"]),

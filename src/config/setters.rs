@@ -485,7 +485,7 @@ mod tests {
             ("weight_decay", int(2), "weight_decay must be in [0, 1], got 2"),
             ("clip_norm", FieldValue::Float(f64::INFINITY), "clip_norm must be finite and >= 0, got inf"),
             ("dropout", FieldValue::Float(1e300), "dropout must be in [0, 1), got inf"),
-            ("cell", s("rnn"), "cell must be one of `lstm`, `gru`, got `rnn`"),
+            ("cell", s("rnn"), "cell must be one of `lstm`, `gru`, `transformer`, got `rnn`"),
             ("data_format", s("JSONL"), "data_format must be one of `auto`, `imdb-json`, `aclimdb`, `jsonl`, `csv`, `folders`, got `JSONL`"),
         ];
         for (name, value, want) in cases {

@@ -12,7 +12,8 @@
 //! Format versions: 1 (libsenti 0.1.0: two classes, no `senti.labels`; read as `negative`,
 //! `positive`), 2 (K classes, `senti.labels`), 3 (a checksum over the whole file, verified
 //! before anything else is read) and 4 (3, plus attention pooling: `"pooling": "attention"` and
-//! the tensors `pool.attention.{w,b,v}`). This library writes 3 for every model format 3 can
+//! the tensors `pool.attention.{w,b,v}`; and the transformer encoder: `"cell": "transformer"`,
+//! `"transformer": {"heads", "ff_size"}` and the tensors `enc.*`). This library writes 3 for every model format 3 can
 //! hold, so that libsenti 0.2 still reads it, and 4 for the others; it reads all four.
 //!
 //! Saving writes a temporary file beside the target, syncs it and renames it over the target,
@@ -29,7 +30,7 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use crate::data::Labels;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{Model, TrainingRecord};
-use crate::nn::{Classifier, MAX_PARAMS, NetworkConfig, Pooling, Weights};
+use crate::nn::{CellKind, Classifier, MAX_PARAMS, NetworkConfig, Pooling, Weights};
 use crate::text::{Encoder, TextConfig, Vocab};
 use crate::wide::{MAX_BUCKETS, Wide, WideConfig};
 
@@ -39,7 +40,7 @@ pub use integrity::seal;
 const FORMAT: &str = "senti-model";
 /// The version this library writes for a model that needs nothing newer.
 const FORMAT_VERSION: &str = "3";
-/// The version a model with attention pooling needs.
+/// The version a model with attention pooling or a transformer encoder needs.
 const ATTENTION_FORMAT_VERSION: &str = "4";
 /// Every version this library reads, oldest first.
 const READABLE_VERSIONS: [&str; 4] = ["1", "2", "3", "4"];
@@ -173,7 +174,11 @@ pub fn file_versions(path: &Path) -> Result<FileVersions> {
 /// "1, 2 and 3".
 /// The oldest format version that holds a network of this configuration.
 fn version_for(config: &NetworkConfig) -> &'static str {
-    if config.pooling == Pooling::Attention { ATTENTION_FORMAT_VERSION } else { FORMAT_VERSION }
+    if needs_format_4(config) { ATTENTION_FORMAT_VERSION } else { FORMAT_VERSION }
+}
+
+fn needs_format_4(config: &NetworkConfig) -> bool {
+    config.pooling == Pooling::Attention || config.cell == CellKind::Transformer
 }
 
 fn readable_versions() -> String {
@@ -282,8 +287,9 @@ fn parse(bytes: &[u8]) -> Result<Parsed> {
     let words = meta_vocab(&meta, text.vocab_size)?;
     let record: TrainingRecord = meta_json(&meta, "senti.training")?;
     model_config.validate(words.len(), labels.len()).map_err(|e| Error::model_file(e.message().to_string()))?;
-    if model_config.pooling == Pooling::Attention && version != ATTENTION_FORMAT_VERSION {
-        return Err(Error::model_file(format!("attention pooling is not part of format version {version}")));
+    if needs_format_4(&model_config) && version != ATTENTION_FORMAT_VERSION {
+        let what = if model_config.cell == CellKind::Transformer { "a transformer encoder" } else { "attention pooling" };
+        return Err(Error::model_file(format!("{what} is not part of format version {version}")));
     }
     let vocab = Vocab::from_words(words)?;
 

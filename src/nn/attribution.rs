@@ -44,7 +44,8 @@ impl Classifier {
         // The first layer's input projection is linear in the embedding and the reference is
         // zero, so the path scales the projections: taking the gradient against them gives the
         // same contributions (x · Wᵀg = (Wx) · g) and skips the projection's own pass.
-        let projections = self.classifier_projections(ids)?;
+        // A transformer's gradient is taken against the embeddings themselves.
+        let projections = if self.is_transformer() { vec![self.embed(ids)?] } else { self.classifier_projections(ids)? };
         // Plain loops, not tensor ops, for the path's points and the final dot products: Candle
         // splits element-wise ops over 64k elements between threads, a cost here, not a gain.
         let mut points = Vec::with_capacity(projections.len());
@@ -61,8 +62,12 @@ impl Classifier {
             plain.push(values);
         }
         let lengths: Arc<[usize]> = Arc::from(vec![t; steps]);
-        let inputs = points.iter().map(|v| v.as_tensor().clone()).collect();
-        let logits = self.forward_from(FirstInput::Projected(inputs), t, &lengths, Mode::Gradients, threads)?;
+        let first = if self.is_transformer() {
+            FirstInput::Embedded(points[0].as_tensor().reshape((steps * t, ()))?)
+        } else {
+            FirstInput::Projected(points.iter().map(|v| v.as_tensor().clone()).collect())
+        };
+        let logits = self.forward_from(first, t, &lengths, Mode::Gradients, threads)?;
         let grads = logits.narrow(1, output, 1)?.sum_all()?.backward()?;
         let mut per_token = vec![0f32; t];
         for (point, projection) in points.iter().zip(&plain) {
@@ -104,7 +109,7 @@ mod tests {
     use crate::rng::Rng;
 
     fn network(cell: CellKind, layers: usize, bidirectional: bool, pooling: Pooling, classes: usize) -> Classifier {
-        let cfg = NetworkConfig { cell, embedding_dim: 8, hidden_size: 6, layers, bidirectional, pooling, dropout: 0.3, embedding_dropout: 0.2 };
+        let cfg = NetworkConfig { cell, embedding_dim: 8, hidden_size: 6, layers, bidirectional, pooling, dropout: 0.3, embedding_dropout: 0.2, transformer: None };
         let (mut rng, mut vars) = (Rng::new(9), Vec::new());
         Classifier::new(&cfg, 30, classes, Weights::Init { rng: &mut rng, vars: &mut vars }).unwrap();
         // Larger embeddings than the initialiser gives, so that the logits move visibly.

@@ -10,6 +10,7 @@ use candle_core::{DType, Device, Tensor, Var};
 
 use super::attention::AttentionPool;
 use super::pooling::PoolOp;
+use super::transformer::TransformerEncoder;
 use super::recurrent::RecurrenceOp;
 use super::config::NetworkConfig;
 use super::{CellKind, Pooling};
@@ -79,8 +80,10 @@ pub struct Classifier {
     /// Logits per review: 1 for two classes, else one per class.
     outputs: usize,
     embedding: Tensor,
-    /// layers[layer][direction]
+    /// layers[layer][direction]; empty for a transformer.
     layers: Vec<Vec<Recurrent>>,
+    /// For `CellKind::Transformer`: the encoder in place of the recurrent layers.
+    encoder: Option<TransformerEncoder>,
     /// For `Pooling::Attention`: its weights.
     attention: Option<AttentionPool>,
     head_w: Tensor,
@@ -137,7 +140,7 @@ impl Weights<'_> {
 }
 
 #[derive(Clone, Copy)]
-enum Init {
+pub(crate) enum Init {
     Uniform(f32),
     /// Glorot/Xavier uniform for a (fan_out, fan_in) matrix.
     Glorot,
@@ -184,7 +187,7 @@ fn orthogonal(n: usize, rng: &mut Rng) -> Vec<f32> {
     rows.into_iter().flatten().map(|x| x as f32).collect()
 }
 
-fn dropout(x: &Tensor, p: f32, rng: &mut Rng) -> Result<Tensor> {
+pub(crate) fn dropout(x: &Tensor, p: f32, rng: &mut Rng) -> Result<Tensor> {
     if p <= 0.0 {
         return Ok(x.clone());
     }
@@ -239,7 +242,7 @@ impl Classifier {
     pub fn new(config: &NetworkConfig, vocab_size: usize, classes: usize, mut weights: Weights) -> Result<Self> {
         let outputs = super::head_outputs(classes);
         let (e, h) = (config.embedding_dim, config.hidden_size);
-        let g = config.cell.gates() * h;
+        let g = config.cell.recurrent().map_or(0, |cell| cell.gates() * h);
         let mut named = Vec::new();
         let mut get = |name: String, shape: &[usize], init: Init| -> Result<Tensor> {
             let t = weights.get(&name, shape, init)?;
@@ -248,8 +251,14 @@ impl Classifier {
         };
         let embedding = get("embedding.weight".into(), &[vocab_size, e], Init::Uniform(0.05))?;
         let forget = (config.cell == CellKind::Lstm).then_some(1);
-        let mut layers = Vec::with_capacity(config.layers);
-        for l in 0..config.layers {
+        let encoder = match (config.cell, config.transformer) {
+            (CellKind::Transformer, Some(shape)) => Some(TransformerEncoder::new(config, shape, &mut get)?),
+            (CellKind::Transformer, None) => return Err(Error::config("a transformer needs its heads and ff_size")),
+            _ => None,
+        };
+        let recurrent_layers = if encoder.is_some() { 0 } else { config.layers };
+        let mut layers = Vec::with_capacity(recurrent_layers);
+        for l in 0..recurrent_layers {
             let input = if l == 0 { e } else { h * config.directions() };
             let mut dirs = Vec::new();
             for dir in ["fwd", "bwd"].into_iter().take(config.directions()) {
@@ -278,13 +287,13 @@ impl Classifier {
         let head_b = get("head.bias".into(), &[outputs], Init::Bias { ones_block: None, block: 1 })?;
         let table_bytes = vocab_size * g * 4 * config.directions();
         let input_tables = match weights {
-            Weights::Load(_) if table_bytes <= MAX_INPUT_TABLE_BYTES => {
+            Weights::Load(_) if table_bytes <= MAX_INPUT_TABLE_BYTES && !layers.is_empty() => {
                 Some(layers[0].iter().map(|w| embedding.matmul(&w.w_ih.t()?)).collect::<candle_core::Result<Vec<_>>>()?)
             }
             _ => None,
         };
         let small_row_weights = match weights {
-            Weights::Load(_) => Some(
+            Weights::Load(_) if !layers.is_empty() => Some(
                 layers
                     .iter()
                     .map(|dirs| {
@@ -298,9 +307,9 @@ impl Classifier {
                     })
                     .collect::<Result<Vec<_>>>()?,
             ),
-            Weights::Init { .. } => None,
+            _ => None,
         };
-        Ok(Self { config: config.clone(), outputs, embedding, layers, attention, head_w, head_b, named, input_tables, small_row_weights })
+        Ok(Self { config: config.clone(), outputs, embedding, layers, encoder, attention, head_w, head_b, named, input_tables, small_row_weights })
     }
 
     pub fn named_tensors(&self) -> &[(String, Tensor)] {
@@ -327,6 +336,17 @@ impl Classifier {
         // gathers there.
         let first = match (mode.differentiable(), &self.input_tables) {
             (false, Some(tables)) => FirstInput::Table { tables: tables.clone(), ids: Arc::from(ids) },
+            _ if self.encoder.is_some() => {
+                // Each step's embedding, through the batch's distinct words (word dropout).
+                let words = BatchWords::new(&ids, &batch.lengths, t, self.embedding.dims()[0])?;
+                let distinct = words.words.len();
+                let mut e = self.embedding.index_select(&Tensor::from_vec(words.words, distinct, &Device::Cpu)?, 0)?;
+                if let Mode::Train { rng } = &mut mode {
+                    e = word_dropout(&e, self.config.embedding_dropout, rng)?;
+                }
+                let local = Tensor::from_slice(&words.local, words.local.len(), &Device::Cpu)?;
+                FirstInput::Embedded(e.index_select(&local, 0)?)
+            }
             _ => {
                 let words = BatchWords::new(&ids, &batch.lengths, t, self.embedding.dims()[0])?;
                 let distinct = words.words.len();
@@ -343,6 +363,10 @@ impl Classifier {
 
     /// The first layer's input projections of embeddings `x` (steps, embedding), without bias:
     /// one (steps, G·H) tensor per direction.
+    pub(crate) fn is_transformer(&self) -> bool {
+        self.encoder.is_some()
+    }
+
     pub(crate) fn first_projections(&self, x: &Tensor) -> Result<Vec<Tensor>> {
         Ok(self.layers[0].iter().map(|w| x.matmul(&w.w_ih.t()?)).collect::<candle_core::Result<Vec<_>>>()?)
     }
@@ -378,6 +402,7 @@ impl Classifier {
         let batch = Batch::new(&[ids])?;
         let first = match &self.input_tables {
             Some(tables) => FirstInput::Table { tables: tables.clone(), ids: Arc::from(ids) },
+            None if self.encoder.is_some() => FirstInput::Embedded(self.embed(ids)?),
             None => FirstInput::Projected(self.first_projections(&self.embed(ids)?)?.into_iter().map(|p| p.unsqueeze(0)).collect::<candle_core::Result<Vec<_>>>()?),
         };
         let states = self.states_from(first, ids.len(), &batch.lengths, &mut Mode::Infer, threads)?;
@@ -387,9 +412,16 @@ impl Classifier {
 
     /// The last layer's states, one (batch, steps, H) tensor per direction.
     fn states_from(&self, first: FirstInput, steps: usize, lengths: &Arc<[usize]>, mode: &mut Mode, threads: usize) -> Result<Vec<Tensor>> {
+        if let Some(encoder) = &self.encoder {
+            let FirstInput::Embedded(x) = first else {
+                return Err(Error::invalid_argument("a transformer reads embeddings, not input projections"));
+            };
+            return Ok(vec![encoder.forward(&x, steps, lengths, mode)?]);
+        }
         let (b, t) = (lengths.len(), steps);
         let training = mode.differentiable();
         let cfg = &self.config;
+        let cell = cfg.cell.recurrent().ok_or_else(|| Error::invalid_argument("not a recurrent network"))?;
         let (first_tables, first_ids, mut dense, mut projected) = match first {
             FirstInput::Table { tables, ids } => (tables, Some(ids), None, None),
             FirstInput::Embedded(x) => (Vec::new(), None, Some(x), None),
@@ -410,7 +442,7 @@ impl Classifier {
             for (d, w) in dirs.iter().enumerate() {
                 let biases = Tensor::cat(&[&w.b_ih, &w.b_hh], 0)?;
                 let w_small = if training { None } else { self.small_row_weights.as_ref().map(|t| t[l][d].clone()) };
-                let mut op = RecurrenceOp::new(cfg.cell, cfg.hidden_size, d == 1, lengths.clone(), threads, training).with_small_row_weights(w_small);
+                let mut op = RecurrenceOp::new(cell, cfg.hidden_size, d == 1, lengths.clone(), threads, training).with_small_row_weights(w_small);
                 if matches!(mode, Mode::Gradients) {
                     op = op.inputs_gradient_only();
                 }
@@ -455,7 +487,50 @@ mod tests {
     use super::*;
 
     fn config(cell: CellKind, layers: usize, bidirectional: bool, pooling: Pooling) -> NetworkConfig {
-        NetworkConfig { cell, embedding_dim: 6, hidden_size: 5, layers, bidirectional, pooling, dropout: 0.2, embedding_dropout: 0.1 }
+        NetworkConfig { cell, embedding_dim: 6, hidden_size: 5, layers, bidirectional, pooling, dropout: 0.2, embedding_dropout: 0.1, transformer: None }
+    }
+
+    #[test]
+    fn a_transformer_answers_a_review_alone_as_in_a_batch_and_trains() {
+        let seqs: Vec<Vec<u32>> = vec![vec![2, 3, 4, 5, 6], vec![5], vec![6, 7, 2]];
+        let refs: Vec<&[u32]> = seqs.iter().map(Vec::as_slice).collect();
+        let batch = Batch::new(&refs).unwrap();
+        for (embedding_dim, pooling, classes) in [(8, Pooling::MaxMean, 2), (6, Pooling::Attention, 3), (8, Pooling::Last, 2)] {
+            let cfg = NetworkConfig {
+                cell: CellKind::Transformer,
+                embedding_dim,
+                hidden_size: 8,
+                layers: 2,
+                bidirectional: true,
+                pooling,
+                dropout: 0.1,
+                embedding_dropout: 0.1,
+                transformer: Some(super::super::TransformerShape { heads: 2, ff_size: 12 }),
+            };
+            cfg.validate(10, classes).unwrap();
+            let (mut rng, mut vars) = (Rng::new(4), Vec::new());
+            let model = Classifier::new(&cfg, 10, classes, Weights::Init { rng: &mut rng, vars: &mut vars }).unwrap();
+            let params: usize = vars.iter().map(|(_, v)| v.elem_count()).sum();
+            assert_eq!(params, cfg.parameter_count(10, classes), "{cfg:?}");
+            let out = super::super::head_outputs(classes);
+            let infer = model.forward(&batch, Mode::Infer, 1).unwrap().to_vec2::<f32>().unwrap();
+            for (i, r) in refs.iter().enumerate() {
+                let alone = model.forward(&Batch::new(&[r]).unwrap(), Mode::Infer, 1).unwrap().to_vec2::<f32>().unwrap();
+                for k in 0..out {
+                    assert!((infer[i][k] - alone[0][k]).abs() < 1e-5, "{cfg:?} row {i}: {} vs {}", infer[i][k], alone[0][k]);
+                }
+            }
+            // Gradients reach every weight.
+            let loss = model.forward(&batch, Mode::Train { rng: &mut Rng::new(5) }, 1).unwrap().sqr().unwrap().sum_all().unwrap();
+            let grads = loss.backward().unwrap();
+            for (name, var) in &vars {
+                assert!(grads.get(var.as_tensor()).is_some(), "{name} gets no gradient");
+            }
+            // A loaded copy answers the same.
+            let map: HashMap<String, Tensor> = vars.iter().map(|(n, v)| (n.clone(), v.as_tensor().detach())).collect();
+            let loaded = Classifier::new(&cfg, 10, classes, Weights::Load(&map)).unwrap();
+            assert_eq!(loaded.forward(&batch, Mode::Infer, 2).unwrap().to_vec2::<f32>().unwrap(), infer);
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! never computed and never reaches the state. Gate input projections come from the caller, either
 //! computed for every step beforehand or as rows of a per-word table (`Inputs`).
 
-use super::CellKind;
+use super::RecurrentCell;
 use super::simd::{dispatch, sigmoid, tanh};
 
 /// `dst (m×n) = lhs (m×k) · rhs (k×n)`, both stored row-major; `dst +=` when `accumulate`.
@@ -56,7 +56,7 @@ fn parallelism(threads: usize) -> gemm::Parallelism {
 
 /// Shapes shared by the forward and backward passes of one block.
 pub(crate) struct Dims {
-    pub cell: CellKind,
+    pub cell: RecurrentCell,
     pub hidden: usize,
     pub steps: usize,
     pub reverse: bool,
@@ -70,8 +70,8 @@ impl Dims {
     /// LSTM the cell state and its tanh, for the GRU the recurrent candidate projection.
     pub fn saved(&self) -> usize {
         match self.cell {
-            CellKind::Lstm => self.gates() + 2 * self.hidden,
-            CellKind::Gru => self.gates() + self.hidden,
+            RecurrentCell::Lstm => self.gates() + 2 * self.hidden,
+            RecurrentCell::Gru => self.gates() + self.hidden,
         }
     }
     fn time(&self, len: usize, s: usize) -> usize {
@@ -238,8 +238,8 @@ fn forward_impl(
             let o_row = &mut out[at * h_n..][..h_n];
             let sv = saved.as_deref_mut().map(|sv| &mut sv[at * sv_n..][..sv_n]);
             match d.cell {
-                CellKind::Lstm => lstm_step(h_n, pre, x, &biases, hp, &mut c[p * h_n..][..h_n], o_row, sv),
-                CellKind::Gru => {
+                RecurrentCell::Lstm => lstm_step(h_n, pre, x, &biases, hp, &mut c[p * h_n..][..h_n], o_row, sv),
+                RecurrentCell::Gru => {
                     let (bi, bh) = (&b_ih[..g_n], &b_hh[..g_n]);
                     // The candidate keeps x's part apart: r multiplies only the recurrent part.
                     for k in 0..g_n {
@@ -398,19 +398,19 @@ fn backward_impl(
             }
             let dout = &d_out[at * h_n..][..h_n];
             match d.cell {
-                CellKind::Lstm => {
+                RecurrentCell::Lstm => {
                     let c_prev = prev_at.map_or(&zeros[..], |pa| &saved[pa * sv_n + 4 * h_n..][..h_n]);
                     lstm_step_back(h_n, sv, c_prev, dout, dh_p, &mut dc_next[p * h_n..][..h_n], dgs_p);
                     d_gx[at * g_n..][..g_n].copy_from_slice(dgs_p);
                 }
-                CellKind::Gru => {
+                RecurrentCell::Gru => {
                     gru_step_back(h_n, sv, hp_row, dout, dh_p, &mut d_gx[at * g_n..][..g_n], dgs_p);
                     d_gh[at * g_n..][..g_n].copy_from_slice(dgs_p);
                 }
             }
         }
         // dh_prev = d(pre-activations) · W_hh, plus the GRU's direct path already in dh_next.
-        let accumulate = d.cell == CellKind::Gru;
+        let accumulate = d.cell == RecurrentCell::Gru;
         matmul_nn(active, h_n, g_n, &mut dh_next, &dgs, w_hh, accumulate, 1);
     }
 }

@@ -10,10 +10,11 @@ mod pooling;
 pub(crate) mod simd;
 pub mod word2vec;
 mod recurrent;
+mod transformer;
 
 pub use attribution::{DEFAULT_STEPS as DEFAULT_EXPLAIN_STEPS, MAX_STEPS as MAX_EXPLAIN_STEPS};
 pub use classifier::{Batch, Classifier, Mode, Weights};
-pub use config::NetworkConfig;
+pub use config::{NetworkConfig, TransformerShape};
 pub(crate) use config::{MAX_DIM, MAX_LAYERS, MAX_PARAMS};
 #[cfg(test)]
 pub(crate) use classifier::test_hooks;
@@ -34,14 +35,34 @@ pub(crate) fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> candle
 pub enum CellKind {
     Lstm,
     Gru,
+    /// A transformer encoder instead of recurrent layers (`nn::transformer`).
+    Transformer,
 }
 
 impl CellKind {
+    /// The recurrent cell this is, if it is one.
+    pub fn recurrent(self) -> Option<RecurrentCell> {
+        match self {
+            CellKind::Lstm => Some(RecurrentCell::Lstm),
+            CellKind::Gru => Some(RecurrentCell::Gru),
+            CellKind::Transformer => None,
+        }
+    }
+}
+
+/// The cells the recurrent kernels run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecurrentCell {
+    Lstm,
+    Gru,
+}
+
+impl RecurrentCell {
     /// Number of gate blocks in the stacked weight matrices.
     pub fn gates(self) -> usize {
         match self {
-            CellKind::Lstm => 4,
-            CellKind::Gru => 3,
+            RecurrentCell::Lstm => 4,
+            RecurrentCell::Gru => 3,
         }
     }
 }

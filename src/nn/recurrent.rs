@@ -13,11 +13,11 @@ use std::sync::{Arc, Mutex};
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Tensor, bail};
 use rayon::prelude::*;
 
-use super::{CellKind, f32_slice};
+use super::{RecurrentCell, f32_slice};
 use super::kernels::{self, Dims, Inputs};
 
 pub(crate) struct RecurrenceOp {
-    pub cell: CellKind,
+    pub cell: RecurrentCell,
     pub hidden: usize,
     pub reverse: bool,
     pub lengths: Arc<[usize]>,
@@ -41,7 +41,7 @@ pub(crate) struct RecurrenceOp {
 const MIN_ROWS_PER_THREAD: usize = 8;
 
 impl RecurrenceOp {
-    pub fn new(cell: CellKind, hidden: usize, reverse: bool, lengths: Arc<[usize]>, threads: usize, training: bool) -> Self {
+    pub fn new(cell: RecurrentCell, hidden: usize, reverse: bool, lengths: Arc<[usize]>, threads: usize, training: bool) -> Self {
         Self { cell, hidden, reverse, lengths, threads, training, inputs_only: false, w_hh_small: None, ids: None, saved: Mutex::new(None) }
     }
 
@@ -187,7 +187,7 @@ impl CustomOp3 for RecurrenceOp {
         let (w, out, d_out) = (tensor_f32(w_hh)?, tensor_f32(res)?, tensor_f32(grad_res)?);
         let mut d_gx = vec![0f32; batch * steps * g_n];
         // The LSTM's recurrent pre-activation gradient equals d_gx; only the GRU needs its own.
-        let mut d_gh = if self.cell == CellKind::Gru { vec![0f32; batch * steps * g_n] } else { Vec::new() };
+        let mut d_gh = if self.cell == RecurrentCell::Gru { vec![0f32; batch * steps * g_n] } else { Vec::new() };
         let mut h_prev = vec![0f32; batch * steps * h_n];
         let rows = self.rows_per_block(batch);
         let lens = &self.lengths;
@@ -281,7 +281,7 @@ mod tests {
     /// Compares the hand-written backward pass with central finite differences. With `table`,
     /// the inputs are rows of a 3-word table picked by id, so that words repeat across rows and
     /// steps and their gradients must add up.
-    fn check_gradients(cell: CellKind, reverse: bool, table: bool) {
+    fn check_gradients(cell: RecurrentCell, reverse: bool, table: bool) {
         let (b, t, h) = (3, 4, 5);
         let g = cell.gates() * h;
         let mut rng = Rng::new(11);
@@ -332,16 +332,16 @@ mod tests {
     #[test]
     fn lstm_gradients_match_finite_differences() {
         for table in [false, true] {
-            check_gradients(CellKind::Lstm, false, table);
-            check_gradients(CellKind::Lstm, true, table);
+            check_gradients(RecurrentCell::Lstm, false, table);
+            check_gradients(RecurrentCell::Lstm, true, table);
         }
     }
 
     #[test]
     fn gru_gradients_match_finite_differences() {
         for table in [false, true] {
-            check_gradients(CellKind::Gru, false, table);
-            check_gradients(CellKind::Gru, true, table);
+            check_gradients(RecurrentCell::Gru, false, table);
+            check_gradients(RecurrentCell::Gru, true, table);
         }
     }
 
@@ -370,7 +370,7 @@ mod tests {
 
     #[test]
     fn padding_does_not_change_a_rows_output() {
-        let (h, cell) = (4, CellKind::Lstm);
+        let (h, cell) = (4, RecurrentCell::Lstm);
         let g = cell.gates() * h;
         let mut rng = Rng::new(3);
         let row = random(2 * g, &mut rng, 1.0);
