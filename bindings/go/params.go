@@ -39,12 +39,14 @@ type Params struct {
 	ValidationFraction *float64 `senti:"validation_fraction"`
 
 	// Network.
-	Cell          string   `senti:"cell"`          // "lstm" (default) or "gru"
+	Cell          string   `senti:"cell"`          // "lstm" (default), "gru" or "transformer"
 	EmbeddingDim  int      `senti:"embedding_dim"` // default 128
-	HiddenSize    int      `senti:"hidden_size"`   // state width per direction; default 128
-	Layers        int      `senti:"layers"`        // stacked recurrent layers; default 1
-	Bidirectional *bool    `senti:"bidirectional"` // default true
-	Pooling       string   `senti:"pooling"`       // "last", "max", "mean" or "max_mean" (default)
+	HiddenSize    int      `senti:"hidden_size"`   // state width per direction (a transformer's width); default 128
+	Layers        int      `senti:"layers"`        // stacked recurrent or transformer layers; default 1
+	Bidirectional *bool    `senti:"bidirectional"` // default true; a transformer ignores it
+	Heads         int      `senti:"heads"`         // transformer only: attention heads, dividing HiddenSize; default 4
+	FFSize        int      `senti:"ff_size"`       // transformer only: feed-forward width; default 256
+	Pooling       string   `senti:"pooling"`       // "last", "max", "mean", "max_mean" (default) or "attention"
 	Dropout       *float64 `senti:"dropout"`       // default 0.3
 	// Share of a batch's distinct words whose embedding is dropped whole; default 0.1.
 	EmbeddingDropout *float64 `senti:"embedding_dropout"`

@@ -174,7 +174,7 @@ def test_bad_parameters_carry_the_library_message():
         senti.Params(epochs=2.0)  # a float for an integer field
     assert "epochs" in e.value.message
     with pytest.raises(senti.ConfigError) as e:
-        senti.Params(cell="transformer")
+        senti.Params(cell="rnn")
     assert "cell" in e.value.message
     with pytest.raises(senti.ConfigError):
         senti.Params.from_json('{"epochs": ')
