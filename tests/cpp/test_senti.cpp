@@ -890,7 +890,7 @@ TEST(Params, BadFieldsAreConfigNamingTheField) {
     EXPECT_TRUE(ThrowsSenti([&] { p.epochs(-1); }, SENTI_ERR_CONFIG, "epochs"));
     EXPECT_TRUE(ThrowsSenti([&] { p.dropout(1.5); }, SENTI_ERR_CONFIG, "dropout"));
     EXPECT_TRUE(ThrowsSenti([&] { p.learning_rate(-0.1); }, SENTI_ERR_CONFIG, "learning_rate"));
-    EXPECT_TRUE(ThrowsSenti([&] { p.cell("transformer"); }, SENTI_ERR_CONFIG, "cell"));
+    EXPECT_TRUE(ThrowsSenti([&] { p.cell("rnn"); }, SENTI_ERR_CONFIG, "cell"));
     EXPECT_TRUE(ThrowsSenti([&] { p.pooling("sum"); }, SENTI_ERR_CONFIG, "pooling"));
     EXPECT_TRUE(ThrowsSenti([&] { p.set("seed", std::numeric_limits<std::uint64_t>::max()); }, SENTI_ERR_CONFIG,
                             "seed"));
