@@ -70,7 +70,7 @@ fn explain(model: *const senti_model, input: &Input) {
         assert!(c.is_finite());
         sum += c as f64;
     }
-    let json = unsafe { senti_explanation_json(explanation) };
+    let json = senti_explanation_json(explanation);
     assert!(!json.is_null());
     let parsed: serde_json::Value = serde_json::from_str(unsafe { CStr::from_ptr(json) }.to_str().unwrap()).expect("the JSON parses");
     assert_eq!(parsed["tokens"].as_array().map(Vec::len), Some(n));
@@ -86,7 +86,7 @@ fn explain(model: *const senti_model, input: &Input) {
     senti_explanation_free(explanation);
     let mut err = ptr::null_mut();
     check_error(unsafe { senti_explanation_token_count(explanation, &mut n, &mut err) }, err, Some(senti_status::SENTI_ERR_INVALID_HANDLE));
-    assert!(unsafe { senti_explanation_json(explanation) }.is_null());
+    assert!(senti_explanation_json(explanation).is_null());
 }
 
 fuzz_target!(|input: Input| explain(tiny_model(), &input));
