@@ -155,17 +155,7 @@ fn empty_texts_bad_classes_and_steps() {
 
 #[test]
 fn three_classes_explain_the_chosen_class() {
-    let words = [["goal", "match", "team", "league"], ["stocks", "market", "shares", "bank"], ["vote", "election", "party", "minister"]];
-    let names = ["sports", "business", "politics"];
-    let mut train = Vec::new();
-    for i in 0..150 {
-        let k = i % 3;
-        let w = &words[k];
-        let text = format!("the {} and the {} of the {} {}", w[i % 4], w[(i + 1) % 4], w[(i + 2) % 4], ["today", "again", "now"][i % 3]);
-        train.push(Example { text, label: names[k].to_string(), origin: Origin::Memory { index: i as u32 } });
-    }
-    let params = TrainParams { epochs: 4, embedding_dim: 8, hidden_size: 8, batch_size: 16, threads: 1, vocab_size: 100, max_len: 20, embedding_pretrain_epochs: Some(0), learning_rate: 0.01, ..Default::default() };
-    let model = train_on(&params, TrainingData { train, validation: None, labels: None }, &mut |_| Control::Continue).unwrap();
+    let model = crate::train::three_topic_model();
     let text = "the market and the league";
     let scores = model.scores(text).unwrap();
     for class in 0..3 {

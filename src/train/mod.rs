@@ -225,17 +225,7 @@ mod tests {
 
     #[test]
     fn three_classes_train_and_score() {
-        let words = [["goal", "match", "team", "league"], ["stocks", "market", "shares", "bank"], ["vote", "election", "party", "minister"]];
-        let names = ["sports", "business", "politics"];
-        let mut train = Vec::new();
-        for i in 0..150 {
-            let k = i % 3;
-            let w = &words[k];
-            let text = format!("the {} and the {} of the {} {}", w[i % 4], w[(i + 1) % 4], w[(i + 2) % 4], ["today", "again", "now"][i % 3]);
-            train.push(crate::data::Example { text, label: names[k].to_string(), origin: crate::data::Origin::Memory { index: i as u32 } });
-        }
-        let params = TrainParams { epochs: 4, embedding_dim: 8, hidden_size: 8, batch_size: 16, threads: 1, vocab_size: 100, max_len: 20, embedding_pretrain_epochs: Some(0), learning_rate: 0.01, ..Default::default() };
-        let model = train_on(&params, TrainingData { train, validation: None, labels: None }, &mut |_| Control::Continue).unwrap();
+        let model = three_topic_model();
         assert_eq!(model.labels().names(), ["business", "politics", "sports"]);
         let s = model.scores("the goal of the team").unwrap();
         assert_eq!(s.len(), 3);
@@ -244,4 +234,21 @@ mod tests {
         assert_eq!(model.top_label("the market and the shares of the bank").unwrap().0, 0);
         assert!(model.predict("x").unwrap_err().to_string().contains("3 labels"));
     }
+}
+
+/// A small model of three topics (sports, business, politics), each told by its own words: for
+/// the tests of anything that needs K > 2 trained classes.
+#[cfg(test)]
+pub(crate) fn three_topic_model() -> Model {
+    let words = [["goal", "match", "team", "league"], ["stocks", "market", "shares", "bank"], ["vote", "election", "party", "minister"]];
+    let names = ["sports", "business", "politics"];
+    let mut train = Vec::new();
+    for i in 0..150 {
+        let k = i % 3;
+        let w = &words[k];
+        let text = format!("the {} and the {} of the {} {}", w[i % 4], w[(i + 1) % 4], w[(i + 2) % 4], ["today", "again", "now"][i % 3]);
+        train.push(crate::data::Example { text, label: names[k].to_string(), origin: crate::data::Origin::Memory { index: i as u32 } });
+    }
+    let params = TrainParams { epochs: 4, embedding_dim: 8, hidden_size: 8, batch_size: 16, threads: 1, vocab_size: 100, max_len: 20, embedding_pretrain_epochs: Some(0), learning_rate: 0.01, ..Default::default() };
+    train_on(&params, TrainingData { train, validation: None, labels: None }, &mut |_| Control::Continue).unwrap()
 }
