@@ -9,49 +9,79 @@
 use super::RecurrentCell;
 use super::simd::{dispatch, sigmoid, tanh};
 
-/// `dst (m×n) = lhs (m×k) · rhs (k×n)`, both stored row-major; `dst +=` when `accumulate`.
-pub(crate) fn matmul_nn(m: usize, n: usize, k: usize, dst: &mut [f32], lhs: &[f32], rhs: &[f32], accumulate: bool, threads: usize) {
-    debug_assert!(dst.len() >= m * n && lhs.len() >= m * k && rhs.len() >= n * k);
+/// A matrix inside a slice: element (i, j) is at `i * row + j * col`, so a transpose is the
+/// same slice with the strides swapped and a block of rows starts further in.
+#[derive(Clone, Copy)]
+pub(crate) struct Strided<'a> {
+    pub data: &'a [f32],
+    pub row: usize,
+    pub col: usize,
+}
+
+/// The mutable form of [`Strided`], for a product's destination.
+pub(crate) struct StridedMut<'a> {
+    pub data: &'a mut [f32],
+    pub row: usize,
+    pub col: usize,
+}
+
+impl<'a> Strided<'a> {
+    /// Row-major, `cols` wide.
+    pub fn rows(data: &'a [f32], cols: usize) -> Self {
+        Self { data, row: cols, col: 1 }
+    }
+    pub fn t(self) -> Self {
+        Self { data: self.data, row: self.col, col: self.row }
+    }
+}
+
+impl<'a> StridedMut<'a> {
+    pub fn rows(data: &'a mut [f32], cols: usize) -> Self {
+        Self { data, row: cols, col: 1 }
+    }
+}
+
+/// The slice length an `rows × cols` matrix with these strides reaches.
+fn extent(rows: usize, cols: usize, row: usize, col: usize) -> usize {
+    if rows == 0 || cols == 0 { 0 } else { (rows - 1) * row + (cols - 1) * col + 1 }
+}
+
+/// `dst (m×n) = scale · lhs (m×k) · rhs (k×n)`, or `dst +=` that when `accumulate`; any strides.
+pub(crate) fn gemm(m: usize, n: usize, k: usize, dst: StridedMut, accumulate: bool, lhs: Strided, rhs: Strided, scale: f32, threads: usize) {
+    assert!(
+        dst.data.len() >= extent(m, n, dst.row, dst.col)
+            && lhs.data.len() >= extent(m, k, lhs.row, lhs.col)
+            && rhs.data.len() >= extent(k, n, rhs.row, rhs.col),
+        "gemm: a {m}×{k} by {k}×{n} product does not fit its slices"
+    );
     if m == 0 || n == 0 {
         return;
     }
-    // SAFETY: the asserted lengths cover every element gemm touches with these strides.
+    let stride = |s: usize| s as isize;
+    // SAFETY: the assertion above shows every element gemm reads or writes with these strides lies
+    // inside its slice, and `dst` is borrowed mutably, so it overlaps neither operand.
     unsafe {
         gemm::gemm(
             m, n, k,
-            dst.as_mut_ptr(), 1, n as isize, accumulate,
-            lhs.as_ptr(), 1, k as isize,
-            rhs.as_ptr(), 1, n as isize,
-            if accumulate { 1.0 } else { 0.0 }, 1.0,
+            dst.data.as_mut_ptr(), stride(dst.col), stride(dst.row), accumulate,
+            lhs.data.as_ptr(), stride(lhs.col), stride(lhs.row),
+            rhs.data.as_ptr(), stride(rhs.col), stride(rhs.row),
+            if accumulate { 1.0 } else { 0.0 }, scale,
             false, false, false,
-            parallelism(threads),
+            if threads > 1 { gemm::Parallelism::Rayon(threads) } else { gemm::Parallelism::None },
         )
     }
+}
+
+/// `dst (m×n) = lhs (m×k) · rhs (k×n)`, both stored row-major; `dst +=` when `accumulate`.
+pub(crate) fn matmul_nn(m: usize, n: usize, k: usize, dst: &mut [f32], lhs: &[f32], rhs: &[f32], accumulate: bool, threads: usize) {
+    gemm(m, n, k, StridedMut::rows(dst, n), accumulate, Strided::rows(lhs, k), Strided::rows(rhs, n), 1.0, threads);
 }
 
 /// `dst (m×n) = lhsᵀ · rhs` with `lhs (k×m)` and `rhs (k×n)` row-major: the weight gradient
 /// summed over all rows and steps in one multiply.
 pub(crate) fn matmul_tn(m: usize, n: usize, k: usize, dst: &mut [f32], lhs: &[f32], rhs: &[f32], threads: usize) {
-    debug_assert!(dst.len() >= m * n && lhs.len() >= m * k && rhs.len() >= n * k);
-    if m == 0 || n == 0 {
-        return;
-    }
-    // SAFETY: as above.
-    unsafe {
-        gemm::gemm(
-            m, n, k,
-            dst.as_mut_ptr(), 1, n as isize, false,
-            lhs.as_ptr(), m as isize, 1,
-            rhs.as_ptr(), 1, n as isize,
-            0.0, 1.0,
-            false, false, false,
-            parallelism(threads),
-        )
-    }
-}
-
-fn parallelism(threads: usize) -> gemm::Parallelism {
-    if threads > 1 { gemm::Parallelism::Rayon(threads) } else { gemm::Parallelism::None }
+    gemm(m, n, k, StridedMut::rows(dst, n), false, Strided::rows(lhs, m).t(), Strided::rows(rhs, n), 1.0, threads);
 }
 
 /// Shapes shared by the forward and backward passes of one block.

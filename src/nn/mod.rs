@@ -19,7 +19,7 @@ pub(crate) use config::{MAX_DIM, MAX_LAYERS, MAX_PARAMS};
 #[cfg(test)]
 pub(crate) use classifier::test_hooks;
 
-use candle_core::{CpuStorage, Layout, bail};
+use candle_core::{CpuStorage, Layout, Storage, StorageRef, Tensor, bail};
 use serde::{Deserialize, Serialize};
 
 /// The f32 values a custom op's operand covers; `what` names the operand in errors
@@ -28,6 +28,38 @@ pub(crate) fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> candle
     let CpuStorage::F32(v) = s else { bail!("{what} must be f32") };
     let Some((start, end)) = l.contiguous_offsets() else { bail!("{what} must be contiguous") };
     Ok(&v[start..end])
+}
+
+/// A tensor's f32 values for a custom op's backward pass: borrowed from its storage when it is a
+/// contiguous f32 CPU tensor (the usual case), else copied. The activations a backward pass reads
+/// are tens of megabytes, and copying each one cost a twentieth of a transformer's training step.
+pub(crate) enum Values<'a> {
+    Borrowed(StorageRef<'a>, std::ops::Range<usize>),
+    Copied(Vec<f32>),
+}
+
+impl<'a> Values<'a> {
+    pub fn of(t: &'a Tensor) -> candle_core::Result<Self> {
+        let (storage, layout) = t.storage_and_layout();
+        if let (Storage::Cpu(CpuStorage::F32(_)), Some((start, end))) = (&*storage, layout.contiguous_offsets()) {
+            return Ok(Values::Borrowed(storage, start..end));
+        }
+        drop(storage);
+        Ok(Values::Copied(t.flatten_all()?.to_dtype(candle_core::DType::F32)?.to_vec1::<f32>()?))
+    }
+}
+
+impl std::ops::Deref for Values<'_> {
+    type Target = [f32];
+    fn deref(&self) -> &[f32] {
+        match self {
+            Values::Borrowed(storage, range) => match &**storage {
+                Storage::Cpu(CpuStorage::F32(v)) => &v[range.clone()],
+                _ => unreachable!("Values::of borrows f32 CPU storage only"),
+            },
+            Values::Copied(v) => v,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,10 +10,10 @@
 
 use std::sync::{Arc, Mutex};
 
-use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Tensor, bail};
+use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor, bail};
 use rayon::prelude::*;
 
-use super::{RecurrentCell, f32_slice};
+use super::{RecurrentCell, Values, f32_slice};
 use super::kernels::{self, Dims, Inputs};
 
 pub(crate) struct RecurrenceOp {
@@ -108,10 +108,6 @@ mod spare_saved {
     }
 }
 
-fn tensor_f32(t: &Tensor) -> candle_core::Result<Vec<f32>> {
-    t.flatten_all()?.to_dtype(DType::F32)?.to_vec1::<f32>()
-}
-
 impl CustomOp3 for RecurrenceOp {
     fn name(&self) -> &'static str {
         "senti-recurrence"
@@ -184,7 +180,7 @@ impl CustomOp3 for RecurrenceOp {
         };
         let d = self.dims(steps);
         let (h_n, sv_n) = (d.hidden, d.saved());
-        let (w, out, d_out) = (tensor_f32(w_hh)?, tensor_f32(res)?, tensor_f32(grad_res)?);
+        let (w, out, d_out) = (Values::of(w_hh)?, Values::of(res)?, Values::of(grad_res)?);
         let mut d_gx = vec![0f32; batch * steps * g_n];
         // The LSTM's recurrent pre-activation gradient equals d_gx; only the GRU needs its own.
         let mut d_gh = if self.cell == RecurrentCell::Gru { vec![0f32; batch * steps * g_n] } else { Vec::new() };
@@ -272,7 +268,7 @@ fn table_gradient(d_gx: &[f32], ids: &[u32], lens: &[usize], steps: usize, words
 mod tests {
     use super::*;
     use crate::rng::Rng;
-    use candle_core::{Device, Var};
+    use candle_core::{DType, Device, Var};
 
     fn random(n: usize, rng: &mut Rng, scale: f32) -> Vec<f32> {
         (0..n).map(|_| (rng.next_f32() * 2.0 - 1.0) * scale).collect()
