@@ -236,6 +236,15 @@ fn info_describes_the_model_and_its_parameters() {
 }
 
 #[test]
+fn info_describes_a_transformer_by_its_own_shape_and_times_each_epoch() {
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/v4/transformer-wide.safetensors");
+    let out = ok(senti(&["info", p(&golden)]));
+    assert!(out.contains("architecture  transformer, 1 layer, 2 heads, width 16, feed-forward 32, embedding 16, pooling mean"), "{out}");
+    assert!(out.contains("(embedding, encoder, head)") && !out.contains("per direction"), "{out}");
+    assert!(out.contains("  epoch 4: loss ") && out.lines().filter(|l| l.starts_with("  epoch ")).all(|l| l.ends_with(" s)")), "{out}");
+}
+
+#[test]
 fn explain_lists_the_strongest_tokens_and_writes_json_and_html() {
     let f = fixture();
     let text = "The ROCKET reached orbit again";
