@@ -6,7 +6,7 @@
 # Usage: examples/seeds.sh OUT_DIR ['extra JSON training fields'] [seeds...]
 #   examples/seeds.sh reports/seeds                           # the defaults, seeds 42 1 2
 #   examples/seeds.sh reports/keras '"pooling": "last", "max_len": 200, "wide_ngrams": 0'
-# CELLS=lstm or CELLS=gru trains one cell only (default both).
+# CELLS=lstm or CELLS=gru trains one cell only (default both); CELLS=transformer trains the encoder.
 # Each run's files (models, curves, <cell>_test.json, log) go to OUT_DIR/seed-N/; a seed whose
 # results are already there is not trained again, so an interrupted run resumes.
 set -euo pipefail
@@ -39,7 +39,7 @@ for seed in "${seeds[@]}"; do
   fi
   echo "== seed $seed: $fields (log: $dir/run.log)"
   build/train_imdb data/imdb/reviews.json "$dir" "$fields" "$cells" >"$dir/run.log"
-  grep -E "^(lstm|gru): " "$dir/run.log"
+  grep -E "^(lstm|gru|transformer): " "$dir/run.log"
 done
 
 # One value of a flat JSON object written by train_imdb ("null" when absent).

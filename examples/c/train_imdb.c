@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /*
- * The main job, through the C API only: trains an LSTM and a GRU on the IMDB training split,
+ * The main job, through the C API only: trains an LSTM and a GRU (or a transformer) on the IMDB training split,
  * evaluates each on the standard 25,000-review test split, saves the models and writes the
  * per-epoch curves. Usage: train_imdb <reviews.json or aclImdb/> <output-dir> [extra JSON fields]
  * The optional third argument holds extra training fields as the members of a JSON object, e.g.
@@ -73,15 +73,16 @@ static int fail(const char *what, senti_status st, senti_error *err) {
 
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s <reviews.json|aclImdb> <output-dir> [extra JSON fields] [lstm|gru|lstm,gru]\n", argv[0]);
+        fprintf(stderr, "usage: %s <reviews.json|aclImdb> <output-dir> [extra JSON fields] [lstm,gru,transformer: cells to train]\n", argv[0]);
         return 2;
     }
     const char *data = argv[1], *out = argv[2], *extra = argc > 3 ? argv[3] : "";
     const char *only = argc > 4 ? argv[4] : "lstm,gru";
-    const char *cells[] = {"lstm", "gru"};
-    char summary[2][1200] = {"", ""};
+    const char *cells[] = {"lstm", "gru", "transformer"};
+    enum { CELLS = sizeof cells / sizeof cells[0] };
+    char summary[CELLS][1200] = {"", "", ""};
     printf("libsenti %s\n", senti_version());
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < CELLS; i++) {
         if (strstr(only, cells[i]) == NULL) continue;
         char extras[2048], path[1024], shown[4096];
         snprintf(extras, sizeof extras, "{%s}", extra);
@@ -165,6 +166,8 @@ int main(int argc, char **argv) {
         senti_free(model);
     }
     printf("\n| model | test accuracy | test loss | recurrent alone | wide alone | training time | model file |\n"
-           "|---|---|---|---|---|---|---|\n%s%s%s%s", summary[0], *summary[0] ? "\n" : "", summary[1], *summary[1] ? "\n" : "");
+           "|---|---|---|---|---|---|---|\n");
+    for (int i = 0; i < CELLS; i++)
+        if (*summary[i]) printf("%s\n", summary[i]);
     return 0;
 }
