@@ -77,7 +77,7 @@ impl TrainParams {
             pooling: self.pooling,
             dropout: self.dropout,
             embedding_dropout: self.embedding_dropout,
-            transformer: (self.cell == CellKind::Transformer).then_some(TransformerShape { heads: self.heads, ff_size: self.ff_size }),
+            transformer: (self.cell == CellKind::Transformer).then_some(TransformerShape::new(self.heads, self.ff_size, self.hidden_size)),
         }
     }
 

@@ -104,7 +104,8 @@ fn every_golden_model_loads_and_predicts_as_recorded() {
 /// `SENTI_GOLDEN_VERSION=<N> cargo test --release --test compat -- --ignored`.
 /// Format 1's files (libsenti 0.1.0) hold `positive`; later ones every class's `scores`. Format 4
 /// exists for attention pooling and the transformer encoder, so its files are the same recipes
-/// pooled by attention, and a transformer.
+/// pooled by attention, and a transformer; format 5 for the transformer's scaled embeddings, so its
+/// file is the transformer alone.
 #[test]
 #[ignore = "writes golden files into the tree; run by hand when a format version is introduced"]
 fn write_golden_models() {
@@ -124,9 +125,13 @@ fn write_golden_models() {
     let transformer = [("transformer-wide", &imdb, r#""train_limit": 3000, "cell": "transformer", "heads": 2, "ff_size": 32, "pooling": "mean", "wide_ngrams": 2, "wide_buckets": 4096"#)];
     let texts = texts();
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    // Format 4 also holds transformer encoders.
-    let extra: &[_] = if version == "4" { &transformer } else { &[] };
-    for &(name, data, recipe) in recipes.iter().chain(extra) {
+    // Format 4 also holds transformer encoders; format 5 only changed them.
+    let (base, extra): (&[_], &[_]) = match version.as_str() {
+        "4" => (&recipes, &transformer),
+        "5" => (&[], &transformer),
+        _ => (&recipes, &[]),
+    };
+    for &(name, data, recipe) in base.iter().chain(extra) {
         // Format 1 had only two-class models.
         if version == "1" && data == &newsgroups {
             continue;
@@ -157,22 +162,37 @@ fn write_golden_models() {
     }
 }
 
-#[test]
-fn a_file_from_a_newer_format_names_both_versions() {
-    let bytes = std::fs::read(golden().join("v3/lstm-bi-wide.safetensors")).unwrap();
+/// A golden file with metadata entries replaced, sealed again so that the edit reaches the
+/// checks behind the checksum.
+fn with_metadata(file: &str, entries: &[(&str, &str)]) -> Vec<u8> {
+    let bytes = std::fs::read(golden().join(file)).unwrap();
     let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
     let mut header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
-    header["__metadata__"]["senti.format_version"] = serde_json::json!("5");
-    header["__metadata__"]["senti.library_version"] = serde_json::json!("9.0.0");
+    for (key, value) in entries {
+        header["__metadata__"][key] = serde_json::json!(value);
+    }
     let header = serde_json::to_vec(&header).unwrap();
     let mut out = (header.len() as u64).to_le_bytes().to_vec();
     out.extend_from_slice(&header);
     out.extend_from_slice(&bytes[8 + n..]);
     senti::model_file::seal(&mut out).unwrap();
-    let err = senti::model_file::from_bytes(&out).err().expect("a format-5 file must be refused");
+    out
+}
+
+#[test]
+fn a_file_from_a_newer_format_names_both_versions() {
+    let out = with_metadata("v3/lstm-bi-wide.safetensors", &[("senti.format_version", "6"), ("senti.library_version", "9.0.0")]);
+    let err = senti::model_file::from_bytes(&out).err().expect("a format-6 file must be refused");
     assert_eq!(err.kind(), senti::ErrorKind::ModelFile);
     let msg = err.to_string();
-    assert!(msg.contains("format version 5") && msg.contains("libsenti 9.0.0") && msg.contains("reads versions 1, 2, 3 and 4"), "{msg}");
+    assert!(msg.contains("format version 6") && msg.contains("libsenti 9.0.0") && msg.contains("reads versions 1, 2, 3, 4 and 5"), "{msg}");
+}
+
+#[test]
+fn a_scaled_transformer_is_not_a_format_4_file() {
+    let out = with_metadata("v5/transformer-wide.safetensors", &[("senti.format_version", "4")]);
+    let err = senti::model_file::from_bytes(&out).err().expect("format 4 has no embedding_scale");
+    assert!(err.to_string().contains("a transformer's embedding_scale is not part of format version 4"), "{err}");
 }
 
 /// A real model (150 KB, a bidirectional LSTM with a wide path): one byte changed at every 53rd

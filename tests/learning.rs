@@ -75,7 +75,7 @@ fn attention_pooling_learns_and_round_trips() {
 
 #[test]
 fn a_transformer_learns_round_trips_and_is_explained() {
-    // Smaller than the recurrent tests' slice: the encoder is not yet fast (see README, Models).
+    // Narrow and short, so that the five epochs a transformer needs on this slice take seconds.
     let mut params = small("transformer", "mean", false);
     (params.heads, params.ff_size, params.wide_ngrams, params.max_len, params.embedding_dim, params.hidden_size) = (2, 64, 0, 100, 32, 32);
     (params.epochs, params.learning_rate) = (5, 0.004);

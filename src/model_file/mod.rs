@@ -40,10 +40,12 @@ pub use integrity::seal;
 const FORMAT: &str = "senti-model";
 /// The version this library writes for a model that needs nothing newer.
 const FORMAT_VERSION: &str = "3";
-/// The version a model with attention pooling or a transformer encoder needs.
+/// The version a model with attention pooling or an unscaled transformer encoder needs.
 const ATTENTION_FORMAT_VERSION: &str = "4";
+/// The version a transformer encoder with scaled embeddings (`embedding_scale`) needs.
+const SCALED_TRANSFORMER_FORMAT_VERSION: &str = "5";
 /// Every version this library reads, oldest first.
-const READABLE_VERSIONS: [&str; 4] = ["1", "2", "3", "4"];
+const READABLE_VERSIONS: [&str; 5] = ["1", "2", "3", "4", "5"];
 /// The versions whose files carry no checksum.
 const UNSEALED_VERSIONS: [&str; 2] = ["1", "2"];
 /// Largest file `load` reads: the largest permitted model and wide path plus room for the header.
@@ -174,11 +176,21 @@ pub fn file_versions(path: &Path) -> Result<FileVersions> {
 /// "1, 2 and 3".
 /// The oldest format version that holds a network of this configuration.
 fn version_for(config: &NetworkConfig) -> &'static str {
-    if needs_format_4(config) { ATTENTION_FORMAT_VERSION } else { FORMAT_VERSION }
+    if needs_format_5(config) {
+        SCALED_TRANSFORMER_FORMAT_VERSION
+    } else if needs_format_4(config) {
+        ATTENTION_FORMAT_VERSION
+    } else {
+        FORMAT_VERSION
+    }
 }
 
 fn needs_format_4(config: &NetworkConfig) -> bool {
     config.pooling == Pooling::Attention || config.cell == CellKind::Transformer
+}
+
+fn needs_format_5(config: &NetworkConfig) -> bool {
+    config.transformer.is_some_and(|t| !crate::nn::TransformerShape::is_unscaled(&t.embedding_scale))
 }
 
 fn readable_versions() -> String {
@@ -287,8 +299,18 @@ fn parse(bytes: &[u8]) -> Result<Parsed> {
     let words = meta_vocab(&meta, text.vocab_size)?;
     let record: TrainingRecord = meta_json(&meta, "senti.training")?;
     model_config.validate(words.len(), labels.len()).map_err(|e| Error::model_file(e.message().to_string()))?;
-    if needs_format_4(&model_config) && version != ATTENTION_FORMAT_VERSION {
+    // Each newer format adds to the one before it: a format-5 file may pool by attention.
+    let newest_feature = if needs_format_5(&model_config) {
+        Some(("a transformer's embedding_scale", &[SCALED_TRANSFORMER_FORMAT_VERSION][..]))
+    } else if needs_format_4(&model_config) {
         let what = if model_config.cell == CellKind::Transformer { "a transformer encoder" } else { "attention pooling" };
+        Some((what, &[ATTENTION_FORMAT_VERSION, SCALED_TRANSFORMER_FORMAT_VERSION][..]))
+    } else {
+        None
+    };
+    if let Some((what, versions)) = newest_feature
+        && !versions.contains(&version)
+    {
         return Err(Error::model_file(format!("{what} is not part of format version {version}")));
     }
     let vocab = Vocab::from_words(words)?;

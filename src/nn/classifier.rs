@@ -505,7 +505,7 @@ mod tests {
                 pooling,
                 dropout: 0.1,
                 embedding_dropout: 0.1,
-                transformer: Some(super::super::TransformerShape { heads: 2, ff_size: 12 }),
+                transformer: Some(super::super::TransformerShape::new(2, 12, 8)),
             };
             cfg.validate(10, classes).unwrap();
             let (mut rng, mut vars) = (Rng::new(4), Vec::new());

@@ -38,13 +38,32 @@ pub struct NetworkConfig {
 }
 
 /// What a transformer encoder has besides the shared sizes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TransformerShape {
     /// Attention heads per layer; they divide `hidden_size`.
     pub heads: usize,
     /// Width of each layer's feed-forward block.
     pub ff_size: usize,
+    /// What the embeddings are multiplied by before the positions are added: √width for the
+    /// models trained now (as Vaswani et al. do). At 1, the unit-scale sinusoids drowned words
+    /// whose embeddings start at a few hundredths, and the encoder stayed at chance for epochs
+    /// on IMDB. Format-4 files predate it and hold 1 (the field absent); format 5 has it.
+    #[serde(default = "TransformerShape::unscaled", skip_serializing_if = "TransformerShape::is_unscaled")]
+    pub embedding_scale: f32,
+}
+
+impl TransformerShape {
+    /// The shape the training parameters ask for, the embedding scaled by √`width`.
+    pub fn new(heads: usize, ff_size: usize, width: usize) -> Self {
+        Self { heads, ff_size, embedding_scale: (width as f32).sqrt() }
+    }
+    fn unscaled() -> f32 {
+        1.0
+    }
+    pub fn is_unscaled(scale: &f32) -> bool {
+        *scale == 1.0
+    }
 }
 
 impl NetworkConfig {
@@ -66,6 +85,7 @@ impl NetworkConfig {
                 check((1..=MAX_HEADS).contains(&t.heads), || format!("heads must be between 1 and {MAX_HEADS}, got {}", t.heads))?;
                 check(self.hidden_size % t.heads == 0, || format!("heads ({}) must divide hidden_size ({})", t.heads, self.hidden_size))?;
                 check((1..=4 * MAX_DIM).contains(&t.ff_size), || format!("ff_size must be between 1 and {}, got {}", 4 * MAX_DIM, t.ff_size))?;
+                check(t.embedding_scale.is_finite() && t.embedding_scale > 0.0, || format!("embedding_scale must be positive and finite, got {}", t.embedding_scale))?;
             }
             (_, Some(_)) => return Err(crate::error::Error::config("heads and ff_size belong to \"cell\": \"transformer\" only")),
             (_, None) => {}

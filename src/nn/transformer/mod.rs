@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! A transformer encoder (Vaswani et al., 2017) in place of the recurrent layers: the
-//! embeddings, projected to the model width when it differs, plus sinusoidal position encodings,
+//! embeddings, projected to the model width when it differs and scaled (`embedding_scale`), plus
+//! sinusoidal position encodings,
 //! then pre-norm layers of multi-head self-attention and a GELU feed-forward block, each with a
 //! residual connection, then a final layer norm. Padded steps are masked out of every
 //! attention, so a review's states do not depend on its batch. The attention, the layer norms and
@@ -73,6 +74,7 @@ pub(crate) struct TransformerEncoder {
     final_norm: LayerNorm,
     width: usize,
     heads: usize,
+    embedding_scale: f32,
     dropout: f32,
 }
 
@@ -125,7 +127,7 @@ impl TransformerEncoder {
             });
         }
         let input = if e == d { None } else { Some(get("enc.input.weight".into(), &[d, e], Init::Glorot)?) };
-        Ok(Self { input, layers, final_norm, width: d, heads: shape.heads, dropout: config.dropout })
+        Ok(Self { input, layers, final_norm, width: d, heads: shape.heads, embedding_scale: shape.embedding_scale, dropout: config.dropout })
     }
 
     /// The rate and seed of a sublayer's dropout in training, none otherwise.
@@ -147,6 +149,9 @@ impl TransformerEncoder {
             Some(w) => x.matmul(&w.t()?)?,
             None => x.clone(),
         };
+        if self.embedding_scale != 1.0 {
+            h = (h * self.embedding_scale as f64)?;
+        }
         h = h.reshape((b, t, d))?.broadcast_add(&positions(t, d)?)?.reshape((b * t, d))?;
         for layer in &self.layers {
             let qkv = layer.qkv.forward(&layer.attention_norm.forward(&h)?)?;
