@@ -141,7 +141,7 @@ impl Model {
         let reference_network = self.classifier.reference_logits(ids.len(), threads)?;
         let (mix, wide_logits, wide_bias) = match &self.wide {
             None => ([1.0, 0.0, 0.0], vec![0.0; network.len()], vec![0.0; network.len()]),
-            Some(wide) => (wide.config.mix, wide.logits(&self.encoder.tokenizer, text), wide.bias.clone()),
+            Some(wide) => (wide.config.mix, wide.logits_of_tokens(&words), wide.bias.clone()),
         };
         let [a, b, c] = mix;
         let logits: Vec<f32> = network.iter().zip(&wide_logits).map(|(&r, &w)| a * r + b * w + c).collect();

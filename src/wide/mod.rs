@@ -192,6 +192,13 @@ impl Wide {
         self.logits_of_hashes(&ngram_hashes(tokenizer, text, self.config.ngrams))
     }
 
+    /// The logits of a review already split into tokens (an explanation has them with their spans).
+    pub(crate) fn logits_of_tokens(&self, tokens: &[&str]) -> Vec<f32> {
+        let mut hasher = NgramHasher::new(self.config.ngrams);
+        tokens.iter().for_each(|t| hasher.push(t));
+        self.logits_of_hashes(&hasher.finish())
+    }
+
     /// The model's logits from the recurrent network's and the wide path's, in place over
     /// `recurrent`.
     pub(crate) fn combine(&self, recurrent: &mut [f32], wide: &[f32]) {
