@@ -90,17 +90,17 @@ impl CustomOp2 for BiasGelu {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nn::transformer::testing::{max_gap as gap, pattern, pattern_var};
     use candle_core::{Device, Var};
 
     #[test]
     fn matches_candle_gelu_forward_and_backward() {
         let (rows, width) = (300, 5);
-        let x = Var::from_vec((0..rows * width).map(|i| ((i * 17) % 43) as f32 / 7.0 - 3.0).collect::<Vec<_>>(), (rows, width), &Device::Cpu).unwrap();
+        let x = pattern_var((rows, width), 17, 43);
         let bias = Var::from_vec(vec![0.5f32, -1.0, 0.0, 2.0, -0.25], width, &Device::Cpu).unwrap();
-        let probe = Tensor::from_vec((0..rows * width).map(|i| (i % 9) as f32 / 3.0 - 1.2).collect::<Vec<_>>(), (rows, width), &Device::Cpu).unwrap();
+        let probe = pattern((rows, width), 1, 9);
         let fused = bias_gelu(x.as_tensor(), bias.as_tensor()).unwrap();
         let plain = x.as_tensor().broadcast_add(bias.as_tensor()).unwrap().gelu().unwrap();
-        let gap = |a: &Tensor, b: &Tensor| (a - b).unwrap().abs().unwrap().flatten_all().unwrap().max(0).unwrap().to_scalar::<f32>().unwrap();
         assert!(gap(&fused, &plain) < 1e-5, "forward differs by {}", gap(&fused, &plain));
         let grads = |y: Tensor| y.mul(&probe).unwrap().sum_all().unwrap().backward().unwrap();
         let (gf, gp) = (grads(fused), grads(plain));

@@ -100,20 +100,19 @@ impl CustomOp3 for LayerNorm {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candle_core::{D, Device, Var};
+    use crate::nn::transformer::testing::{max_gap as gap, pattern, pattern_var};
+    use candle_core::D;
 
     #[test]
     fn matches_plain_ops_forward_and_backward() {
         let (rows, width) = (300, 7);
-        let var = |n: usize, k: usize| Var::from_vec((0..n).map(|i| ((i * k) % 29) as f32 / 9.0 - 1.4).collect::<Vec<_>>(), n, &Device::Cpu).unwrap();
-        let x = Var::from_vec((0..rows * width).map(|i| ((i * 31) % 41) as f32 / 6.0 - 3.0).collect::<Vec<_>>(), (rows, width), &Device::Cpu).unwrap();
-        let (gain, bias) = (var(width, 5), var(width, 3));
-        let probe = Tensor::from_vec((0..rows * width).map(|i| (i % 13) as f32 / 4.0 - 1.5).collect::<Vec<_>>(), (rows, width), &Device::Cpu).unwrap();
+        let x = pattern_var((rows, width), 31, 41);
+        let (gain, bias) = (pattern_var(width, 5, 29), pattern_var(width, 3, 29));
+        let probe = pattern((rows, width), 1, 13);
         let fused = layer_norm(x.as_tensor(), gain.as_tensor(), bias.as_tensor()).unwrap();
         let centred = x.as_tensor().broadcast_sub(&x.as_tensor().mean_keepdim(D::Minus1).unwrap()).unwrap();
         let scale = (centred.sqr().unwrap().mean_keepdim(D::Minus1).unwrap() + EPSILON as f64).unwrap().sqrt().unwrap();
         let plain = centred.broadcast_div(&scale).unwrap().broadcast_mul(gain.as_tensor()).unwrap().broadcast_add(bias.as_tensor()).unwrap();
-        let gap = |a: &Tensor, b: &Tensor| (a - b).unwrap().abs().unwrap().flatten_all().unwrap().max(0).unwrap().to_scalar::<f32>().unwrap();
         assert!(gap(&fused, &plain) < 1e-5);
         let grads = |y: Tensor| y.mul(&probe).unwrap().sum_all().unwrap().backward().unwrap();
         let (gf, gp) = (grads(fused), grads(plain));

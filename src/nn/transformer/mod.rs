@@ -164,6 +164,28 @@ impl TransformerEncoder {
     }
 }
 
+/// What the ops' tests share: inputs of a fixed pattern and the largest difference of two tensors.
+#[cfg(test)]
+mod testing {
+    use candle_core::{Device, Shape, Tensor, Var};
+
+    /// Values in [−3, 3) that repeat every `modulus` steps of `stride`: element i is
+    /// ((i · stride) mod modulus) scaled into that range.
+    pub fn pattern<S: Into<Shape>>(shape: S, stride: usize, modulus: usize) -> Tensor {
+        let shape = shape.into();
+        let values: Vec<f32> = (0..shape.elem_count()).map(|i| ((i * stride) % modulus) as f32 * 6.0 / modulus as f32 - 3.0).collect();
+        Tensor::from_vec(values, shape, &Device::Cpu).unwrap()
+    }
+
+    pub fn pattern_var<S: Into<Shape>>(shape: S, stride: usize, modulus: usize) -> Var {
+        Var::from_tensor(&pattern(shape, stride, modulus)).unwrap()
+    }
+
+    pub fn max_gap(a: &Tensor, b: &Tensor) -> f32 {
+        (a - b).unwrap().abs().unwrap().flatten_all().unwrap().max(0).unwrap().to_scalar::<f32>().unwrap()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -99,16 +99,14 @@ impl CustomOp3 for Residual {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candle_core::{Device, Var};
+    use crate::nn::transformer::testing::{max_gap as gap, pattern_var};
 
     #[test]
     fn adds_the_biased_output_and_drops_a_share_of_it() {
         let (rows, width) = (300, 6);
-        let var = |n: usize, k: usize| Var::from_vec((0..n).map(|i| ((i * k) % 19) as f32 / 5.0 - 1.7).collect::<Vec<_>>(), n, &Device::Cpu).unwrap();
-        let (x, y, bias) = (var(rows * width, 7), var(rows * width, 11), var(width, 3));
+        let (x, y, bias) = (pattern_var(rows * width, 7, 19), pattern_var(rows * width, 11, 19), pattern_var(width, 3, 19));
         let (xs, ys) = (x.as_tensor().reshape((rows, width)).unwrap(), y.as_tensor().reshape((rows, width)).unwrap());
         let plain = xs.add(&ys.broadcast_add(bias.as_tensor()).unwrap()).unwrap();
-        let gap = |a: &Tensor, b: &Tensor| (a - b).unwrap().abs().unwrap().flatten_all().unwrap().max(0).unwrap().to_scalar::<f32>().unwrap();
         assert!(gap(&residual(&xs, &ys, bias.as_tensor(), None).unwrap(), &plain) < 1e-6);
 
         let p = 0.3;

@@ -196,7 +196,8 @@ fn exp_shifted_impl(row: &mut [f32], shift: f32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candle_core::{D, Device, Var};
+    use crate::nn::transformer::testing::{max_gap as gap, pattern, pattern_var};
+    use candle_core::{D, Device};
 
     /// The same attention in plain Candle ops: masked keys at −∞, padded queries zeroed.
     fn reference(qkv: &Tensor, lengths: &[usize], t: usize, heads: usize) -> Tensor {
@@ -220,12 +221,10 @@ mod tests {
         let (t, heads, d) = (70, 2, 8);
         let lengths: Arc<[usize]> = Arc::from(vec![70, 23, 1]);
         let b = lengths.len();
-        let values: Vec<f32> = (0..b * t * 3 * d).map(|i| ((i * 37) % 23) as f32 / 7.0 - 1.5).collect();
-        let x = Var::from_vec(values, (b * t, 3 * d), &Device::Cpu).unwrap();
-        let probe = Tensor::from_vec((0..b * t * d).map(|i| (i % 11) as f32 / 3.0 - 1.7).collect::<Vec<_>>(), (b * t, d), &Device::Cpu).unwrap();
+        let x = pattern_var((b * t, 3 * d), 37, 23);
+        let probe = pattern((b * t, d), 1, 11);
         let fused = self_attention(x.as_tensor(), &lengths, t, heads).unwrap();
         let plain = reference(x.as_tensor(), &lengths, t, heads);
-        let gap = |a: &Tensor, b: &Tensor| (a - b).unwrap().abs().unwrap().flatten_all().unwrap().max(0).unwrap().to_scalar::<f32>().unwrap();
         assert!(gap(&fused, &plain) < 1e-5, "forward differs by {}", gap(&fused, &plain));
         let grad = |y: Tensor| y.mul(&probe).unwrap().sum_all().unwrap().backward().unwrap().get(&x).unwrap().clone();
         let (g_fused, g_plain) = (grad(fused), grad(plain));
