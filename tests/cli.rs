@@ -244,6 +244,46 @@ fn info_describes_a_transformer_by_its_own_shape_and_times_each_epoch() {
     assert!(out.contains("  epoch 4: loss ") && out.lines().filter(|l| l.starts_with("  epoch ")).all(|l| l.ends_with(" s)")), "{out}");
 }
 
+/// `SENTI_MAX_SIMD` caps the kernels' instruction set (`info` says which ran), and every level this
+/// CPU has predicts what the widest one does, within 1e-5 in probability, for a recurrent, an
+/// attention-pooled and a transformer model.
+#[test]
+fn every_simd_level_predicts_what_the_widest_does() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let texts = root.join("tests/golden/texts.txt");
+    let at = |level: &str, args: &[&str]| ok(Command::new(SENTI).args(args).env("SENTI_MAX_SIMD", level).stdin(Stdio::null()).output().unwrap());
+    // Each label's probability, text by text.
+    let scores = |out: &str| -> Vec<Vec<(String, f64)>> {
+        out.lines()
+            .map(|line| {
+                let picks: serde_json::Value = serde_json::from_str(line).unwrap();
+                let mut row: Vec<(String, f64)> = picks.as_array().unwrap().iter().map(|x| (x["label"].as_str().unwrap().to_string(), x["probability"].as_f64().unwrap())).collect();
+                row.sort_by(|a, b| a.0.cmp(&b.0));
+                row
+            })
+            .collect()
+    };
+    let widest = senti::simd_level();
+    let names = ["baseline", "avx2", "avx512"];
+    let levels = &names[..=names.iter().position(|&n| n == widest).unwrap()];
+    for model in ["v3/lstm-bi-wide", "v4/gru-pure-attention", "v5/transformer-wide"] {
+        let path = root.join(format!("tests/golden/{model}.safetensors"));
+        let predict = |level: &str| scores(&at(level, &["predict", p(&path), p(&texts), "--json", "-k", "99"]));
+        let reference = predict(widest);
+        assert!(!reference.is_empty());
+        for &level in levels {
+            assert!(at(level, &["info", p(&path)]).contains(&format!("kernels       {level} ")), "{model} at {level}");
+            for (got, want) in predict(level).iter().zip(&reference) {
+                for ((label, g), (_, w)) in got.iter().zip(want) {
+                    assert!((g - w).abs() < 1e-5, "{model} at {level}: {label} {g} against {w} at {widest}");
+                }
+            }
+        }
+    }
+    // A value that names no level leaves the kernels as the CPU chose.
+    assert!(at("sse9", &["info", p(&root.join("tests/golden/v3/lstm-bi-wide.safetensors"))]).contains(&format!("kernels       {widest} ")));
+}
+
 #[test]
 fn explain_lists_the_strongest_tokens_and_writes_json_and_html() {
     let f = fixture();

@@ -41,7 +41,8 @@ pub fn tanh(x: f32) -> f32 {
     2.0 / (1.0 + exp(-2.0 * x)) - 1.0
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+/// Instruction sets in order: a limit keeps every level above it off.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
 pub enum Level {
     Baseline,
     Avx2,
@@ -58,22 +59,39 @@ impl Level {
             Level::Avx512 => c"avx512",
         }
     }
+
+    fn from_name(name: &str) -> Option<Level> {
+        [Level::Baseline, Level::Avx2, Level::Avx512].into_iter().find(|l| l.name().to_str().is_ok_and(|n| n.eq_ignore_ascii_case(name.trim())))
+    }
 }
 
+/// The environment variable that caps the level, so that the AVX2 and baseline kernels can be run
+/// (and compared, and timed) on an AVX-512 machine: `baseline`, `avx2` or `avx512`. Read once, at
+/// the library's first kernel call; other values are ignored. It caps libsenti's own kernels only:
+/// the `gemm` crate's matrix multiplies choose their instruction set by the CPU alone.
+pub(crate) const LIMIT_VARIABLE: &str = "SENTI_MAX_SIMD";
+
+/// The level the kernels run at: the widest the CPU offers, capped by [`LIMIT_VARIABLE`].
 pub fn level() -> Level {
     static LEVEL: std::sync::OnceLock<Level> = std::sync::OnceLock::new();
     *LEVEL.get_or_init(|| {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512vl") && std::is_x86_feature_detected!("fma") {
-                return Level::Avx512;
-            }
-            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-                return Level::Avx2;
-            }
-        }
-        Level::Baseline
+        let limit = std::env::var(LIMIT_VARIABLE).ok().and_then(|v| Level::from_name(&v)).unwrap_or(Level::Avx512);
+        detected().min(limit)
     })
+}
+
+/// The widest level this CPU supports.
+fn detected() -> Level {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512vl") && std::is_x86_feature_detected!("fma") {
+            return Level::Avx512;
+        }
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            return Level::Avx2;
+        }
+    }
+    Level::Baseline
 }
 
 /// Defines `$name` calling the `#[inline(always)]` function `$imp` compiled for the best
