@@ -686,8 +686,9 @@ const char *senti_version(void);
 
 /**
  * The instruction set the library's kernels chose for this CPU when first asked: "avx512",
- * "avx2" or "baseline" (portable code). A static NUL-terminated string; never free it. Speed
- * figures hold for the level they were measured at.
+ * "avx2" or "baseline" (portable code), at most the level the environment variable
+ * SENTI_MAX_SIMD names when it is set before the first call. A static NUL-terminated string;
+ * never free it. Speed figures hold for the level they were measured at.
  */
 const char *senti_simd_level(void);
 

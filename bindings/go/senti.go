@@ -40,7 +40,8 @@ func Version() string {
 }
 
 // SimdLevel returns the instruction set the library's kernels chose for this CPU: "avx512",
-// "avx2" or "baseline" (portable code). Speed figures hold for the level they were measured at.
+// "avx2" or "baseline" (portable code), at most the one SENTI_MAX_SIMD names if it is set before
+// the library's first call. Speed figures hold for the level they were measured at.
 func SimdLevel() string {
 	return C.GoString(C.senti_simd_level())
 }

@@ -95,8 +95,9 @@ pub extern "C" fn senti_version() -> *const c_char {
 }
 
 /// The instruction set the library's kernels chose for this CPU when first asked: "avx512",
-/// "avx2" or "baseline" (portable code). A static NUL-terminated string; never free it. Speed
-/// figures hold for the level they were measured at.
+/// "avx2" or "baseline" (portable code), at most the level the environment variable
+/// SENTI_MAX_SIMD names when it is set before the first call. A static NUL-terminated string;
+/// never free it. Speed figures hold for the level they were measured at.
 #[unsafe(no_mangle)]
 pub extern "C" fn senti_simd_level() -> *const c_char {
     crate::nn::simd::level().name().as_ptr()
