@@ -155,45 +155,19 @@ func TestExplainErrors(t *testing.T) {
 	c := srv.Client()
 	url := srv.URL + "/v1/explain"
 	bad := http.StatusBadRequest
-	for _, tc := range []struct {
-		body   string
-		status int
-		needle string
-	}{
-		{`{"text": "a rocket", "label": "weather"}`, bad, `unknown label "weather": the model's labels are cooking, space, sports`},
-		{`{"text": "a rocket", "label": ""}`, bad, `unknown label ""`},
-		{`{"text": "a rocket", "steps": 257}`, bad, `"steps" must be between 1 and 256`},
-		{`{"text": "a rocket", "steps": -1}`, bad, `"steps" must be between 1 and 256`},
-		{`{"text": "a rocket", "steps": 2.5}`, bad, `field "steps" must be an integer, not a JSON number 2.5`},
-		{`{"text": "a rocket", "steps": "8"}`, bad, `field "steps" must be an integer, not a JSON string`},
-		{`{"text": "a rocket", "label": 1}`, bad, `field "label" must be a string, not a JSON number`},
-		{`{"text": "a rocket", "class": 1}`, bad, `unknown field "class"`},
-		{`{"text": "unterminated`, bad, "malformed JSON"},
-		{`{"text": "x",}`, bad, "malformed JSON"},
-		{``, bad, "empty"},
-		{`["a rocket"]`, bad, "want an object"},
-		{`{}`, bad, `missing field "text"`},
-		{`{"label": "space"}`, bad, `missing field "text"`},
-		{`{"text": null}`, bad, `missing field "text"`},
-		{`{"text": "x"} {"text": "y"}`, bad, "more than one"},
-		{"{\"text\": \"ok \xc3\x28 bad\"}", bad, "UTF-8"},
-		{`{"text": "` + strings.Repeat("a", maxBodyBytes) + `"}`, http.StatusRequestEntityTooLarge, "exceeds"},
-		{`{"text": "` + strings.Repeat("a ", maxExplainBytes/2+1) + `"}`, http.StatusRequestEntityTooLarge, "takes at most 65536"},
-	} {
-		wantError(t, c, http.MethodPost, url, tc.body, tc.status, tc.needle)
-	}
-	for _, method := range []string{http.MethodGet, http.MethodPut} {
-		wantError(t, c, method, url, "", http.StatusMethodNotAllowed, "not allowed")
-		req, _ := http.NewRequest(method, url, nil)
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if got := resp.Header.Get("Allow"); got != "POST" {
-			t.Errorf("%s /v1/explain: Allow %q", method, got)
-		}
-	}
+	wantErrors(t, c, singleTextErrors(url), []errorCase{
+		{url, `{"text": "a rocket", "label": "weather"}`, bad, `unknown label "weather": the model's labels are cooking, space, sports`},
+		{url, `{"text": "a rocket", "label": ""}`, bad, `unknown label ""`},
+		{url, `{"text": "a rocket", "steps": 257}`, bad, `"steps" must be between 1 and 256`},
+		{url, `{"text": "a rocket", "steps": -1}`, bad, `"steps" must be between 1 and 256`},
+		{url, `{"text": "a rocket", "steps": 2.5}`, bad, `field "steps" must be an integer, not a JSON number 2.5`},
+		{url, `{"text": "a rocket", "steps": "8"}`, bad, `field "steps" must be an integer, not a JSON string`},
+		{url, `{"text": "a rocket", "label": 1}`, bad, `field "label" must be a string, not a JSON number`},
+		{url, `{"text": "a rocket", "class": 1}`, bad, `unknown field "class"`},
+		{url, `{"label": "space"}`, bad, `missing field "text"`},
+		{url, `{"text": "` + strings.Repeat("a ", maxExplainBytes/2+1) + `"}`, http.StatusRequestEntityTooLarge, "takes at most 65536"},
+	})
+	wantMethodsRefused(t, c, []methodCase{{http.MethodGet, url, "POST"}, {http.MethodPut, url, "POST"}})
 }
 
 // TestExplainOverload: an explanation takes a prediction slot like any prediction: past the

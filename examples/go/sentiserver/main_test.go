@@ -298,46 +298,57 @@ func TestBatch(t *testing.T) {
 	wantError(t, c, http.MethodPost, srv.URL+"/v1/sentiment/batch", string(body), http.StatusBadRequest, "limit is 1000")
 }
 
-func TestErrors(t *testing.T) {
-	srv := httptest.NewServer(handler(model))
-	defer srv.Close()
-	c := srv.Client()
-	one, batch := srv.URL+"/v1/sentiment", srv.URL+"/v1/sentiment/batch"
-	bad := http.StatusBadRequest
-	cases := []struct {
-		url, body string
-		status    int
-		needle    string
-	}{
-		{one, `{"text": "unterminated`, bad, "malformed JSON"},
-		{one, `{"text": "x",}`, bad, "malformed JSON"},
-		{one, ``, bad, "empty"},
-		{one, `{"text": "x", "lang": "en"}`, bad, `unknown field "lang"`},
-		{one, `{}`, bad, `missing field "text"`},
-		{one, `{"text": null}`, bad, `missing field "text"`},
-		{one, `null`, bad, `missing field "text"`},
-		{one, `{"text": 3}`, bad, `field "text"`},
-		{one, `["x"]`, bad, "want an object"},
-		{one, `{"text": "x"} {"text": "y"}`, bad, "more than one"},
-		{one, "{\"text\": \"ok \xc3\x28 bad\"}", bad, "UTF-8"},
-		{one, `{"text": "` + strings.Repeat("a", maxBodyBytes) + `"}`, http.StatusRequestEntityTooLarge, "exceeds"},
-		{batch, `{}`, bad, `missing field "texts"`},
-		{batch, `{"texts": []}`, bad, "empty"},
-		{batch, `{"texts": ["a", null]}`, bad, "texts[1] is null"},
-		{batch, `{"texts": "a"}`, bad, `field "texts"`},
-		{batch, `{"text": "a"}`, bad, `unknown field "text"`},
-		{batch, "{\"texts\": [\"\xff\"]}", bad, "UTF-8"},
-		{srv.URL + "/v2/sentiment", `{"text": "x"}`, http.StatusNotFound, "no route"},
-	}
-	for _, tc := range cases {
-		wantError(t, c, http.MethodPost, tc.url, tc.body, tc.status, tc.needle)
-	}
+// errorCase is a request a route must refuse: the status and a part of the message.
+type errorCase struct {
+	url, body string
+	status    int
+	needle    string
+}
 
-	for _, m := range []struct{ method, url, allow string }{
-		{http.MethodGet, one, "POST"},
-		{http.MethodPut, batch, "POST"},
-		{http.MethodPost, srv.URL + "/healthz", "GET, HEAD"},
-	} {
+// singleTextErrors: what a route that reads {"text": ...} refuses whatever its other fields.
+func singleTextErrors(url string) []errorCase {
+	bad := http.StatusBadRequest
+	return []errorCase{
+		{url, `{"text": "unterminated`, bad, "malformed JSON"},
+		{url, `{"text": "x",}`, bad, "malformed JSON"},
+		{url, ``, bad, "empty"},
+		{url, `{}`, bad, `missing field "text"`},
+		{url, `{"text": null}`, bad, `missing field "text"`},
+		{url, `["x"]`, bad, "want an object"},
+		{url, `{"text": "x"} {"text": "y"}`, bad, "more than one"},
+		{url, "{\"text\": \"ok \xc3\x28 bad\"}", bad, "UTF-8"},
+		{url, `{"text": "` + strings.Repeat("a", maxBodyBytes) + `"}`, http.StatusRequestEntityTooLarge, "exceeds"},
+	}
+}
+
+// batchErrors: what a route that reads {"texts": [...]} refuses.
+func batchErrors(url string) []errorCase {
+	bad := http.StatusBadRequest
+	return []errorCase{
+		{url, `{}`, bad, `missing field "texts"`},
+		{url, `{"texts": []}`, bad, "empty"},
+		{url, `{"texts": ["a", null]}`, bad, "texts[1] is null"},
+		{url, `{"texts": "a"}`, bad, `field "texts"`},
+		{url, `{"text": "a"}`, bad, `unknown field "text"`},
+		{url, "{\"texts\": [\"\xff\"]}", bad, "UTF-8"},
+	}
+}
+
+func wantErrors(t *testing.T, c *http.Client, cases ...[]errorCase) {
+	t.Helper()
+	for _, list := range cases {
+		for _, tc := range list {
+			wantError(t, c, http.MethodPost, tc.url, tc.body, tc.status, tc.needle)
+		}
+	}
+}
+
+// methodCase is a method a route does not serve and the Allow header its 405 names.
+type methodCase struct{ method, url, allow string }
+
+func wantMethodsRefused(t *testing.T, c *http.Client, cases []methodCase) {
+	t.Helper()
+	for _, m := range cases {
 		wantError(t, c, m.method, m.url, "", http.StatusMethodNotAllowed, "not allowed")
 		req, _ := http.NewRequest(m.method, m.url, nil)
 		resp, err := c.Do(req)
@@ -349,6 +360,25 @@ func TestErrors(t *testing.T) {
 			t.Errorf("%s %s: Allow %q, want %q", m.method, m.url, got, m.allow)
 		}
 	}
+}
+
+func TestErrors(t *testing.T) {
+	srv := httptest.NewServer(handler(model))
+	defer srv.Close()
+	c := srv.Client()
+	one, batch := srv.URL+"/v1/sentiment", srv.URL+"/v1/sentiment/batch"
+	bad := http.StatusBadRequest
+	wantErrors(t, c, singleTextErrors(one), batchErrors(batch), []errorCase{
+		{one, `{"text": "x", "lang": "en"}`, bad, `unknown field "lang"`},
+		{one, `null`, bad, `missing field "text"`},
+		{one, `{"text": 3}`, bad, `field "text"`},
+		{srv.URL + "/v2/sentiment", `{"text": "x"}`, http.StatusNotFound, "no route"},
+	})
+	wantMethodsRefused(t, c, []methodCase{
+		{http.MethodGet, one, "POST"},
+		{http.MethodPut, batch, "POST"},
+		{http.MethodPost, srv.URL + "/healthz", "GET, HEAD"},
+	})
 }
 
 func TestHealthz(t *testing.T) {
@@ -573,51 +603,18 @@ func TestClassifyErrors(t *testing.T) {
 	c := srv.Client()
 	one, batch := srv.URL+"/v1/classify", srv.URL+"/v1/classify/batch"
 	bad := http.StatusBadRequest
-	cases := []struct {
-		url, body string
-		status    int
-		needle    string
-	}{
-		{one, `{"text": "unterminated`, bad, "malformed JSON"},
-		{one, `{"text": "x",}`, bad, "malformed JSON"},
-		{one, ``, bad, "empty"},
+	wantErrors(t, c, singleTextErrors(one), batchErrors(batch), []errorCase{
 		{one, `{"text": "x", "top_k": 2}`, bad, `unknown field "top_k"`},
 		{one, `{"texts": ["x"]}`, bad, `unknown field "texts"`},
-		{one, `{}`, bad, `missing field "text"`},
-		{one, `{"text": null}`, bad, `missing field "text"`},
 		{one, `{"text": 3}`, bad, `field "text"`},
-		{one, `["x"]`, bad, "want an object"},
-		{one, `{"text": "x"} {"text": "y"}`, bad, "more than one"},
-		{one, "{\"text\": \"ok \xc3\x28 bad\"}", bad, "UTF-8"},
-		{one, `{"text": "` + strings.Repeat("a", maxBodyBytes) + `"}`, http.StatusRequestEntityTooLarge, "exceeds"},
-		{batch, `{}`, bad, `missing field "texts"`},
-		{batch, `{"texts": []}`, bad, "empty"},
-		{batch, `{"texts": ["a", null]}`, bad, "texts[1] is null"},
-		{batch, `{"texts": "a"}`, bad, `field "texts"`},
-		{batch, `{"text": "a"}`, bad, `unknown field "text"`},
 		{batch, `{"texts": ["a"], "labels": ["b"]}`, bad, `unknown field "labels"`},
-		{batch, "{\"texts\": [\"\xff\"]}", bad, "UTF-8"},
 		{srv.URL + "/v1/classify/", `{"text": "x"}`, http.StatusNotFound, "no route"},
-	}
-	for _, tc := range cases {
-		wantError(t, c, http.MethodPost, tc.url, tc.body, tc.status, tc.needle)
-	}
-	for _, m := range []struct{ method, url, allow string }{
+	})
+	wantMethodsRefused(t, c, []methodCase{
 		{http.MethodGet, one, "POST"},
 		{http.MethodPut, batch, "POST"},
 		{http.MethodPost, srv.URL + "/v1/labels", "GET, HEAD"},
-	} {
-		wantError(t, c, m.method, m.url, "", http.StatusMethodNotAllowed, "not allowed")
-		req, _ := http.NewRequest(m.method, m.url, nil)
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if got := resp.Header.Get("Allow"); got != m.allow {
-			t.Errorf("%s %s: Allow %q, want %q", m.method, m.url, got, m.allow)
-		}
-	}
+	})
 }
 
 // TestClosedModel: a model closed under the handler (as at shutdown) answers 503.
