@@ -273,7 +273,10 @@ fn every_simd_level_predicts_what_the_widest_does() {
         assert!(!reference.is_empty());
         for &level in levels {
             assert!(at(level, &["info", p(&path)]).contains(&format!("kernels       {level} ")), "{model} at {level}");
-            for (got, want) in predict(level).iter().zip(&reference) {
+            let scores = predict(level);
+            assert_eq!(scores.len(), reference.len(), "{model} at {level}: one row per text");
+            for (got, want) in scores.iter().zip(&reference) {
+                assert_eq!(got.len(), want.len(), "{model} at {level}: every label");
                 for ((label, g), (_, w)) in got.iter().zip(want) {
                     assert!((g - w).abs() < 1e-5, "{model} at {level}: {label} {g} against {w} at {widest}");
                 }

@@ -173,7 +173,6 @@ pub fn file_versions(path: &Path) -> Result<FileVersions> {
     })
 }
 
-/// "1, 2 and 3".
 /// The oldest format version that holds a network of this configuration.
 fn version_for(config: &NetworkConfig) -> &'static str {
     if needs_format_5(config) {

@@ -48,7 +48,8 @@ pub struct TransformerShape {
     /// What the embeddings are multiplied by before the positions are added: √width for the
     /// models trained now (as Vaswani et al. do). At 1, the unit-scale sinusoids drowned words
     /// whose embeddings start at a few hundredths, and the encoder stayed at chance for epochs
-    /// on IMDB. Format-4 files predate it and hold 1 (the field absent); format 5 has it.
+    /// on IMDB. Format-4 files predate it and hold 1 (the field absent); a scaled encoder is
+    /// written as format 5.
     #[serde(default = "TransformerShape::unscaled", skip_serializing_if = "TransformerShape::is_unscaled")]
     pub embedding_scale: f32,
 }
@@ -85,9 +86,10 @@ impl NetworkConfig {
                 check((1..=MAX_HEADS).contains(&t.heads), || format!("heads must be between 1 and {MAX_HEADS}, got {}", t.heads))?;
                 check(self.hidden_size % t.heads == 0, || format!("heads ({}) must divide hidden_size ({})", t.heads, self.hidden_size))?;
                 check((1..=4 * MAX_DIM).contains(&t.ff_size), || format!("ff_size must be between 1 and {}, got {}", 4 * MAX_DIM, t.ff_size))?;
-                check(t.embedding_scale.is_finite() && t.embedding_scale > 0.0, || format!("embedding_scale must be positive and finite, got {}", t.embedding_scale))?;
+                // √MAX_DIM is 64; far beyond it the embeddings overflow f32 in the first projection.
+                check(t.embedding_scale > 0.0 && t.embedding_scale <= 1024.0, || format!("embedding_scale must be above 0 and at most 1024, got {}", t.embedding_scale))?;
             }
-            (_, Some(_)) => return Err(crate::error::Error::config("heads and ff_size belong to \"cell\": \"transformer\" only")),
+            (_, Some(_)) => return Err(crate::error::Error::config("heads, ff_size and embedding_scale belong to \"cell\": \"transformer\" only")),
             (_, None) => {}
         }
         let params = self.parameter_count(vocab_size, classes);

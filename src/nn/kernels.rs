@@ -46,20 +46,33 @@ fn extent(rows: usize, cols: usize, row: usize, col: usize) -> usize {
     if rows == 0 || cols == 0 { 0 } else { (rows - 1) * row + (cols - 1) * col + 1 }
 }
 
+/// Whether every element of an `rows × cols` matrix with these strides has a place of its own:
+/// the rows lie side by side, or the columns do.
+fn distinct(rows: usize, cols: usize, row: usize, col: usize) -> bool {
+    match (rows, cols) {
+        (0, _) | (_, 0) | (1, 1) => true,
+        (1, _) => col > 0,
+        (_, 1) => row > 0,
+        _ => (col > 0 && row >= cols * col) || (row > 0 && col >= rows * row),
+    }
+}
+
 /// `dst (m×n) = scale · lhs (m×k) · rhs (k×n)`, or `dst +=` that when `accumulate`; any strides.
 pub(crate) fn gemm(m: usize, n: usize, k: usize, dst: StridedMut, accumulate: bool, lhs: Strided, rhs: Strided, scale: f32, threads: usize) {
     assert!(
         dst.data.len() >= extent(m, n, dst.row, dst.col)
             && lhs.data.len() >= extent(m, k, lhs.row, lhs.col)
-            && rhs.data.len() >= extent(k, n, rhs.row, rhs.col),
-        "gemm: a {m}×{k} by {k}×{n} product does not fit its slices"
+            && rhs.data.len() >= extent(k, n, rhs.row, rhs.col)
+            && distinct(m, n, dst.row, dst.col),
+        "gemm: a {m}×{k} by {k}×{n} product does not fit its slices, or its destination overlaps itself"
     );
     if m == 0 || n == 0 {
         return;
     }
     let stride = |s: usize| s as isize;
     // SAFETY: the assertion above shows every element gemm reads or writes with these strides lies
-    // inside its slice, and `dst` is borrowed mutably, so it overlaps neither operand.
+    // inside its slice and that no two destination elements share a place (gemm's threads write
+    // them at once); `dst` is borrowed mutably, so it overlaps neither operand.
     unsafe {
         gemm::gemm(
             m, n, k,

@@ -33,6 +33,8 @@ pub(crate) fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> candle
 /// A tensor's f32 values for a custom op's backward pass: borrowed from its storage when it is a
 /// contiguous f32 CPU tensor (the usual case), else copied. The activations a backward pass reads
 /// are tens of megabytes, and copying each one cost a twentieth of a transformer's training step.
+/// It holds a read lock on the storage: never hold one while writing to the same tensor (Candle's
+/// lock is fair, so a waiting writer also blocks a second reader of it).
 pub(crate) enum Values<'a> {
     Borrowed(StorageRef<'a>, std::ops::Range<usize>),
     Copied(Vec<f32>),

@@ -4,9 +4,9 @@
 //! sinusoidal position encodings,
 //! then pre-norm layers of multi-head self-attention and a GELU feed-forward block, each with a
 //! residual connection, then a final layer norm. Padded steps are masked out of every
-//! attention, so a review's states do not depend on its batch. The attention, the layer norms and
-//! the feed-forward activation are fused ops of their own with hand-written backward passes (one
-//! file each); the projections are Candle matrix multiplies.
+//! attention, so a review's states do not depend on its batch. The attention, the layer norms, the
+//! feed-forward activation and the residual joins (with their dropout) are fused ops of their own
+//! with hand-written backward passes (one file each); the projections are Candle matrix multiplies.
 
 use std::sync::Arc;
 
