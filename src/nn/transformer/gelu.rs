@@ -79,10 +79,7 @@ impl CustomOp2 for BiasGelu {
                 d_bias
             })
             .collect();
-        let mut d_bias = vec![0f32; width];
-        for p in &partial {
-            d_bias.iter_mut().zip(p).for_each(|(a, b)| *a += b);
-        }
+        let d_bias = super::sum_partials(&partial, width);
         Ok((Some(Tensor::from_vec(dx, x.shape(), x.device())?), Some(Tensor::from_vec(d_bias, width, x.device())?)))
     }
 }

@@ -83,11 +83,8 @@ impl CustomOp3 for LayerNorm {
                 (d_gain, d_bias)
             })
             .collect();
-        let (mut d_gain, mut d_bias) = (vec![0f32; width], vec![0f32; width]);
-        for (pg, pb) in &partial {
-            d_gain.iter_mut().zip(pg).for_each(|(a, b)| *a += b);
-            d_bias.iter_mut().zip(pb).for_each(|(a, b)| *a += b);
-        }
+        let d_gain = super::sum_partials(partial.iter().map(|(g, _)| g), width);
+        let d_bias = super::sum_partials(partial.iter().map(|(_, b)| b), width);
         let device = x.device();
         Ok((
             Some(Tensor::from_vec(dx, x.shape(), device)?),

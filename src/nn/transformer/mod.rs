@@ -164,6 +164,15 @@ impl TransformerEncoder {
     }
 }
 
+/// The sum of the per-task partial sums a backward pass collected for one `width`-long gradient.
+fn sum_partials<'a>(parts: impl IntoIterator<Item = &'a Vec<f32>>, width: usize) -> Vec<f32> {
+    let mut total = vec![0f32; width];
+    for part in parts {
+        total.iter_mut().zip(part).for_each(|(a, b)| *a += b);
+    }
+    total
+}
+
 /// What the ops' tests share: inputs of a fixed pattern and the largest difference of two tensors.
 #[cfg(test)]
 mod testing {

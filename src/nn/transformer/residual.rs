@@ -88,10 +88,7 @@ impl CustomOp3 for Residual {
                 d_bias
             })
             .collect();
-        let mut d_bias = vec![0f32; width];
-        for p in &partial {
-            d_bias.iter_mut().zip(p).for_each(|(a, b)| *a += b);
-        }
+        let d_bias = super::sum_partials(&partial, width);
         Ok((Some(grad.clone()), Some(Tensor::from_vec(dy, x.shape(), x.device())?), Some(Tensor::from_vec(d_bias, width, x.device())?)))
     }
 }
