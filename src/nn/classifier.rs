@@ -61,6 +61,9 @@ impl Mode<'_> {
 pub(crate) enum FirstInput {
     /// Each (row, step)'s input projection as a row of a per-word table, one table per direction.
     Table { tables: Vec<Tensor>, ids: Arc<[u32]> },
+    /// The embeddings of a batch's distinct words and each (row, step)'s row among them: every
+    /// direction projects them into its own table, on its own core when the directions run apart.
+    Words { embedded: Tensor, ids: Arc<[u32]> },
     /// Each (row, step)'s embedding, (batch · steps, embedding).
     Embedded(Tensor),
     /// Each (row, step)'s input projection without bias, (batch, steps, G·H), one tensor per
@@ -354,8 +357,7 @@ impl Classifier {
                 if let Mode::Train { rng } = &mut mode {
                     e = word_dropout(&e, self.config.embedding_dropout, rng)?;
                 }
-                let tables = self.layers[0].iter().map(|w| e.matmul(&w.w_ih.t()?)).collect::<candle_core::Result<Vec<_>>>()?;
-                FirstInput::Table { tables, ids: words.local }
+                FirstInput::Words { embedded: e, ids: words.local }
             }
         };
         self.forward_from(first, t, &batch.lengths, mode, threads)
@@ -422,11 +424,17 @@ impl Classifier {
         let training = mode.differentiable();
         let cfg = &self.config;
         let cell = cfg.cell.recurrent().ok_or_else(|| Error::invalid_argument("not a recurrent network"))?;
-        let (first_tables, first_ids, mut dense, mut projected) = match first {
-            FirstInput::Table { tables, ids } => (tables, Some(ids), None, None),
-            FirstInput::Embedded(x) => (Vec::new(), None, Some(x), None),
-            FirstInput::Projected(gx) => (Vec::new(), None, None, Some(gx)),
+        let (first_tables, first_words, first_ids, mut dense, projected) = match first {
+            FirstInput::Table { tables, ids } => (tables, None, Some(ids), None, None),
+            FirstInput::Words { embedded, ids } => (Vec::new(), Some(embedded), Some(ids), None, None),
+            FirstInput::Embedded(x) => (Vec::new(), None, None, Some(x), None),
+            FirstInput::Projected(gx) => (Vec::new(), None, None, None, Some(gx)),
         };
+        let inputs_only = matches!(mode, Mode::Gradients);
+        // Outside training, the two directions of a layer are independent runs over the same
+        // input: on two cores each gets one, which halves a single review's recurrence (one
+        // review's rows cannot be split). Training batches are split by rows instead.
+        let split_directions = !training && threads >= 2;
         let mut outputs: Vec<Tensor> = Vec::new();
         for (l, dirs) in self.layers.iter().enumerate() {
             let x = if l > 0 {
@@ -438,22 +446,33 @@ impl Classifier {
             } else {
                 dense.take()
             };
-            outputs = Vec::with_capacity(dirs.len());
-            for (d, w) in dirs.iter().enumerate() {
+            let direction = |d: usize, threads: usize| -> Result<Tensor> {
+                let w = &dirs[d];
                 let biases = Tensor::cat(&[&w.b_ih, &w.b_hh], 0)?;
                 let w_small = if training { None } else { self.small_row_weights.as_ref().map(|t| t[l][d].clone()) };
                 let mut op = RecurrenceOp::new(cell, cfg.hidden_size, d == 1, lengths.clone(), threads, training).with_small_row_weights(w_small);
-                if matches!(mode, Mode::Gradients) {
+                if inputs_only {
                     op = op.inputs_gradient_only();
                 }
-                let out = match (&x, &first_ids, &mut projected) {
+                Ok(match (&x, &first_ids, &projected) {
                     (Some(x), _, _) => x.matmul(&w.w_ih.t()?)?.reshape((b, t, ()))?.apply_op3(&w.w_hh, &biases, op)?,
-                    (None, Some(ids), _) => first_tables[d].apply_op3(&w.w_hh, &biases, op.with_input_table_ids(ids.clone(), t))?,
+                    (None, Some(ids), _) => {
+                        let op = op.with_input_table_ids(ids.clone(), t);
+                        match &first_words {
+                            Some(e) => e.matmul(&w.w_ih.t()?)?.apply_op3(&w.w_hh, &biases, op)?,
+                            None => first_tables[d].apply_op3(&w.w_hh, &biases, op)?,
+                        }
+                    }
                     (None, None, Some(gx)) => gx[d].apply_op3(&w.w_hh, &biases, op)?,
                     (None, None, None) => unreachable!("the first layer reads a table, embeddings or projections"),
-                };
-                outputs.push(out);
-            }
+                })
+            };
+            outputs = if dirs.len() == 2 && split_directions {
+                let (forward, backward) = rayon::join(|| direction(0, threads - threads / 2), || direction(1, threads / 2));
+                vec![forward?, backward?]
+            } else {
+                (0..dirs.len()).map(|d| direction(d, threads)).collect::<Result<Vec<_>>>()?
+            };
         }
         Ok(outputs)
     }
@@ -581,6 +600,29 @@ mod tests {
                 for (i, r) in refs.iter().enumerate() {
                     let alone = loaded.forward(&Batch::new(&[r]).unwrap(), Mode::Infer, 1).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap()[0];
                     assert!((got[i] - want[i]).abs() < 1e-5 && (alone - want[i]).abs() < 1e-5, "{cfg:?} row {i}: {} {} {alone}", want[i], got[i]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn directions_on_two_threads_answer_as_on_one() {
+        // With two threads or more, inference runs a layer's two directions at once, each on
+        // its own thread; the answers must be the very same values, in the same order.
+        let seqs: Vec<Vec<u32>> = (0..6u32).map(|n| (0..=2 * n).map(|i| (i * 5 + n) % 28 + 2).collect()).collect();
+        let refs: Vec<&[u32]> = seqs.iter().map(Vec::as_slice).collect();
+        for cell in [CellKind::Lstm, CellKind::Gru] {
+            let cfg = NetworkConfig { hidden_size: 12, ..config(cell, 2, true, Pooling::MaxMean) };
+            let (mut rng, mut vars) = (Rng::new(8), Vec::new());
+            let fresh = Classifier::new(&cfg, 30, 2, Weights::Init { rng: &mut rng, vars: &mut vars }).unwrap();
+            let map: HashMap<String, Tensor> = vars.iter().map(|(n, v)| (n.clone(), v.as_tensor().clone())).collect();
+            let loaded = Classifier::new(&cfg, 30, 2, Weights::Load(&map)).unwrap();
+            for (name, model) in [("fresh", &fresh), ("loaded", &loaded)] {
+                for batch in [Batch::new(&refs).unwrap(), Batch::new(&refs[5..]).unwrap()] {
+                    let answer = |threads| model.forward(&batch, Mode::Infer, threads).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+                    let one = answer(1);
+                    assert_eq!(answer(2), one, "{cell:?} {name}");
+                    assert_eq!(answer(3), one, "{cell:?} {name}");
                 }
             }
         }
