@@ -34,12 +34,16 @@ struct Args {
     peers: PathBuf,
     cpus: usize,
     probe: Option<(PathBuf, PathBuf)>,
+    /// Where the main job's models are (section f).
+    models: PathBuf,
+    /// Only section (f): the default models, without training anything.
+    default_only: bool,
 }
 
 fn usage() -> ! {
     eprintln!(
         "usage: cargo bench --bench bench -- [--quick] [--out reports/bench.json] [--data data/imdb/reviews.json] \
-         [--peers reports/peers.json] [--cpus 2]"
+         [--peers reports/peers.json] [--cpus 2] [--models reports] [--default-only]"
     );
     std::process::exit(2)
 }
@@ -52,6 +56,8 @@ fn parse_args() -> Args {
         peers: PathBuf::from("reports/peers.json"),
         cpus: THREADS,
         probe: None,
+        models: PathBuf::from("reports"),
+        default_only: false,
     };
     let mut it = std::env::args().skip(1);
     let mut probe_model = None;
@@ -64,6 +70,8 @@ fn parse_args() -> Args {
             "--data" => args.data = value().into(),
             "--peers" => args.peers = value().into(),
             "--cpus" => args.cpus = value().parse().unwrap_or_else(|_| usage()),
+            "--models" => args.models = value().into(),
+            "--default-only" => args.default_only = true,
             // Hidden: the child process that measures memory (see `memory_probe`).
             "--memory-probe" => probe_model = Some(PathBuf::from(value())),
             "--texts" => probe_texts = Some(PathBuf::from(value())),
@@ -361,6 +369,75 @@ fn run_probe(model: &Path, texts: &Path) -> BTreeMap<String, f64> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The model users get by default.
+
+/// Test reviews of this many words (split at whitespace) are what the default model is timed on.
+const DEFAULT_MODEL_WORDS: std::ops::RangeInclusive<usize> = 150..=250;
+
+/// (f) The main job's models (`examples/run-imdb.sh` writes `lstm.safetensors` and
+/// `gru.safetensors` under `reports/`), loaded as a user loads them: the default recipe,
+/// bidirectional over 800 tokens with its wide path, not the peers' small model.
+fn default_models(report: &mut Report, test_set: &[Example], dir: &Path, work: &Path, quick: bool, cpus: usize) {
+    let texts: Vec<&str> = test_set.iter().map(|e| e.text.as_str()).filter(|t| DEFAULT_MODEL_WORDS.contains(&t.split_whitespace().count())).collect();
+    let single_calls = if quick { 300 } else { 2000 };
+    let batch_reviews = if quick { 2048 } else { 10_240 };
+    let mut t = Table::new(
+        format!("The default model: the main job's files in {}, loaded, on {}..{}-word test reviews", dir.display(), DEFAULT_MODEL_WORDS.start(), DEFAULT_MODEL_WORDS.end()),
+        &["cell", "single p50 ms", "single p99 ms", "batch-256 reviews/s", "peak RSS MB", "recurrent weights read at p50"],
+    );
+    let probe_path = work.join("default-probe-texts.json");
+    std::fs::write(&probe_path, serde_json::to_vec(&texts.iter().take(PROBE_TEXTS).collect::<Vec<_>>()).unwrap()).unwrap();
+    let tok = Tokenizer::new();
+    for cell in ["lstm", "gru"] {
+        let path = dir.join(format!("{cell}.safetensors"));
+        let Ok(m) = SentimentModel::load(&path) else {
+            t.note(format!("{}: missing or unreadable; examples/run-imdb.sh writes it", path.display()));
+            continue;
+        };
+        for text in texts.iter().cycle().take(100) {
+            m.predict(text).unwrap();
+        }
+        let times = time_calls(texts.iter().cycle().take(single_calls), |text| {
+            std::hint::black_box(m.predict(std::hint::black_box(text)).unwrap());
+        });
+        let batch: Vec<&str> = texts.iter().cycle().take(batch_reviews).copied().collect();
+        m.predict_batch(&batch[..BATCH]).unwrap();
+        let s = Instant::now();
+        for chunk in batch.chunks(BATCH) {
+            std::hint::black_box(m.predict_batch(chunk).unwrap());
+        }
+        let rate = batch.len() as f64 / s.elapsed().as_secs_f64();
+        let probe = run_probe(&path, &probe_path);
+        let peak_mb = probe.get("VmHWM_kB").copied().unwrap_or(f64::NAN) / 1024.0;
+        // What bounds one review: every step of every direction reads the whole recurrent matrix.
+        let net = m.network_config();
+        let max_len = m.text_config().max_len;
+        let mean_steps = texts.iter().map(|t| tok.tokenize(t).len().min(max_len) as f64).sum::<f64>() / texts.len().max(1) as f64;
+        let gates = net.cell.recurrent().map_or(0, |c| c.gates()) * net.hidden_size;
+        let matrix_bytes = (gates * net.hidden_size * 4) as f64;
+        let read = mean_steps * net.directions() as f64 * net.layers as f64 * matrix_bytes;
+        let (p50, p99) = (percentile(&times, 50.0), percentile(&times, 99.0));
+        let gbps = read / (p50 * 1e-3) / 1e9;
+        t.row(vec![cell.into(), f3(p50), f3(p99), thousands(rate), f1(peak_mb), format!("{:.1} MB, {gbps:.0} GB/s", read / 1e6)]);
+        let extra = json!({"model": path, "calls": single_calls, "distinct_reviews": texts.len(), "mean_steps": mean_steps});
+        report.metric("default_single_latency_p50", Some(cell), Some(max_len), p50, "ms", extra.clone());
+        report.metric("default_single_latency_p99", Some(cell), Some(max_len), p99, "ms", extra.clone());
+        report.metric("default_batch_throughput", Some(cell), Some(max_len), rate, "reviews/s", json!({"batch": BATCH, "reviews": batch.len()}));
+        report.metric("default_peak_memory", Some(cell), Some(max_len), peak_mb, "MB", json!({"rss_end_mb": probe.get("VmRSS_kB").copied().unwrap_or(f64::NAN) / 1024.0}));
+        report.metric("default_recurrent_read_rate", Some(cell), Some(max_len), gbps, "GB/s", json!({"bytes_per_review": read, "matrix_bytes": matrix_bytes}));
+    }
+    t.note(format!(
+        "single: {single_calls} calls cycling over the {} test reviews of {}..{} words, after 100 warm-up calls, on {cpus} CPUs; batch: those reviews in batches of {BATCH}",
+        thousands(texts.len() as f64),
+        DEFAULT_MODEL_WORDS.start(),
+        DEFAULT_MODEL_WORDS.end()
+    ));
+    t.note("recurrent weights read: every step of every direction reads its whole recurrent matrix (f32); at batch 1 that, not arithmetic, bounds a review, so compare the rate with the cache bandwidth of the CPU");
+    t.note(format!("peak RSS: a fresh process loads the file and predicts {} of these reviews one by one, then in batches", thousands(texts.len().min(PROBE_TEXTS) as f64 / 2.0)));
+    report.show(t);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Comparison with the peers.
 
 #[derive(Clone, Copy, PartialEq)]
@@ -526,12 +603,18 @@ fn main() {
         load_start
     );
 
-    let train_set = senti::data::load(&args.data, Format::ImdbJson, Some(Split::Train)).expect("training split");
     let test_set = senti::data::load(&args.data, Format::ImdbJson, Some(Split::Test)).expect("test split");
     let tok = Tokenizer::new();
-    let train_lengths: Vec<usize> = train_set.iter().map(|e| tok.tokenize(&e.text).len()).collect();
 
     let mut report = Report { tables: Vec::new(), results: Vec::new() };
+    if args.default_only {
+        default_models(&mut report, &test_set, &args.models, &work, quick, cpus);
+        write_report(&args, &report, started, &load_start, cpus, json!({}));
+        let _ = std::fs::remove_dir_all(&work);
+        return;
+    }
+    let train_set = senti::data::load(&args.data, Format::ImdbJson, Some(Split::Train)).expect("training split");
+    let train_lengths: Vec<usize> = train_set.iter().map(|e| tok.tokenize(&e.text).len()).collect();
     let cells = ["lstm", "gru"];
 
     // (a) Training: one epoch per cell and length.
@@ -760,14 +843,33 @@ fn main() {
     }
     report.show(t);
 
+    // (f) The default model, from the main job's files (shown before the comparison, which
+    // reads its figures).
+    default_models(&mut report, &test_set, &args.models, &work, quick, cpus);
+
     // (e) Side by side with the peers.
     let comparison = compare(&mut report, &args.peers, quick, &load_start);
     if comparison.is_none() {
         println!("\n(no {}: run benches/run-peers.sh for the TensorFlow and PyTorch figures)", args.peers.display());
     }
 
+    let sections = json!({
+        "train_reviews": train_reviews,
+        "growth": growth_json,
+        "predict_length": length_json,
+        "predict_batch": batch_json,
+        "comparison": comparison,
+    });
+    write_report(&args, &report, started, &load_start, cpus, sections);
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+/// Writes the JSON report (the machine, every metric, and `sections`' fields) and its markdown
+/// copy.
+fn write_report(args: &Args, report: &Report, started: Instant, load_start: &str, cpus: usize, sections: Value) {
+    let quick = args.quick;
     let elapsed = started.elapsed().as_secs_f64();
-    let out = json!({
+    let mut out = json!({
         "library": "senti",
         "version": senti::VERSION,
         "quick": quick,
@@ -775,13 +877,11 @@ fn main() {
         "seconds": elapsed,
         "machine": {"cpu": cpu_model(), "simd_level": senti::simd_level(), "cpus_used": cpus, "threads": THREADS, "loadavg_start": load_start, "loadavg_end": loadavg()},
         "data": args.data,
-        "train_reviews": train_reviews,
         "results": report.results,
-        "growth": growth_json,
-        "predict_length": length_json,
-        "predict_batch": batch_json,
-        "comparison": comparison,
     });
+    if let (Some(out), Value::Object(sections)) = (out.as_object_mut(), sections) {
+        out.extend(sections);
+    }
     if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).expect("creating the report folder");
     }
@@ -803,6 +903,5 @@ fn main() {
         md += "\n";
     }
     std::fs::write(&md_path, md).expect("writing the markdown report");
-    let _ = std::fs::remove_dir_all(&work);
     println!("\nwrote {} and {} in {:.0} s", args.out.display(), md_path.display(), elapsed);
 }
