@@ -383,7 +383,7 @@ fn default_models(report: &mut Report, test_set: &[Example], dir: &Path, work: &
     let batch_reviews = if quick { 2048 } else { 10_240 };
     let mut t = Table::new(
         format!("The default model: the main job's files in {}, loaded, on {}..{}-word test reviews", dir.display(), DEFAULT_MODEL_WORDS.start(), DEFAULT_MODEL_WORDS.end()),
-        &["cell", "single p50 ms", "single p99 ms", "batch-256 reviews/s", "peak RSS MB", "recurrent weights read at p50"],
+        &["cell", "single p50 ms", "single p99 ms", "batch-256 reviews/s", "peak RSS MB", "recurrent weights read at p50", "test accuracy", "training s"],
     );
     let probe_path = work.join("default-probe-texts.json");
     std::fs::write(&probe_path, serde_json::to_vec(&texts.iter().take(PROBE_TEXTS).collect::<Vec<_>>()).unwrap()).unwrap();
@@ -418,7 +418,25 @@ fn default_models(report: &mut Report, test_set: &[Example], dir: &Path, work: &
         let read = mean_steps * net.directions() as f64 * net.layers as f64 * matrix_bytes;
         let (p50, p99) = (percentile(&times, 50.0), percentile(&times, 99.0));
         let gbps = read / (p50 * 1e-3) / 1e9;
-        t.row(vec![cell.into(), f3(p50), f3(p99), thousands(rate), f1(peak_mb), format!("{:.1} MB, {gbps:.0} GB/s", read / 1e6)]);
+        // The main job's own record of this model: its test accuracy and training time.
+        let test: Value = std::fs::read(dir.join(format!("{cell}_test.json"))).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+        let (accuracy, train_s) = (test["accuracy"].as_f64(), test["train_seconds"].as_f64());
+        t.row(vec![
+            cell.into(),
+            f3(p50),
+            f3(p99),
+            thousands(rate),
+            f1(peak_mb),
+            format!("{:.1} MB, {gbps:.0} GB/s", read / 1e6),
+            accuracy.map_or("-".into(), |a| format!("{:.2}%", 100.0 * a)),
+            train_s.map_or("-".into(), f1),
+        ]);
+        if let Some(a) = accuracy {
+            report.metric("default_test_accuracy", Some(cell), Some(max_len), a, "fraction", json!({"from": dir.join(format!("{cell}_test.json"))}));
+        }
+        if let Some(s) = train_s {
+            report.metric("default_train_seconds", Some(cell), Some(max_len), s, "s", json!({"from": dir.join(format!("{cell}_test.json"))}));
+        }
         let extra = json!({"model": path, "calls": single_calls, "distinct_reviews": texts.len(), "mean_steps": mean_steps});
         report.metric("default_single_latency_p50", Some(cell), Some(max_len), p50, "ms", extra.clone());
         report.metric("default_single_latency_p99", Some(cell), Some(max_len), p99, "ms", extra.clone());
@@ -432,6 +450,7 @@ fn default_models(report: &mut Report, test_set: &[Example], dir: &Path, work: &
         DEFAULT_MODEL_WORDS.start(),
         DEFAULT_MODEL_WORDS.end()
     ));
+    t.note("test accuracy and training s: the main job's own record (<cell>_test.json), from the machine and run that trained it");
     t.note("recurrent weights read: every step of every direction reads its whole recurrent matrix (f32); at batch 1 that, not arithmetic, bounds a review, so compare the rate with the cache bandwidth of the CPU");
     t.note(format!("peak RSS: a fresh process loads the file and predicts {} of these reviews one by one, then in batches", thousands(texts.len().min(PROBE_TEXTS) as f64 / 2.0)));
     report.show(t);
@@ -446,7 +465,9 @@ enum Better {
     Higher,
 }
 
-const PEERS: [(&str, &str); 2] = [("tensorflow", "TF/Keras"), ("pytorch", "PyTorch")];
+/// The peers running the same recurrent model, as peers.json names them and as the tables do.
+/// ONNX Runtime runs PyTorch's trained models, so it has no training figures.
+const PEERS: [(&str, &str); 3] = [("tensorflow", "TF/Keras"), ("pytorch", "PyTorch"), ("onnxruntime", "ONNX Runtime")];
 
 fn find<'a>(results: &'a [Value], framework: &str, metric: &str, cell: &str, max_len: Option<usize>) -> Option<&'a Value> {
     results.iter().find(|r| {
@@ -479,11 +500,14 @@ fn compare(report: &mut Report, peers_path: &Path, quick: bool, report_load_star
     };
     let peer_results = peers["results"].as_array().cloned().unwrap_or_default();
     let ours = report.results.clone();
-    let mut t = Table::new(
-        format!("libsenti vs peers ({})", peers_path.display()),
-        &["metric", "cell", "max_len", "TF/Keras", "PyTorch", "libsenti", "vs TF/Keras", "vs PyTorch", "best peer"],
-    );
-    let versions: Vec<String> = PEERS
+    let present: Vec<(&str, &str)> = PEERS.into_iter().filter(|(fw, _)| peer_results.iter().any(|r| r["framework"] == *fw)).collect();
+    let mut head: Vec<String> = ["metric", "cell", "max_len"].map(String::from).to_vec();
+    head.extend(present.iter().map(|(_, name)| name.to_string()));
+    head.push("libsenti".into());
+    head.extend(present.iter().map(|(_, name)| format!("vs {name}")));
+    head.push("best peer".into());
+    let mut t = Table::new(format!("libsenti vs peers ({})", peers_path.display()), &head.iter().map(String::as_str).collect::<Vec<_>>());
+    let versions: Vec<String> = present
         .iter()
         .filter_map(|(fw, name)| {
             let v = peer_results.iter().find(|r| r["framework"] == *fw)?;
@@ -526,7 +550,7 @@ fn compare(report: &mut Report, peers_path: &Path, quick: bool, report_load_star
         let mut verdicts = Vec::new();
         let mut best: Option<(&str, f64)> = None;
         let mut row_json = json!({"metric": metric, "cell": cell, "max_len": len, "senti": ours_v});
-        for (fw, name) in PEERS {
+        for &(fw, name) in &present {
             let Some(p) = find(&peer_results, fw, metric, &cell, len) else {
                 peer_cells.push("-".to_string());
                 verdicts.push("-".to_string());
@@ -570,8 +594,49 @@ fn compare(report: &mut Report, peers_path: &Path, quick: bool, report_load_star
         peers["machine"]["loadavg_start"].as_str().unwrap_or("?"),
         peers["cpus"]
     ));
+    // Without recurrent peers (a fastText-only run) or figures of ours to set beside them, the
+    // table would be empty.
+    if !t.rows.is_empty() {
+        report.show(t);
+    }
+    let fasttext = compare_fasttext(report, &peer_results);
+    Some(json!({"peers_file": peers_path, "peers_generated": peers["generated"], "peers_quick": peers["quick"], "rows": rows_json, "fasttext": fasttext}))
+}
+
+/// The default models of section (f) beside fastText with bigrams from the same peers run: a
+/// linear model that predicts in a fraction of a millisecond, which the speed targets measure
+/// latency-bound recipes against (within 2× of its latency, and more accurate).
+fn compare_fasttext(report: &mut Report, peer_results: &[Value]) -> Option<Value> {
+    let ft = |metric: &str| find(peer_results, "fasttext", metric, "bigrams", None).and_then(|r| r["value"].as_f64());
+    let ft_latency = ft("single_latency_p50_with_tokenizer")?;
+    let version = peer_results.iter().find(|r| r["framework"] == "fasttext").and_then(|r| r["version"].as_str()).unwrap_or("?");
+    let (ft_accuracy, ft_train) = (ft("test_accuracy"), ft("train_seconds"));
+    let mut t = Table::new(
+        format!("The default models beside fastText {version} (bigrams), text in"),
+        &["model", "single p50 ms", "latency / fastText's", "test accuracy", "training s", "batch-256 reviews/s"],
+    );
+    let pct = |a: Option<f64>| a.map_or("-".into(), |a| format!("{:.2}%", 100.0 * a));
+    t.row(vec!["fastText bigrams".into(), f3(ft_latency), "1.00".into(), pct(ft_accuracy), ft_train.map_or("-".into(), f1), ft("batch_throughput_with_tokenizer").map_or("-".into(), thousands)]);
+    let mut rows = Vec::new();
+    let ours = report.results.clone();
+    for cell in ["lstm", "gru"] {
+        let value = |metric: &str| find(&ours, "senti", metric, cell, None).and_then(|r| r["value"].as_f64());
+        let Some(p50) = value("default_single_latency_p50") else { continue };
+        let accuracy = value("default_test_accuracy");
+        t.row(vec![
+            format!("libsenti default {cell}"),
+            f3(p50),
+            f2(p50 / ft_latency),
+            pct(accuracy),
+            value("default_train_seconds").map_or("-".into(), f1),
+            value("default_batch_throughput").map_or("-".into(), thousands),
+        ]);
+        rows.push(json!({"cell": cell, "latency_ratio": p50 / ft_latency, "accuracy": accuracy, "fasttext_accuracy": ft_accuracy}));
+    }
+    t.note("fastText's latency here takes the text (libsenti's tokenizer in Python, then predict), as libsenti's does; its prepared-input figure is in peers.json");
+    t.note("fastText trains on the 25,000 training reviews (2,000 with --quick) with FASTTEXT in benches/peers.py; libsenti's figures are the main job's");
     report.show(t);
-    Some(json!({"peers_file": peers_path, "peers_generated": peers["generated"], "peers_quick": peers["quick"], "rows": rows_json}))
+    Some(json!({"fasttext_latency_ms": ft_latency, "fasttext_accuracy": ft_accuracy, "rows": rows}))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -609,7 +674,8 @@ fn main() {
     let mut report = Report { tables: Vec::new(), results: Vec::new() };
     if args.default_only {
         default_models(&mut report, &test_set, &args.models, &work, quick, cpus);
-        write_report(&args, &report, started, &load_start, cpus, json!({}));
+        let comparison = compare(&mut report, &args.peers, quick, &load_start);
+        write_report(&args, &report, started, &load_start, cpus, json!({"comparison": comparison}));
         let _ = std::fs::remove_dir_all(&work);
         return;
     }

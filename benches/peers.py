@@ -45,11 +45,23 @@ What is measured (the same as bench.rs):
                          max_len-200 model, predicts 1,000 test reviews one by one and 1,000 in
                          batches of 256 (test reviews 0, 12, 24, ...), in MB (2^20 bytes)
 
+ONNX Runtime ("ort"): the PyTorch worker's trained max_len-200 models, written as ONNX graphs of
+the standard ops (Gather, LSTM/GRU, Gemm, Sigmoid; the weights reordered to ONNX's gate order) and
+run by onnxruntime with 2 intra-op threads; the worker first checks that its probabilities match
+PyTorch's on 16 reviews. It has no training figures.
+
+fastText ("fasttext", the fastText Python binding): supervised with bigrams (FASTTEXT below) on the
+same training reviews, tokenized by libsenti's tokenizer and joined with spaces, 2 threads. Besides
+the shared prediction metrics it reports train_seconds (the whole train_supervised call) and
+test_accuracy on the whole test split (the recurrent peers report no accuracy: they are timed, not
+tuned). What it gets prepared in advance is each review's tokens joined with spaces (it reads
+words, not ids); its *_with_tokenizer figures take the text, as libsenti's do.
+
 reports/peers.json:
   {"schema": "senti-peers/1", "generated": ISO time, "quick": bool, "threads": 2, "cpus": N,
    "machine": {...}, "settings": {...}, "frameworks": {"tensorflow": {"version", "keras"},
    "pytorch": {"version"}},
-   "results": [{"framework": "tensorflow" | "pytorch", "version": "...", "metric": "...",
+   "results": [{"framework": "tensorflow" | "pytorch" | "onnxruntime" | "fasttext", "version": "...", "metric": "...",
                 "cell": "lstm" | "gru", "max_len": 200 (training metrics), "value": number,
                 "units": "s" | "ms" | "tokens/s" | "reviews/s" | "MB", ...extra fields}]}
 Running one framework keeps the other's results from an existing file of the same mode.
@@ -81,7 +93,12 @@ PREDICT_LEN = 200
 LATENCY_TOKENS = (190, 210)
 PROBE_STRIDE = 12
 PROBE_TEXTS = 2000
-FRAMEWORKS = {"tf": "tensorflow", "torch": "pytorch"}
+FRAMEWORKS = {"tf": "tensorflow", "torch": "pytorch", "ort": "onnxruntime", "fasttext": "fasttext"}
+# --framework: one key, "both" (the two training frameworks) or "all". ONNX Runtime runs the PyTorch
+# worker's trained models, so asking for it runs that worker first.
+FRAMEWORK_SETS = {"both": ["tf", "torch"], "all": ["tf", "torch", "ort", "fasttext"], "ort": ["torch", "ort"]}
+# fastText's supervised recipe with bigrams (its defaults otherwise: dim 100, lr 0.1, softmax).
+FASTTEXT = {"wordNgrams": 2, "epoch": 5, "dim": 100, "lr": 0.1, "minCount": 1, "bucket": 2_000_000}
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _TOKEN = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*|\S")
@@ -134,6 +151,30 @@ def percentile(sorted_values, p):
     return sorted_values[min(rank, len(sorted_values)) - 1]
 
 
+def package_version(module):
+    """The installed version of the distribution that provides `module` (fastText's binding has
+    no __version__, and several distributions provide it)."""
+    import importlib.metadata as md
+
+    for dist in md.packages_distributions().get(module, []):
+        try:
+            return f"{md.version(dist)} ({dist})" if dist != module else md.version(dist)
+        except md.PackageNotFoundError:
+            continue
+    return "?"
+
+
+def timed(fn, count, items):
+    """Milliseconds of each of `count` calls of fn, cycling over items, sorted."""
+    times = []
+    for i in range(count):
+        item = items[i % len(items)]
+        s = time.perf_counter()
+        fn(item)
+        times.append((time.perf_counter() - s) * 1e3)
+    return sorted(times)
+
+
 def pin_cpus(n):
     allowed = sorted(os.sched_getaffinity(0))
     if len(allowed) > n:
@@ -177,6 +218,9 @@ def prepare(args, workdir):
         "vocab": words,
         "train_ids": [enc.ids(t) for t in train_tokens],
         "train_labels": [l for _, l in train],
+        "train_texts": [t for t, _ in train],
+        "test_texts": [t for t, _ in test],
+        "test_labels": [l for _, l in test],
         "latency_texts": [test[i][0] for i in latency],
         "latency_ids": [enc.ids(test_tokens[i]) for i in latency],
         "throughput_texts": [t for t, _ in test[:n_throughput]],
@@ -345,6 +389,16 @@ class Torch:
     def tensor(self, x):
         return self.torch.from_numpy(x.astype("int64"))
 
+    def export_arrays(self, model, path, check_x):
+        """The weights as numpy arrays for the ONNX Runtime worker, with this model's
+        probabilities on check_x, which that worker must reproduce."""
+        import numpy as np
+
+        model.eval()
+        arrays = {k: v.detach().numpy() for k, v in model.state_dict().items()}
+        np.savez(path, check_x=check_x, check_p=self.predict(model, self.tensor(check_x)), **arrays)
+        model.train()
+
     def predict(self, model, x):
         with self.torch.inference_mode():
             return self.torch.sigmoid(model(x)).numpy().reshape(-1)
@@ -360,17 +414,26 @@ def make_framework(key):
 def worker(args):
     import numpy as np
 
-    fw = make_framework(args.worker)
     with open(args.prep, "rb") as f:
         prep = pickle.load(f)
+    results = []
+
+    def recorder(name, version):
+        return lambda metric, value, units, cell, **extra: results.append(
+            {"framework": name, "version": version, "metric": metric, "cell": cell, "value": value, "units": units, **extra})
+
+    if args.worker in ("ort", "fasttext"):
+        version = package_version("onnxruntime" if args.worker == "ort" else "fasttext")
+        run = ort_worker if args.worker == "ort" else fasttext_worker
+        versions = run(args, prep, recorder(FRAMEWORKS[args.worker], version))
+        with open(args.worker_out, "w") as f:
+            json.dump({"versions": versions, "results": results}, f)
+        return
+    fw = make_framework(args.worker)
     enc = Encoder(prep["vocab"])
     vocab_size = len(prep["vocab"])
     versions = fw.versions()
-    results = []
-
-    def metric(name, value, units, cell, **extra):
-        results.append({"framework": fw.name, "version": versions["version"], "metric": name, "cell": cell,
-                        "value": value, "units": units, **extra})
+    metric = recorder(fw.name, versions["version"])
 
     y = np.array(prep["train_labels"], dtype=np.int64)
     n = len(y)
@@ -393,6 +456,8 @@ def worker(args):
                   f"{n * max_len / epoch:,.0f} padded tokens/s, train accuracy {acc:.3f}", flush=True)
             if max_len == PREDICT_LEN:
                 saved[cell] = fw.save(model, os.path.join(args.workdir, f"{fw.name}-{cell}"))
+                if fw.name == "pytorch":
+                    fw.export_arrays(model, os.path.join(args.workdir, f"onnx-{cell}.npz"), pad(prep["latency_ids"][:16], PREDICT_LEN))
             del model
 
     calls = 300 if args.quick else 1000
@@ -400,15 +465,6 @@ def worker(args):
         model = fw.load(saved[cell], cell, vocab_size, PREDICT_LEN)
         lat_x = [fw.tensor(pad([ids], PREDICT_LEN)) for ids in prep["latency_ids"]]
         texts = prep["latency_texts"]
-
-        def timed(fn, count, items):
-            times = []
-            for i in range(count):
-                item = items[i % len(items)]
-                s = time.perf_counter()
-                fn(item)
-                times.append((time.perf_counter() - s) * 1e3)
-            return sorted(times)
 
         call = lambda x: float(fw.predict(model, x)[0])
         timed(call, 100, lat_x)
@@ -479,22 +535,201 @@ def worker(args):
         json.dump({"versions": versions, "results": results}, f)
 
 
+# ------------------------------------------------------------------------------------------------
+# ONNX Runtime and fastText: prediction-only and linear peers, each a worker of its own.
+
+def onnx_graph(cell, w, path):
+    """Writes a PyTorch Net's weights (state_dict as numpy arrays) as an ONNX graph of standard ops
+    that computes the same probability: what torch.onnx.export emits for nn.LSTM/nn.GRU, built
+    directly so that no exporter version matters."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    hidden = w["rnn.weight_hh_l0"].shape[1]
+    # PyTorch's gate blocks are i, f, g, o (LSTM) and r, z, n (GRU); ONNX wants i, o, f, c and z, r, h.
+    order = [0, 3, 1, 2] if cell == "lstm" else [1, 0, 2]
+
+    def gates(a):
+        blocks = np.split(a, len(order), axis=0)
+        return np.concatenate([blocks[i] for i in order], axis=0)
+
+    arrays = {
+        "embedding": w["embedding.weight"],
+        "W": gates(w["rnn.weight_ih_l0"])[None],
+        "R": gates(w["rnn.weight_hh_l0"])[None],
+        "B": np.concatenate([gates(w["rnn.bias_ih_l0"]), gates(w["rnn.bias_hh_l0"])])[None],
+        "head_w": w["head.weight"],
+        "head_b": w["head.bias"],
+    }
+    inits = [numpy_helper.from_array(np.ascontiguousarray(a, dtype=np.float32), name) for name, a in arrays.items()]
+    inits.append(numpy_helper.from_array(np.array([0], dtype=np.int64), "axis0"))
+    # PyTorch's GRU applies the reset gate after the recurrent product: linear_before_reset.
+    rnn_attrs = {"hidden_size": hidden} | ({"linear_before_reset": 1} if cell == "gru" else {})
+    nodes = [
+        helper.make_node("Gather", ["embedding", "ids"], ["embedded"]),
+        helper.make_node("Transpose", ["embedded"], ["steps_first"], perm=[1, 0, 2]),
+        helper.make_node(cell.upper(), ["steps_first", "W", "R", "B"], ["", "last"], **rnn_attrs),
+        helper.make_node("Squeeze", ["last", "axis0"], ["state"]),
+        helper.make_node("Gemm", ["state", "head_w", "head_b"], ["logit"], transB=1),
+        helper.make_node("Sigmoid", ["logit"], ["probability"]),
+    ]
+    graph = helper.make_graph(
+        nodes, f"senti-peer-{cell}",
+        [helper.make_tensor_value_info("ids", TensorProto.INT64, ["batch", "steps"])],
+        [helper.make_tensor_value_info("probability", TensorProto.FLOAT, ["batch", 1])],
+        inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+
+
+def ort_session(path):
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = THREADS
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    session = ort.InferenceSession(path, sess_options=opts, providers=["CPUExecutionProvider"])
+    return lambda x: session.run(None, {"ids": x})[0].reshape(-1)
+
+
+def prediction_metrics(metric, cell, predict, predict_texts, single_inputs, batch_inputs, prep, calls):
+    """The prediction metrics every peer reports: single-review latency, on inputs prepared in
+    advance (single_inputs) and on text (predict_texts takes a list of reviews), and batch-256
+    throughput, prepared (batch_inputs) and on text. predict returns one probability per review."""
+    call = lambda x: float(predict(x)[0])
+    timed(call, 100, single_inputs)
+    times = timed(call, calls, single_inputs)
+    extra = {"calls": calls, "distinct_reviews": len(single_inputs)}
+    metric("single_latency_p50", percentile(times, 50), "ms", cell, **extra)
+    metric("single_latency_p99", percentile(times, 99), "ms", cell, **extra)
+    metric("single_latency_mean", sum(times) / len(times), "ms", cell, **extra)
+    line = f"single p50 {percentile(times, 50):.3f} ms p99 {percentile(times, 99):.3f} ms"
+    times = timed(lambda t: float(predict_texts([t])[0]), calls, prep["latency_texts"])
+    metric("single_latency_p50_with_tokenizer", percentile(times, 50), "ms", cell, **extra)
+    line += f", with tokenizer p50 {percentile(times, 50):.3f} ms"
+    reviews = sum(len(b) for b in batch_inputs)
+    predict(batch_inputs[0])
+    s = time.perf_counter()
+    for b in batch_inputs:
+        predict(b)
+    rate = reviews / (time.perf_counter() - s)
+    metric("batch_throughput", rate, "reviews/s", cell, batch=BATCH, reviews=reviews)
+    tt = prep["throughput_texts"]
+    s = time.perf_counter()
+    for i in range(0, len(tt), BATCH):
+        predict_texts(tt[i:i + BATCH])
+    metric("batch_throughput_with_tokenizer", len(tt) / (time.perf_counter() - s), "reviews/s", cell, batch=BATCH, reviews=len(tt))
+    return line + f"; batch-256 {rate:,.0f} reviews/s"
+
+
+def run_memory_probe(key, model_path, cell, workdir):
+    probe = subprocess.run(
+        [sys.executable, os.path.abspath(__file__), "--memory-probe", "--framework", key, "--model", model_path,
+         "--cell", cell, "--vocab", os.path.join(workdir, "vocab.json"), "--texts", os.path.join(workdir, "probe-texts.json")],
+        capture_output=True, text=True)
+    if probe.returncode != 0:
+        sys.exit(f"memory probe failed:\n{probe.stderr}")
+    fields = dict(line.split(" ", 1) for line in probe.stdout.splitlines() if " " in line)
+    return int(fields["ru_maxrss_kB"]) / 1024, int(fields["baseline_ru_maxrss_kB"]) / 1024
+
+
+def ort_worker(args, prep, metric):
+    import numpy as np
+    import onnxruntime
+
+    enc = Encoder(prep["vocab"])
+    calls = 300 if args.quick else 1000
+    for cell in ("lstm", "gru"):
+        arrays = np.load(os.path.join(args.workdir, f"onnx-{cell}.npz"))
+        path = os.path.join(args.workdir, f"{cell}.onnx")
+        onnx_graph(cell, arrays, path)
+        predict = ort_session(path)
+        drift = float(np.abs(predict(arrays["check_x"].astype(np.int64)) - arrays["check_p"]).max())
+        if drift > 1e-4:
+            sys.exit(f"ONNX Runtime's {cell} differs from PyTorch's by {drift} on the check reviews")
+        ids = lambda rows: pad(rows, PREDICT_LEN).astype(np.int64)
+        single = [ids([r]) for r in prep["latency_ids"]]
+        batches = [ids(prep["throughput_ids"][i:i + BATCH]) for i in range(0, len(prep["throughput_ids"]), BATCH)]
+        texts = lambda texts: predict(ids([enc.encode(t) for t in texts]))
+        line = prediction_metrics(metric, cell, predict, texts, single, batches, prep, calls)
+        peak, before = run_memory_probe("ort", path, cell, args.workdir)
+        metric("peak_memory", peak, "MB", cell, before_model_mb=before)
+        print(f"  onnxruntime {cell} (matches PyTorch within {drift:.1e}): {line}; peak memory {peak:.1f} MB", flush=True)
+    return {"version": package_version("onnxruntime")}
+
+
+def fasttext_lines(texts):
+    return [" ".join(tokenize(t)) for t in texts]
+
+
+def fasttext_worker(args, prep, metric):
+    import fasttext
+    import numpy as np
+
+    train_file = os.path.join(args.workdir, "fasttext-train.txt")
+    with open(train_file, "w", encoding="utf-8") as f:
+        for line, label in zip(fasttext_lines(prep["train_texts"]), prep["train_labels"]):
+            f.write(f"__label__{label} {line}\n")
+    s = time.perf_counter()
+    model = fasttext.train_supervised(input=train_file, thread=THREADS, verbose=0, **FASTTEXT)
+    train_s = time.perf_counter() - s
+    path = os.path.join(args.workdir, "fasttext.bin")
+    model.save_model(path)
+    cell = "bigrams"
+    metric("train_seconds", train_s, "s", cell, reviews=len(prep["train_labels"]), **FASTTEXT)
+
+    def positive(lines):
+        labels, probs = model.predict(lines, k=2)
+        return np.array([dict(zip(l, p)).get("__label__1", 0.0) for l, p in zip(labels, probs)])
+
+    test_p = positive(fasttext_lines(prep["test_texts"]))
+    accuracy = float(np.mean((test_p > 0.5) == np.array(prep["test_labels"])))
+    metric("test_accuracy", accuracy, "fraction", cell, reviews=len(test_p))
+    calls = 300 if args.quick else 1000
+    # fastText reads words, not ids: what is prepared in advance is each review's tokens joined.
+    single = [[line] for line in fasttext_lines(prep["latency_texts"])]
+    lines = fasttext_lines(prep["throughput_texts"])
+    batches = [lines[i:i + BATCH] for i in range(0, len(lines), BATCH)]
+    line = prediction_metrics(metric, cell, positive, lambda texts: positive(fasttext_lines(texts)), single, batches, prep, calls)
+    peak, before = run_memory_probe("fasttext", path, cell, args.workdir)
+    metric("peak_memory", peak, "MB", cell, before_model_mb=before)
+    print(f"  fasttext bigrams: trained in {train_s:.1f} s, test accuracy {accuracy:.4f}; {line}; peak memory {peak:.1f} MB", flush=True)
+    return {"version": package_version("fasttext")}
+
+
 def memory_probe(args):
     """A fresh process: the framework, a loaded model, 1,000 single and 1,000 batched predictions."""
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    fw = make_framework(args.framework)
     with open(args.vocab) as f:
         enc = Encoder(json.load(f))
     with open(args.texts) as f:
         texts = json.load(f)
-    model = fw.load(args.model, args.cell, len(enc.words), PREDICT_LEN)
+    if args.framework == "fasttext":
+        import fasttext
+
+        model = fasttext.load_model(args.model)
+        predict = lambda batch: [dict(zip(*model.predict(line, k=2))).get("__label__1", 0.0) for line in fasttext_lines(batch)]
+    elif args.framework == "ort":
+        import numpy as np
+
+        session = ort_session(args.model)
+        predict = lambda batch: session(pad([enc.encode(t) for t in batch], PREDICT_LEN).astype(np.int64))
+    else:
+        fw = make_framework(args.framework)
+        model = fw.load(args.model, args.cell, len(enc.words), PREDICT_LEN)
+        predict = lambda batch: fw.predict(model, fw.tensor(pad([enc.encode(t) for t in batch], PREDICT_LEN)))
     half = len(texts) // 2
     total = 0.0
     for t in texts[:half]:
-        total += float(fw.predict(model, fw.tensor(pad([enc.encode(t)], PREDICT_LEN)))[0])
+        total += float(predict([t])[0])
     rest = texts[half:]
     for i in range(0, len(rest), BATCH):
-        total += float(fw.predict(model, fw.tensor(pad([enc.encode(t) for t in rest[i:i + BATCH]], PREDICT_LEN))).sum())
+        total += float(sum(predict(rest[i:i + BATCH])))
     # Linux reports ru_maxrss in kB.
     print(f"baseline_ru_maxrss_kB {baseline}")
     print(f"ru_maxrss_kB {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}")
@@ -506,12 +741,13 @@ def memory_probe(args):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="2,000 training reviews, fewer calls")
-    ap.add_argument("--framework", choices=["tf", "torch", "both"], default="both")
+    ap.add_argument("--framework", choices=["tf", "torch", "ort", "fasttext", "both", "all"], default="all",
+                    help="one peer, both (TF and PyTorch) or all; ort runs the PyTorch worker first")
     ap.add_argument("--out", default="reports/peers.json")
     ap.add_argument("--data", default="data/imdb/reviews.json")
     ap.add_argument("--cpus", type=int, default=THREADS, help="CPUs to pin to (libsenti's benchmark pins the same)")
     # Internal: the per-framework worker and the memory probe.
-    ap.add_argument("--worker", choices=["tf", "torch"], help=argparse.SUPPRESS)
+    ap.add_argument("--worker", choices=list(FRAMEWORKS), help=argparse.SUPPRESS)
     ap.add_argument("--prep", help=argparse.SUPPRESS)
     ap.add_argument("--workdir", help=argparse.SUPPRESS)
     ap.add_argument("--worker-out", help=argparse.SUPPRESS)
@@ -528,7 +764,7 @@ def main():
         return worker(args)
 
     started = time.perf_counter()
-    keys = ["tf", "torch"] if args.framework == "both" else [args.framework]
+    keys = FRAMEWORK_SETS.get(args.framework, [args.framework])
     loadavg_start = open("/proc/loadavg").read().split()[:3]
     print(f"peers ({'--quick' if args.quick else 'full'}): {', '.join(FRAMEWORKS[k] for k in keys)} on {cpus} CPUs, "
           f"{THREADS} threads; load average {' '.join(loadavg_start)}", flush=True)
@@ -550,7 +786,7 @@ def main():
             print(f"  ({time.perf_counter() - t0:.0f} s)", flush=True)
 
     # Keep the other framework's figures from an earlier run of the same mode.
-    if os.path.exists(args.out) and len(keys) == 1:
+    if os.path.exists(args.out) and set(keys) != set(FRAMEWORK_SETS["all"]):
         try:
             with open(args.out) as f:
                 old = json.load(f)
