@@ -463,72 +463,31 @@ def worker(args):
     calls = 300 if args.quick else 1000
     for cell in ("lstm", "gru"):
         model = fw.load(saved[cell], cell, vocab_size, PREDICT_LEN)
-        lat_x = [fw.tensor(pad([ids], PREDICT_LEN)) for ids in prep["latency_ids"]]
-        texts = prep["latency_texts"]
-
-        call = lambda x: float(fw.predict(model, x)[0])
-        timed(call, 100, lat_x)
-        times = timed(call, calls, lat_x)
-        extra = {"calls": calls, "distinct_reviews": len(lat_x)}
-        metric("single_latency_p50", percentile(times, 50), "ms", cell, **extra)
-        metric("single_latency_p99", percentile(times, 99), "ms", cell, **extra)
-        metric("single_latency_mean", sum(times) / len(times), "ms", cell, **extra)
-        line = f"  {fw.name} {cell}: single p50 {percentile(times, 50):.3f} ms p99 {percentile(times, 99):.3f} ms"
-
-        text_call = lambda t: float(fw.predict(model, fw.tensor(pad([enc.encode(t)], PREDICT_LEN)))[0])
-        times = timed(text_call, calls, texts)
-        metric("single_latency_p50_with_tokenizer", percentile(times, 50), "ms", cell, **extra)
-        line += f", with tokenizer p50 {percentile(times, 50):.3f} ms"
-
+        ids = lambda rows: fw.tensor(pad(rows, PREDICT_LEN))
+        single = [ids([r]) for r in prep["latency_ids"]]
+        batches = [ids(prep["throughput_ids"][i:i + BATCH]) for i in range(0, len(prep["throughput_ids"]), BATCH)]
+        predict = lambda x: fw.predict(model, x)
+        texts = lambda texts: predict(ids([enc.encode(t) for t in texts]))
+        line = f"  {fw.name} {cell}: " + prediction_metrics(metric, cell, predict, texts, single, batches, prep, calls)
         if fw.name == "tensorflow":
             few = 20 if args.quick else 50
             for name, fn in (("eager", fw.predict_eager), ("keras_predict", lambda m, x: fw.keras_predict(m, x, 1))):
                 one = lambda x: float(fn(model, x).reshape(-1)[0])
-                timed(one, 3, lat_x)
-                times = timed(one, few, lat_x)
+                timed(one, 3, single)
+                times = timed(one, few, single)
                 metric(f"single_latency_p50_{name}", percentile(times, 50), "ms", cell, calls=few)
                 line += f", {name} p50 {percentile(times, 50):.1f} ms"
-
-        ids = prep["throughput_ids"]
-        chunks = [fw.tensor(pad(ids[i:i + BATCH], PREDICT_LEN)) for i in range(0, len(ids), BATCH)]
-        fw.predict(model, chunks[0])
-        s = time.perf_counter()
-        for c in chunks:
-            fw.predict(model, c)
-        rate = len(ids) / (time.perf_counter() - s)
-        extra = {"batch": BATCH, "reviews": len(ids)}
-        metric("batch_throughput", rate, "reviews/s", cell, **extra)
-        line += f"; batch-256 {rate:,.0f} reviews/s"
-
-        tt = prep["throughput_texts"]
-        s = time.perf_counter()
-        for i in range(0, len(tt), BATCH):
-            fw.predict(model, fw.tensor(pad([enc.encode(t) for t in tt[i:i + BATCH]], PREDICT_LEN)))
-        rate = len(tt) / (time.perf_counter() - s)
-        metric("batch_throughput_with_tokenizer", rate, "reviews/s", cell, **extra)
-        line += f", with tokenizer {rate:,.0f}"
-
-        if fw.name == "tensorflow":
-            x = pad(ids, PREDICT_LEN)
+            x = pad(prep["throughput_ids"], PREDICT_LEN)
             fw.keras_predict(model, x[:BATCH], BATCH)
             s = time.perf_counter()
             fw.keras_predict(model, x, BATCH)
-            rate = len(ids) / (time.perf_counter() - s)
-            metric("batch_throughput_keras_predict", rate, "reviews/s", cell, **extra)
+            rate = len(x) / (time.perf_counter() - s)
+            metric("batch_throughput_keras_predict", rate, "reviews/s", cell, batch=BATCH, reviews=len(x))
             line += f", model.predict {rate:,.0f}"
         print(line, flush=True)
         del model
-
-        probe = subprocess.run(
-            [sys.executable, os.path.abspath(__file__), "--memory-probe", "--framework", args.worker, "--model", saved[cell],
-             "--cell", cell, "--vocab", os.path.join(args.workdir, "vocab.json"),
-             "--texts", os.path.join(args.workdir, "probe-texts.json")],
-            capture_output=True, text=True)
-        if probe.returncode != 0:
-            sys.exit(f"memory probe failed:\n{probe.stderr}")
-        fields = dict(line.split(" ", 1) for line in probe.stdout.splitlines() if " " in line)
-        peak = int(fields["ru_maxrss_kB"]) / 1024
-        metric("peak_memory", peak, "MB", cell, before_model_mb=int(fields["baseline_ru_maxrss_kB"]) / 1024)
+        peak, before = run_memory_probe(args.worker, saved[cell], cell, args.workdir)
+        metric("peak_memory", peak, "MB", cell, before_model_mb=before)
         print(f"  {fw.name} {cell}: peak memory {peak:.1f} MB", flush=True)
 
     with open(args.worker_out, "w") as f:
