@@ -410,12 +410,17 @@ fn default_models(report: &mut Report, test_set: &[Example], dir: &Path, work: &
         let probe = run_probe(&path, &probe_path);
         let peak_mb = probe.get("VmHWM_kB").copied().unwrap_or(f64::NAN) / 1024.0;
         // What bounds one review: every step of every direction reads the whole recurrent matrix.
-        let net = m.network_config();
         let max_len = m.text_config().max_len;
         let mean_steps = texts.iter().map(|t| tok.tokenize(t).len().min(max_len) as f64).sum::<f64>() / texts.len().max(1) as f64;
-        let gates = net.cell.recurrent().map_or(0, |c| c.gates()) * net.hidden_size;
-        let matrix_bytes = (gates * net.hidden_size * 4) as f64;
-        let read = mean_steps * net.directions() as f64 * net.layers as f64 * matrix_bytes;
+        // A model without a network (the wide path alone) reads none.
+        let (matrix_bytes, read) = match m.network_config() {
+            Some(net) => {
+                let gates = net.cell.recurrent().map_or(0, |c| c.gates()) * net.hidden_size;
+                let matrix_bytes = (gates * net.hidden_size * 4) as f64;
+                (matrix_bytes, mean_steps * net.directions() as f64 * net.layers as f64 * matrix_bytes)
+            }
+            None => (0.0, 0.0),
+        };
         let (p50, p99) = (percentile(&times, 50.0), percentile(&times, 99.0));
         let gbps = read / (p50 * 1e-3) / 1e9;
         // The main job's own record of this model: its test accuracy and training time.

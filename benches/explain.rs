@@ -47,7 +47,7 @@ fn main() {
     let model = senti::Model::load(&path).unwrap_or_else(|e| panic!("{path}: {e} (run the main job first, or pass a model file)"));
     let test = data::load(std::path::Path::new("data/imdb/reviews.json"), Format::ImdbJson, Some(Split::Test)).expect("examples/fetch-imdb.sh first");
     println!("machine: {}, {} CPUs, kernels: {}", cpu_model(), std::thread::available_parallelism().map_or(0, |n| n.get()), senti::simd_level());
-    let net = model.network_config();
+    let net = model.network_config().expect("the explanation bench measures a model with a network (integrated gradients)");
     println!(
         "model: {path} ({:?}, {} layer(s), {}, hidden {}, max_len {}, wide path: {})",
         net.cell,

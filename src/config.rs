@@ -92,7 +92,11 @@ impl TrainParams {
         // their fields and add the parameter-count bound.
         self.text_config().validate()?;
         // The head's size is known once the data is: two classes here, checked again in training.
-        self.network_config().validate(self.vocab_size, 2)?;
+        if self.layers == 0 {
+            check(self.wide_ngrams > 0, || "layers 0 leaves the model no network: it needs a wide path (wide_ngrams above 0)".to_string())?;
+        } else {
+            self.network_config().validate(self.vocab_size, 2)?;
+        }
         check(self.optimizer == Optimizer::Adamw || self.weight_decay == 0.0, || "weight_decay needs \"optimizer\": \"adamw\"".to_string())?;
         // Activations saved for the backward pass grow with batch × length × width.
         let per_step = match self.cell.recurrent() {

@@ -67,7 +67,7 @@ fn golden_models() -> Vec<PathBuf> {
 fn every_golden_model_loads_and_predicts_as_recorded() {
     let models = golden_models();
     // Format 5 changed only the transformer: one file.
-    for (version, least) in [("v1", 2), ("v2", 2), ("v3", 2), ("v4", 2), ("v5", 1)] {
+    for (version, least) in [("v1", 2), ("v2", 2), ("v3", 2), ("v4", 2), ("v5", 1), ("v6", 1)] {
         assert!(models.iter().filter(|m| m.parent().unwrap().ends_with(version)).count() >= least, "expected golden models of format {version} under tests/golden, found {models:?}");
     }
     let texts = texts();
@@ -106,7 +106,8 @@ fn every_golden_model_loads_and_predicts_as_recorded() {
 /// Format 1's files (libsenti 0.1.0) hold `positive`; later ones every class's `scores`. Format 4
 /// exists for attention pooling and the transformer encoder, so its files are the same recipes
 /// pooled by attention, and a transformer; format 5 for the transformer's scaled embeddings, so its
-/// file is the transformer alone.
+/// file is the transformer alone; format 6 for models without a network, so its file is the wide
+/// path alone.
 #[test]
 #[ignore = "writes golden files into the tree; run by hand when a format version is introduced"]
 fn write_golden_models() {
@@ -124,12 +125,14 @@ fn write_golden_models() {
         ("newsgroups20-gru-wide", &newsgroups, r#""cell": "gru", "bidirectional": true, "pooling": "max", "wide_ngrams": 1, "wide_buckets": 2048, "embedding_pretrain_epochs": 0"#),
     ];
     let transformer = [("transformer-wide", &imdb, r#""train_limit": 3000, "cell": "transformer", "heads": 2, "ff_size": 32, "pooling": "mean", "wide_ngrams": 2, "wide_buckets": 4096"#)];
+    let wide_alone = [("wide-alone", &imdb, r#""train_limit": 3000, "layers": 0, "wide_ngrams": 2, "wide_buckets": 4096"#)];
     let texts = texts();
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     // Format 4 also holds transformer encoders; format 5 only changed them.
     let (base, extra): (&[_], &[_]) = match version.as_str() {
         "4" => (&recipes, &transformer),
         "5" => (&[], &transformer),
+        "6" => (&[], &wide_alone),
         _ => (&recipes, &[]),
     };
     for &(name, data, recipe) in base.iter().chain(extra) {
@@ -182,19 +185,29 @@ fn with_metadata(file: &str, entries: &[(&str, &str)]) -> Vec<u8> {
 
 #[test]
 fn a_file_from_a_newer_format_names_both_versions() {
-    let out = with_metadata("v3/lstm-bi-wide.safetensors", &[("senti.format_version", "6"), ("senti.library_version", "9.0.0")]);
-    let err = senti::model_file::from_bytes(&out).err().expect("a format-6 file must be refused");
+    let out = with_metadata("v3/lstm-bi-wide.safetensors", &[("senti.format_version", "7"), ("senti.library_version", "9.0.0")]);
+    let err = senti::model_file::from_bytes(&out).err().expect("a format-7 file must be refused");
     assert_eq!(err.kind(), senti::ErrorKind::ModelFile);
     let msg = err.to_string();
-    assert!(msg.contains("format version 6") && msg.contains("libsenti 9.0.0") && msg.contains("reads versions 1, 2, 3, 4 and 5"), "{msg}");
+    assert!(msg.contains("format version 7") && msg.contains("libsenti 9.0.0") && msg.contains("reads versions 1, 2, 3, 4, 5 and 6"), "{msg}");
+}
+
+/// A golden file relabelled as an older format must be refused for the feature that format lacks.
+fn refused_as_older(file: &str, older: &str, feature: &str) {
+    let out = with_metadata(file, &[("senti.format_version", older)]);
+    let err = senti::model_file::from_bytes(&out).err().unwrap_or_else(|| panic!("{file} read as format {older}"));
+    assert_eq!(err.kind(), senti::ErrorKind::ModelFile);
+    assert!(err.to_string().contains(&format!("{feature} is not part of format version {older}")), "{err}");
+}
+
+#[test]
+fn a_model_without_a_network_is_not_a_format_5_file() {
+    refused_as_older("v6/wide-alone.safetensors", "5", "a model without a network (no \"senti.model_config\")");
 }
 
 #[test]
 fn a_scaled_transformer_is_not_a_format_4_file() {
-    let out = with_metadata("v5/transformer-wide.safetensors", &[("senti.format_version", "4")]);
-    let err = senti::model_file::from_bytes(&out).err().expect("format 4 has no embedding_scale");
-    assert_eq!(err.kind(), senti::ErrorKind::ModelFile);
-    assert!(err.to_string().contains("a transformer's embedding_scale is not part of format version 4"), "{err}");
+    refused_as_older("v5/transformer-wide.safetensors", "4", "a transformer's embedding_scale");
 }
 
 /// A real model (150 KB, a bidirectional LSTM with a wide path): one byte changed at every 53rd

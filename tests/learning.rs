@@ -209,3 +209,43 @@ fn word_vector_passes_follow_the_request() {
     // 360 reviews are far below the text the library needs before it learns vectors by itself.
     assert_eq!(passes(""), []);
 }
+
+/// `layers` 0: the model is its wide path alone. It trains without epochs, learns, is written as
+/// format 6 and reads back with the same scores, explains exactly, and refuses what needs a
+/// network.
+#[test]
+fn the_wide_path_alone_learns_round_trips_and_explains() {
+    let mut params = small("lstm", "max_mean", false);
+    params.layers = 0;
+    let model = senti::train(&params, &mut |_| Control::Continue).unwrap();
+    assert!(model.network_config().is_none() && model.record().history.is_empty());
+    let parts = model.record().validation_parts.expect("validation scores of the wide path");
+    assert!(parts.recurrent.is_none() && parts.wide == parts.combined, "{parts:?}");
+    let acc = held_out_accuracy(&model);
+    assert!(acc > 0.8, "the wide path alone reached only {acc:.3} on held-out reviews");
+
+    let texts = ["A wonderful film with great acting.", "Dull, boring and far too long. I hated it.", ""];
+    let scores = model.scores_batch(&texts).unwrap();
+    let wide = model.part_logits(&texts, Part::Wide).unwrap();
+    let model_logits = model.part_logits(&texts, Part::Model).unwrap();
+    assert_eq!(wide, model_logits, "a model without a network answers with its wide path's logits");
+    let err = model.part_logits(&texts, Part::Recurrent).unwrap_err();
+    assert_eq!(err.kind(), senti::ErrorKind::Config, "{err}");
+
+    let path = std::env::temp_dir().join(format!("senti-wide-alone-{}.safetensors", std::process::id()));
+    model.save(&path).unwrap();
+    assert_eq!(senti::model_file::file_versions(&path).unwrap().format_version, "6");
+    let back = SentimentModel::load(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(back.scores_batch(&texts).unwrap(), scores);
+
+    let e = back.explain(texts[0], None, 0).unwrap();
+    assert_eq!((e.method, e.steps, e.label.as_str()), ("wide_path", 0, "positive"));
+    assert!(e.tokens.iter().all(|t| t.network == 0.0 && !t.read_by_network && t.attention.is_none()));
+    assert!(e.unexplained.abs() < 1e-4, "the wide path's part is exact: {} unexplained", e.unexplained);
+
+    params.wide_ngrams = 0;
+    let err = senti::train(&params, &mut |_| Control::Continue).err().expect("layers 0 without a wide path must be refused");
+    assert_eq!(err.kind(), senti::ErrorKind::Config);
+    assert!(err.to_string().contains("layers 0"), "{err}");
+}

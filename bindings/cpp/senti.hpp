@@ -639,7 +639,7 @@ struct Explanation {
     float logit = 0.0f;           ///< its logit
     float reference = 0.0f;       ///< the logit of a text without words
     float unexplained = 0.0f;     ///< what the contributions leave out: the integration's error
-    std::string method;           ///< how the network's part was computed: "integrated_gradients"
+    std::string method;           ///< how the network's part was computed: "integrated_gradients"; "wide_path" for a model without a network
     std::uint32_t steps = 0;      ///< integration steps used
     std::vector<TokenContribution> tokens;  ///< in text order; empty for a text without words
     std::string json;  ///< the explanation exactly as the library wrote it (senti_explanation_json)

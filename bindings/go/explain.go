@@ -39,7 +39,7 @@ type Explanation struct {
 	Logit       float32 `json:"logit"`       // its logit
 	Reference   float32 `json:"reference"`   // the logit of a text without words
 	Unexplained float32 `json:"unexplained"` // what the contributions leave out (the integration's error)
-	Method      string  `json:"method"`      // how the network's part was computed: "integrated_gradients"
+	Method      string  `json:"method"`      // how the network's part was computed: "integrated_gradients"; "wide_path" for a model without a network
 	Steps       int     `json:"steps"`       // integration steps used
 	// Tokens in text order; empty for a text without words.
 	Tokens []TokenContribution `json:"tokens"`

@@ -31,6 +31,9 @@ pub use faithfulness::DeletionScores;
 
 /// How the network's part was computed; named in every explanation.
 pub const METHOD: &str = "integrated_gradients";
+/// The method of a model without a network: its wide path's part is exact, and there is no
+/// other (`steps` is then 0).
+pub const METHOD_WIDE_ONLY: &str = "wide_path";
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Explanation {
@@ -127,7 +130,8 @@ impl Model {
         let threads = self.prediction_threads();
         let mut tokens: Vec<(String, Range<usize>)> = Vec::new();
         self.encoder.tokenizer.for_each_token_span(text, |t, span| tokens.push((t.to_string(), span)));
-        let window = self.network_window(tokens.len());
+        // A model without a network reads no token through one.
+        let window = if self.classifier.is_some() { self.network_window(tokens.len()) } else { 0..0 };
         let ids: Vec<u32> = if window.is_empty() {
             vec![UNK_ID]
         } else {
@@ -137,8 +141,11 @@ impl Model {
 
         // The scores as prediction computes them: the network's logits on the same path, the
         // wide path's from the same hashes, mixed.
-        let network = crate::model::logits_encoded(&self.classifier, std::slice::from_ref(&ids), threads)?;
-        let reference_network = self.classifier.reference_logits(ids.len(), threads)?;
+        let rows = crate::nn::head_outputs(classes);
+        let (network, reference_network) = match &self.classifier {
+            Some(classifier) => (crate::model::logits_encoded(classifier, std::slice::from_ref(&ids), threads)?, classifier.reference_logits(ids.len(), threads)?),
+            None => (vec![0.0; rows], vec![0.0; rows]),
+        };
         let (mix, wide_logits, wide_bias) = match &self.wide {
             None => ([1.0, 0.0, 0.0], vec![0.0; network.len()], vec![0.0; network.len()]),
             Some(wide) => (wide.config.mix, wide.logits_of_tokens(&words), wide.bias.clone()),
@@ -150,8 +157,10 @@ impl Model {
         // A two-class model has one logit, the second class's.
         let (row, sign) = if classes == 2 { (0, if class == 1 { 1.0 } else { -1.0 }) } else { (class, 1.0) };
 
-        let per_id = self.classifier.integrated_gradients(&ids, row, steps, threads)?;
-        let attention = self.classifier.attention_weights(&ids, threads)?;
+        let (per_id, attention) = match &self.classifier {
+            Some(classifier) => (classifier.integrated_gradients(&ids, row, steps, threads)?, classifier.attention_weights(&ids, threads)?),
+            None => (Vec::new(), None),
+        };
         let wide_parts = match &self.wide {
             None => vec![0.0; words.len()],
             Some(wide) => wide.token_contributions(&words, row),
@@ -177,8 +186,8 @@ impl Model {
             logit,
             reference,
             unexplained: (logit as f64 - reference as f64 - explained) as f32,
-            method: METHOD,
-            steps,
+            method: if self.classifier.is_some() { METHOD } else { METHOD_WIDE_ONLY },
+            steps: if self.classifier.is_some() { steps } else { 0 },
             tokens: contributions,
         })
     }

@@ -160,7 +160,8 @@ pub unsafe extern "C" fn senti_explanation_token(
 /// "integrated_gradients", "steps", "tokens": [{"token", "start", "end", "contribution",
 /// "network", "wide", "read_by_network", "attention"}, ...]}`. `contribution` is `network +
 /// wide`: the network's part (0 for a token past `max_len`, which the network does not read) and
-/// the wide n-gram path's (exact; 0 without a wide path). `attention`, only for a model pooled by
+/// the wide n-gram path's (exact; 0 without a wide path). A model without a network (`layers` 0)
+/// has method "wide_path", steps 0, and every token's part is the wide path's. `attention`, only for a model pooled by
 /// attention, is the token's weight in the pooled vector (the weights of the tokens read sum to 1).
 #[unsafe(no_mangle)]
 pub extern "C" fn senti_explanation_json(explanation: *const senti_explanation) -> *const c_char {

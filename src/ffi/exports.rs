@@ -394,6 +394,7 @@ pub unsafe extern "C" fn senti_evaluate_texts(
 
 /// Describes the model as JSON: library version, model and text configuration, vocabulary
 /// size, and the training record (parameters, per-epoch history, best epoch, wall time).
+/// `"model_config"` is null for a model without a network (trained with `layers` 0).
 ///
 /// Copies the JSON and a terminating NUL into `buffer` when `capacity` exceeds its length.
 /// `length_out` (optional) receives the JSON's length without the NUL, on success and on

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! A trained model: the text pipeline, the recurrent network, the optional wide path, the class
-//! labels and what training recorded. Prediction and evaluation take `&self` and may run from
+//! A trained model: the text pipeline, the network (recurrent or transformer; absent in a model
+//! that is its wide path alone), the optional wide path, the class labels and what training
+//! recorded. Prediction and evaluation take `&self` and may run from
 //! many threads at once.
 
 mod evaluation;
@@ -57,7 +58,8 @@ pub struct TrainingRecord {
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PartScores {
-    pub recurrent: f64,
+    /// None for a model without a network (`layers` 0).
+    pub recurrent: Option<f64>,
     pub wide: f64,
     pub combined: f64,
 }
@@ -107,7 +109,8 @@ impl EvaluationRequest {
 pub struct Model {
     pub(crate) text: TextConfig,
     pub(crate) encoder: Encoder,
-    pub(crate) classifier: Classifier,
+    /// None for a model that is its wide path alone (trained with `layers` 0).
+    pub(crate) classifier: Option<Classifier>,
     pub(crate) wide: Option<Wide>,
     pub(crate) labels: Labels,
     pub(crate) record: TrainingRecord,
@@ -120,8 +123,9 @@ pub struct Model {
 pub type SentimentModel = Model;
 
 impl Model {
-    pub fn network_config(&self) -> &NetworkConfig {
-        self.classifier.config()
+    /// The network's shape; None for a model that is its wide path alone.
+    pub fn network_config(&self) -> Option<&NetworkConfig> {
+        self.classifier.as_ref().map(Classifier::config)
     }
 
     pub fn text_config(&self) -> &TextConfig {
@@ -208,6 +212,9 @@ impl Model {
     pub fn part_logits(&self, texts: &[&str], part: Part) -> Result<Vec<f32>> {
         let wide = match (part, &self.wide) {
             (Part::Model, wide) => wide.as_ref(),
+            (Part::Recurrent, _) if self.classifier.is_none() => {
+                return Err(Error::config("this model has no network: it is its wide path alone (it was trained with layers 0)"));
+            }
             (Part::Recurrent, _) => None,
             (Part::Wide, Some(wide)) => {
                 return Ok(texts.iter().flat_map(|t| wide.logits(&self.encoder.tokenizer, t)).collect());
@@ -227,7 +234,11 @@ impl Model {
                 }
             })
             .collect();
-        let mut logits = logits_encoded(&self.classifier, &encoded, self.prediction_threads())?;
+        // Without a network the wide path's mix gives the network's logits no weight.
+        let mut logits = match &self.classifier {
+            Some(classifier) => logits_encoded(classifier, &encoded, self.prediction_threads())?,
+            None => vec![0.0; texts.len() * crate::nn::head_outputs(self.labels.len())],
+        };
         if let Some(wide) = wide {
             wide.combine(&mut logits, &wide_logits);
         }

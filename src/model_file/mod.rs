@@ -13,8 +13,10 @@
 //! `positive`), 2 (K classes, `senti.labels`), 3 (a checksum over the whole file, verified
 //! before anything else is read) and 4 (3, plus attention pooling: `"pooling": "attention"` and
 //! the tensors `pool.attention.{w,b,v}`; and the transformer encoder: `"cell": "transformer"`,
-//! `"transformer": {"heads", "ff_size"}` and the tensors `enc.*`). This library writes 3 for every model format 3 can
-//! hold, so that libsenti 0.2 still reads it, and 4 for the others; it reads all four.
+//! `"transformer": {"heads", "ff_size"}` and the tensors `enc.*`), 5 (4, plus a transformer's
+//! `embedding_scale`) and 6 (5, plus models without a network: no `senti.model_config` and no
+//! network tensors, only the wide path's). This library writes the oldest version that holds
+//! the model, so that older libraries still read what they can, and reads all six.
 //!
 //! Saving writes a temporary file beside the target, syncs it and renames it over the target,
 //! so an interrupted save leaves the previous file intact.
@@ -44,8 +46,10 @@ const FORMAT_VERSION: &str = "3";
 const ATTENTION_FORMAT_VERSION: &str = "4";
 /// The version a transformer encoder with scaled embeddings (`embedding_scale`) needs.
 const SCALED_TRANSFORMER_FORMAT_VERSION: &str = "5";
+/// The version a model without a network (the wide path alone, `layers` 0) needs.
+const NO_NETWORK_FORMAT_VERSION: &str = "6";
 /// Every version this library reads, oldest first.
-const READABLE_VERSIONS: [&str; 5] = ["1", "2", "3", "4", "5"];
+const READABLE_VERSIONS: [&str; 6] = ["1", "2", "3", "4", "5", "6"];
 /// The versions whose files carry no checksum.
 const UNSEALED_VERSIONS: [&str; 2] = ["1", "2"];
 /// Largest file `load` reads: the largest permitted model and wide path plus room for the header.
@@ -63,14 +67,16 @@ pub fn to_bytes(model: &Model) -> Result<Vec<u8>> {
     meta.insert("senti.format".to_string(), FORMAT.to_string());
     meta.insert("senti.format_version".to_string(), version_for(model.network_config()).to_string());
     meta.insert("senti.library_version".to_string(), crate::VERSION.to_string());
-    meta.insert("senti.model_config".to_string(), to_json(model.network_config())?);
+    if let Some(config) = model.network_config() {
+        meta.insert("senti.model_config".to_string(), to_json(config)?);
+    }
     meta.insert("senti.labels".to_string(), to_json(model.labels())?);
     meta.insert("senti.text_config".to_string(), to_json(model.text_config())?);
     meta.insert("senti.vocab".to_string(), to_json(model.encoder.vocab.words())?);
     meta.insert("senti.training".to_string(), to_json(model.record())?);
     meta.insert(integrity::KEY.to_string(), integrity::PLACEHOLDER.to_string());
     let mut buffers = Vec::new();
-    for (name, t) in model.classifier.named_tensors() {
+    for (name, t) in model.classifier.iter().flat_map(Classifier::named_tensors) {
         buffers.push((name.clone(), t.dims().to_vec(), tensor_bytes(t)?));
     }
     if let Some(wide) = &model.wide {
@@ -173,8 +179,9 @@ pub fn file_versions(path: &Path) -> Result<FileVersions> {
     })
 }
 
-/// The oldest format version that holds a network of this configuration.
-fn version_for(config: &NetworkConfig) -> &'static str {
+/// The oldest format version that holds a network of this configuration, or no network.
+fn version_for(config: Option<&NetworkConfig>) -> &'static str {
+    let Some(config) = config else { return NO_NETWORK_FORMAT_VERSION };
     if needs_format_5(config) {
         SCALED_TRANSFORMER_FORMAT_VERSION
     } else if needs_format_4(config) {
@@ -250,7 +257,8 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Model> {
 
 /// A model file's checked contents, not yet a model.
 struct Parsed {
-    model_config: NetworkConfig,
+    /// None: the model is its wide path alone.
+    model_config: Option<NetworkConfig>,
     labels: Labels,
     text: TextConfig,
     vocab: Vocab,
@@ -292,20 +300,26 @@ fn parse(bytes: &[u8]) -> Result<Parsed> {
             Labels::new(names).map_err(|e| Error::model_file(format!("metadata \"senti.labels\": {}", e.message())))?
         }
     };
-    let model_config: NetworkConfig = meta_json(&meta, "senti.model_config")?;
+    let model_config: Option<NetworkConfig> = match meta.get("senti.model_config") {
+        Some(_) => Some(meta_json(&meta, "senti.model_config")?),
+        None => None,
+    };
     let text: TextConfig = meta_json(&meta, "senti.text_config")?;
     text.validate().map_err(|e| Error::model_file(e.message().to_string()))?;
     let words = meta_vocab(&meta, text.vocab_size)?;
     let record: TrainingRecord = meta_json(&meta, "senti.training")?;
-    model_config.validate(words.len(), labels.len()).map_err(|e| Error::model_file(e.message().to_string()))?;
+    if let Some(config) = &model_config {
+        config.validate(words.len(), labels.len()).map_err(|e| Error::model_file(e.message().to_string()))?;
+    }
     // Each newer format adds to the one before it: a format-5 file may pool by attention.
-    let newest_feature = if needs_format_5(&model_config) {
-        Some(("a transformer's embedding_scale", &[SCALED_TRANSFORMER_FORMAT_VERSION][..]))
-    } else if needs_format_4(&model_config) {
-        let what = if model_config.cell == CellKind::Transformer { "a transformer encoder" } else { "attention pooling" };
-        Some((what, &[ATTENTION_FORMAT_VERSION, SCALED_TRANSFORMER_FORMAT_VERSION][..]))
-    } else {
-        None
+    let newest_feature = match &model_config {
+        None => Some(("a model without a network (no \"senti.model_config\")", &[NO_NETWORK_FORMAT_VERSION][..])),
+        Some(config) if needs_format_5(config) => Some(("a transformer's embedding_scale", &[SCALED_TRANSFORMER_FORMAT_VERSION, NO_NETWORK_FORMAT_VERSION][..])),
+        Some(config) if needs_format_4(config) => {
+            let what = if config.cell == CellKind::Transformer { "a transformer encoder" } else { "attention pooling" };
+            Some((what, &[ATTENTION_FORMAT_VERSION, SCALED_TRANSFORMER_FORMAT_VERSION, NO_NETWORK_FORMAT_VERSION][..]))
+        }
+        Some(_) => None,
     };
     if let Some((what, versions)) = newest_feature
         && !versions.contains(&version)
@@ -365,9 +379,13 @@ fn build(parsed: Parsed) -> Result<Model> {
             Some(Wide { config, weights, bias })
         }
     };
-    let classifier = Classifier::new(&model_config, vocab.len(), labels.len(), Weights::Load(&map))?;
-    if map.len() != classifier.named_tensors().len() {
-        return Err(Error::model_file(format!("the file holds {} tensors, the configuration needs {}", map.len(), classifier.named_tensors().len())));
+    if model_config.is_none() && wide.is_none() {
+        return Err(Error::model_file("the file has neither a network (\"senti.model_config\") nor a wide path (\"senti.wide_config\")"));
+    }
+    let classifier = model_config.map(|config| Classifier::new(&config, vocab.len(), labels.len(), Weights::Load(&map))).transpose()?;
+    let needed = classifier.as_ref().map_or(0, |c| c.named_tensors().len());
+    if map.len() != needed {
+        return Err(Error::model_file(format!("the file holds {} tensors, the configuration needs {needed}", map.len())));
     }
     let encoder = Encoder::new(vocab, &text);
     Ok(Model { text, encoder, classifier, wide, labels, record, prediction_threads: Default::default() })

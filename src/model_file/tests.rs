@@ -79,7 +79,7 @@ fn tiny() -> Vec<u8> {
     };
     let encoder = Encoder::new(vocab, &params.text_config());
     let wide = Wide { config: WideConfig { ngrams: 2, buckets: 1024, mix: [1.0, 0.5, 0.0] }, weights: vec![0.01; 1024], bias: vec![0.1] };
-    to_bytes(&Model { text: params.text_config(), encoder, classifier, wide: Some(wide), labels: Labels::binary(), record, prediction_threads: Default::default() }).unwrap()
+    to_bytes(&Model { text: params.text_config(), encoder, classifier: Some(classifier), wide: Some(wide), labels: Labels::binary(), record, prediction_threads: Default::default() }).unwrap()
 }
 
 /// The tiny model's file with its header (JSON) edited and its data replaced by `data` when

@@ -86,6 +86,10 @@ fn train_validated(params: &TrainParams, data: TrainingData, progress: &mut Prog
         .map_err(|e| Error::new(ErrorKind::Internal, format!("starting {threads} worker threads: {e}")))?;
 
     let prepared = prepare::prepare(params, data, &mut rng)?;
+    if params.layers == 0 {
+        let wide = pool.install(|| fit_wide_path(params, &prepared))?;
+        return Ok(wide_alone(params, prepared, wide, started));
+    }
     params.network_config().validate(prepared.encoder.vocab.len(), prepared.labels.len())?;
     // The wide path first: it takes seconds and has its own random stream, so the recurrent
     // network of a model with a wide path is the pure model the same seed trains without one.
@@ -123,6 +127,27 @@ fn fit_wide_path(params: &TrainParams, data: &Prepared) -> Result<(Wide, Vec<f32
     let wide = wide::fit(&training, &slots, &data.fit.labels, classes, &mut Rng::new(params.seed ^ 0x5749_4445))?;
     let val_logits = data.val.hashes.iter().flat_map(|h| wide.logits_of_hashes(h)).collect();
     Ok((wide, val_logits))
+}
+
+/// The model of `layers` 0: the wide path alone, its mix giving the (absent) network no weight.
+/// No epochs run; the record holds the validation accuracy of the wide path.
+fn wide_alone(params: &TrainParams, data: Prepared, (mut wide, val_wide): (Wide, Vec<f32>), started: Instant) -> Model {
+    wide.config.mix = [0.0, 1.0, 0.0];
+    let validation_parts = (!data.val.ids.is_empty()).then(|| {
+        let accuracy = Evaluation::from_logits(&val_wide, &data.val.labels, &data.labels).accuracy;
+        PartScores { recurrent: None, wide: accuracy, combined: accuracy }
+    });
+    let record = TrainingRecord {
+        params: params.clone(),
+        history: Vec::new(),
+        best_epoch: 0,
+        train_examples: data.fit.ids.len(),
+        validation_examples: data.val.ids.len(),
+        seconds: started.elapsed().as_secs_f64(),
+        validation_parts,
+    };
+    let Prepared { encoder, labels, .. } = data;
+    Model { text: params.text_config(), encoder, classifier: None, wide: Some(wide), labels, record, prediction_threads: Default::default() }
 }
 
 /// Starts the embedding from skip-gram word vectors learned from the training text, when the
@@ -178,7 +203,7 @@ fn finish(
                 let mut combined = val_recurrent.clone();
                 wide.combine(&mut combined, &val_wide);
                 let accuracy = |logits: &[f32]| Evaluation::from_logits(logits, &data.val.labels, &data.labels).accuracy;
-                parts = Some(PartScores { recurrent: accuracy(&val_recurrent), wide: accuracy(&val_wide), combined: accuracy(&combined) });
+                parts = Some(PartScores { recurrent: Some(accuracy(&val_recurrent)), wide: accuracy(&val_wide), combined: accuracy(&combined) });
             } else {
                 // Nothing to fit the mix on: the two logits add.
                 wide.config.mix = [1.0, 1.0, 0.0];
@@ -197,7 +222,7 @@ fn finish(
     };
     let Prepared { encoder, labels, .. } = data;
     let text = params.text_config();
-    Ok(Model { text, encoder, classifier, wide, labels, record, prediction_threads: Default::default() })
+    Ok(Model { text, encoder, classifier: Some(classifier), wide, labels, record, prediction_threads: Default::default() })
 }
 
 #[cfg(test)]

@@ -630,7 +630,7 @@ static void test_bad_config(const char *empty_dir) {
         {"config: hidden_size 10^6", "\"hidden_size\": 1000000"},
         {"config: embedding_dim 0", "\"embedding_dim\": 0"},
         {"config: embedding_dim 10^6", "\"embedding_dim\": 1000000"},
-        {"config: layers 0", "\"layers\": 0"},
+        {"config: layers 0 without a wide path", "\"layers\": 0, \"wide_ngrams\": 0"},
         {"config: layers 1000", "\"layers\": 1000"},
         {"config: vocab_size 0", "\"vocab_size\": 0"},
         {"config: vocab_size -5", "\"vocab_size\": -5"},

@@ -71,12 +71,12 @@ pub fn run(args: Args) -> Outcome {
     let mut lines = vec![
         format!("class        {} (score {:.4})", e.label, e.score),
         format!("logit        {:+.4} = {:+.4} with no words {:+.4} from {} tokens {:+.4} unexplained", e.logit, e.reference, e.logit - e.reference - e.unexplained, e.tokens.len(), e.unexplained),
-        format!("method       {}, {} steps", e.method, e.steps),
+        if e.steps > 0 { format!("method       {}, {} steps", e.method, e.steps) } else { format!("method       {} (exact)", e.method) },
     ];
     let order = e.strongest_first();
     let show = |i: &usize| {
         let t = &e.tokens[*i];
-        format!("  {:+.4}  {:<20} bytes {}..{}{}", t.contribution, t.token, t.start, t.end, if t.read_by_network { "" } else { "  (past max_len: wide path only)" })
+        format!("  {:+.4}  {:<20} bytes {}..{}{}", t.contribution, t.token, t.start, t.end, if t.read_by_network || e.steps == 0 { "" } else { "  (past max_len: wide path only)" })
     };
     let towards: Vec<String> = order.iter().take(args.top).filter(|&&i| e.tokens[i].contribution > 0.0).map(show).collect();
     let against: Vec<String> = order.iter().rev().take(args.top).filter(|&&i| e.tokens[i].contribution < 0.0).map(show).collect();

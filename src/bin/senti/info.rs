@@ -73,19 +73,14 @@ pub fn run(args: Args) -> Outcome {
     );
     let _ = writeln!(out, "labels        {classes}: {}", model.labels().names().join(", "));
     let _ = writeln!(out, "kernels       {} (chosen for this CPU by libsenti {})", senti::simd_level(), senti::VERSION);
-    let layers = format!("{} layer{}", net.layers, if net.layers == 1 { "" } else { "s" });
-    let shape = match net.transformer {
-        Some(t) => format!("{layers}, {} heads, width {}, feed-forward {}, embedding {}", t.heads, net.hidden_size, t.ff_size, net.embedding_dim),
-        None => format!(
-            "{layers}, {}, embedding {}, hidden {} per direction",
-            if net.bidirectional { "bidirectional" } else { "one direction" },
-            net.embedding_dim,
-            net.hidden_size
-        ),
-    };
-    let _ = writeln!(out, "architecture  {}, {shape}, pooling {}", name_of(&net.cell), name_of(&net.pooling));
-    let _ = writeln!(out, "              dropout {}, embedding dropout {}", net.dropout, net.embedding_dropout);
-    let _ = writeln!(out, "weights       {} in the network (embedding, {}, head){}", net.parameter_count(model.vocab_len(), classes), if net.transformer.is_some() { "encoder" } else { "recurrent layers" }, model.wide().map_or(String::new(), |w| format!(", {} in the wide path", w.weights.len() + w.bias.len())));
+    match net {
+        Some(net) => describe_network(&mut out, net, &model, classes),
+        None => {
+            let _ = writeln!(out, "architecture  none: the wide path alone (trained with layers 0)");
+            let wide = model.wide().map_or(0, |w| w.weights.len() + w.bias.len());
+            let _ = writeln!(out, "weights       {wide} in the wide path");
+        }
+    }
     let _ = writeln!(out, "vocabulary    {} words (vocab_size {}), max_len {}, {}", model.vocab_len(), text.vocab_size, text.max_len, name_of(&text.truncation));
     match model.wide() {
         Some(w) => {
@@ -112,7 +107,14 @@ pub fn run(args: Args) -> Outcome {
         let _ = writeln!(out, "  epoch {}: loss {:.4} accuracy {:.4}{validation} ({:.1} s)", e.epoch, e.train_loss, e.train_accuracy, e.seconds);
     }
     if let Some(p) = record.validation_parts {
-        let _ = writeln!(out, "  validation accuracy: recurrent {:.4}, wide {:.4}, mixed {:.4}", p.recurrent, p.wide, p.combined);
+        match p.recurrent {
+            Some(recurrent) => {
+                let _ = writeln!(out, "  validation accuracy: recurrent {recurrent:.4}, wide {:.4}, mixed {:.4}", p.wide, p.combined);
+            }
+            None => {
+                let _ = writeln!(out, "  validation accuracy: {:.4} (the wide path alone)", p.wide);
+            }
+        }
     }
     let _ = writeln!(out, "training parameters");
     let width = FIELDS.iter().map(|f| f.name.len()).max().unwrap_or(0);
@@ -121,4 +123,21 @@ pub fn run(args: Args) -> Outcome {
         let _ = writeln!(out, "  {:<width$}  {value}", field.name);
     }
     print(&out)
+}
+
+/// The architecture and weight lines of a model with a network.
+fn describe_network(out: &mut String, net: &senti::nn::NetworkConfig, model: &Model, classes: usize) {
+    let layers = format!("{} layer{}", net.layers, if net.layers == 1 { "" } else { "s" });
+    let shape = match net.transformer {
+        Some(t) => format!("{layers}, {} heads, width {}, feed-forward {}, embedding {}", t.heads, net.hidden_size, t.ff_size, net.embedding_dim),
+        None => format!(
+            "{layers}, {}, embedding {}, hidden {} per direction",
+            if net.bidirectional { "bidirectional" } else { "one direction" },
+            net.embedding_dim,
+            net.hidden_size
+        ),
+    };
+    let _ = writeln!(out, "architecture  {}, {shape}, pooling {}", name_of(&net.cell), name_of(&net.pooling));
+    let _ = writeln!(out, "              dropout {}, embedding dropout {}", net.dropout, net.embedding_dropout);
+    let _ = writeln!(out, "weights       {} in the network (embedding, {}, head){}", net.parameter_count(model.vocab_len(), classes), if net.transformer.is_some() { "encoder" } else { "recurrent layers" }, model.wide().map_or(String::new(), |w| format!(", {} in the wide path", w.weights.len() + w.bias.len())));
 }
