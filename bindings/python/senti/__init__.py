@@ -17,6 +17,10 @@ Every library failure raises :class:`SentiError` (``.code``, ``.status``, ``.mes
 of its subclasses (:class:`ConfigError`, :class:`IoError`, ...).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from . import errors
 from ._lib import version as _library_version
 from ._lib import version_number as _library_version_number
@@ -33,18 +37,22 @@ for _name in errors.__all__:
     globals()[_name] = getattr(errors, _name)
 del _name
 
+if TYPE_CHECKING:
+    # The error subclasses above are only known at import, from the library.
+    def __getattr__(name: str) -> type[SentiError]: ...
 
-def library_version():
+
+def library_version() -> str:
     """The version of the loaded libsenti, e.g. ``"0.1.0"``."""
     return _library_version
 
 
-def library_version_number():
+def library_version_number() -> int:
     """The loaded libsenti's version as MAJOR * 10000 + MINOR * 100 + PATCH."""
     return _library_version_number
 
 
-def library_path():
+def library_path() -> str:
     """The path or name the library was loaded from."""
     from ._lib import path
 
@@ -69,4 +77,6 @@ __all__ = [
     "load",
     "status_name",
     "train",
-] + [n for n in errors.__all__ if n.endswith("Error") and n != "SentiError"]
+]
+# Apart, so that a type checker still reads the names above as the exports.
+__all__ += [n for n in errors.__all__ if n.endswith("Error") and n != "SentiError"]

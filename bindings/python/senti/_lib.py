@@ -9,6 +9,8 @@ library that loads is checked for a compatible major version.
 Everything here is private to the package; the rest of it calls ``lib.senti_*``.
 """
 
+from __future__ import annotations
+
 import ctypes
 import ctypes.util
 import os
@@ -29,6 +31,10 @@ from ctypes import (
     c_uint64,
     c_void_p,
 )
+from typing import TYPE_CHECKING, Iterator, Optional
+
+if TYPE_CHECKING:
+    from ctypes import _CDataType  # the stubs' name for any ctypes type; absent at run time
 
 # The major version of libsenti this binding is written for (SENTI_VERSION_MAJOR of senti.h).
 ABI_MAJOR = 0
@@ -81,7 +87,7 @@ texts_t = POINTER(c_char_p)  # const char *const *
 lens_t = POINTER(c_size_t)  # const size_t *
 
 # name: (restype, argtypes)
-_SIGNATURES = {
+_SIGNATURES: dict[str, tuple[Optional[type[_CDataType]], list[type[_CDataType]]]] = {
     # versions and status names
     "senti_version": (c_char_p, []),
     "senti_version_number": (c_uint32, []),
@@ -175,7 +181,7 @@ _SIGNATURES = {
 }
 
 
-def _candidates():
+def _candidates() -> Iterator[tuple[str, str]]:
     """Yields (description, name-or-path) pairs to try, in order."""
     env = os.environ.get("SENTI_LIBRARY")
     if env:
@@ -200,8 +206,8 @@ def _candidates():
             yield "the install prefix " + d, os.path.join(d, name)
 
 
-def _load():
-    tried = []
+def _load() -> tuple[ctypes.CDLL, str]:
+    tried: list[str] = []
     for how, what in _candidates():
         try:
             return ctypes.CDLL(what), what
@@ -215,7 +221,7 @@ def _load():
     )
 
 
-def _declare(cdll):
+def _declare(cdll: ctypes.CDLL) -> None:
     """Sets restype and argtypes of every function (an unknown one means a library too old)."""
     for name, (restype, argtypes) in _SIGNATURES.items():
         try:
@@ -235,8 +241,8 @@ for _name in ("senti_version", "senti_version_number"):
         raise ImportError(f"senti: {path} has no function {_name}: it is not libsenti")
 lib.senti_version.restype, lib.senti_version.argtypes = c_char_p, []
 lib.senti_version_number.restype, lib.senti_version_number.argtypes = c_uint32, []
-version_number = lib.senti_version_number()
-version = lib.senti_version().decode("utf-8")
+version_number: int = lib.senti_version_number()
+version: str = lib.senti_version().decode("utf-8")
 if version_number // 10000 != ABI_MAJOR:
     raise ImportError(
         f"senti: {path} is libsenti {version} (version number {version_number}), but this "

@@ -1,17 +1,24 @@
 # SPDX-License-Identifier: MIT OR Apache-2.0
 """Labeled texts in memory: a ``senti_dataset`` for training and evaluation without files."""
 
+from __future__ import annotations
+
 import ctypes
 import operator
 import weakref
+from typing import Iterable, Optional, Sequence, SupportsIndex, Union, cast
 
 from . import _util, errors
 from ._lib import lib
 
 __all__ = ["Dataset"]
 
+# A class: its name, or its index into the declared labels.
+Label = Union[str, bytes, SupportsIndex]
+Example = tuple[_util.TextLike, Label]
 
-def _label_index(label):
+
+def _label_index(label: Label) -> Optional[int]:
     """The label as an int index, or None when it is a name."""
     if isinstance(label, (str, bytes)) or isinstance(label, bool):
         return None
@@ -41,37 +48,42 @@ class Dataset(_util.Owned):
 
     __slots__ = ("_h", "_finalizer", "_labels", "__weakref__")
 
-    def __init__(self, examples=None, *, labels=None):
+    def __init__(
+        self,
+        examples: Optional[Iterable[Example]] = None,
+        *,
+        labels: Optional[Iterable[object]] = None,
+    ) -> None:
         h = ctypes.c_void_p()
         errors.call(lib.senti_dataset_new, ctypes.byref(h))
         self._h = h.value
         self._finalizer = weakref.finalize(self, lib.senti_dataset_free, self._h)
-        self._labels = None
+        self._labels: Optional[tuple[str, ...]] = None
         if labels is not None:
             self.set_labels(labels)
         if examples is not None:
             self.extend(examples)
 
     @property
-    def _handle(self):
+    def _handle(self) -> Optional[int]:
         if not self._finalizer.alive:
             raise errors.SentiError(errors.code("SENTI_ERR_INVALID_HANDLE"), "the dataset is closed")
         return self._h
 
     @property
-    def labels(self):
+    def labels(self) -> Optional[tuple[str, ...]]:
         """The declared class names (a tuple), or None when they are inferred at training."""
         return self._labels
 
-    def set_labels(self, names):
+    def set_labels(self, names: Iterable[object]) -> None:
         """Declares the class names in index order (at least two, distinct), once, before the
         first example."""
-        names = [str(n) if not isinstance(n, (str, bytes)) else n for n in names]
-        arr, _keep = _util.cstrings(names, "labels")
-        errors.call(lib.senti_dataset_set_labels, self._handle, arr, len(names))
-        self._labels = tuple(n if isinstance(n, str) else n.decode("utf-8") for n in names)
+        label_names = [str(n) if not isinstance(n, (str, bytes)) else n for n in names]
+        arr, _keep = _util.cstrings(label_names, "labels")
+        errors.call(lib.senti_dataset_set_labels, self._handle, arr, len(label_names))
+        self._labels = tuple(n if isinstance(n, str) else n.decode("utf-8") for n in label_names)
 
-    def _name(self, label):
+    def _name(self, label: Label) -> bytes:
         index = _label_index(label)
         if index is None:
             return _util.cstr(label, "label")
@@ -84,13 +96,13 @@ class Dataset(_util.Owned):
             )
         return self._labels[index].encode("utf-8")
 
-    def add(self, text, label):
+    def add(self, text: _util.TextLike, label: Label) -> None:
         """Adds one example: ``text`` with the class ``label`` (a name, or an index into the
         declared labels)."""
         t = _util.text_bytes(text)
         errors.call(lib.senti_dataset_add, self._handle, t, len(t), self._name(label))
 
-    def extend(self, examples):
+    def extend(self, examples: Iterable[Example]) -> None:
         """Adds many (text, label) pairs in one call (nothing is added if one is refused)."""
         texts, labels = [], []
         for i, example in enumerate(examples):
@@ -104,7 +116,7 @@ class Dataset(_util.Owned):
             labels.append(label)
         self.add_texts(texts, labels)
 
-    def add_texts(self, texts, labels):
+    def add_texts(self, texts: Sequence[_util.TextLike], labels: Sequence[Label]) -> None:
         """Adds ``texts[i]`` with ``labels[i]`` (two sequences of the same length)."""
         texts = list(texts)
         labels = list(labels)
@@ -118,30 +130,31 @@ class Dataset(_util.Owned):
         ct = _util.CTexts([_util.text_bytes(t, f"texts[{i}]") for i, t in enumerate(texts)])
         indices = [_label_index(lab) for lab in labels]
         if self._labels is not None and all(i is not None for i in indices):
-            if any(i < 0 or i > 0xFFFFFFFF for i in indices):
+            known = cast("list[int]", indices)  # all() above does not narrow the element type
+            if any(i < 0 or i > 0xFFFFFFFF for i in known):
                 raise errors.SentiError(
                     errors.code("SENTI_ERR_INVALID_ARGUMENT"), "a label index is negative or too large"
                 )
-            arr = (ctypes.c_uint32 * len(indices))(*indices)
+            arr = (ctypes.c_uint32 * len(known))(*known)
             errors.call(lib.senti_dataset_add_indexed, self._handle, ct.ptrs, ct.lens, arr, ct.count)
             return
         names = [self._name(lab) for lab in labels]
-        arr = (ctypes.c_char_p * len(names))(*names)
-        errors.call(lib.senti_dataset_add_batch, self._handle, ct.ptrs, ct.lens, arr, ct.count)
+        name_arr = (ctypes.c_char_p * len(names))(*names)
+        errors.call(lib.senti_dataset_add_batch, self._handle, ct.ptrs, ct.lens, name_arr, ct.count)
 
-    def __len__(self):
+    def __len__(self) -> int:
         n = ctypes.c_size_t()
         errors.call(lib.senti_dataset_count, self._handle, ctypes.byref(n))
         return n.value
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         if not self._finalizer.alive:
             return "<senti.Dataset closed>"
         return f"<senti.Dataset {len(self)} examples, labels={self._labels!r}>"
 
 
 
-def coerce(data, what="data"):
+def coerce(data: Union[Dataset, Iterable[Example]], what: str = "data") -> tuple[Dataset, bool]:
     """A Dataset from a Dataset or an iterable of (text, label) pairs. Returns (dataset, owned)."""
     if isinstance(data, Dataset):
         return data, False

@@ -13,7 +13,10 @@ discovered from the library at import (nothing here is a hand-kept list of codes
 :class:`SentiError` for any library failure, or a subclass for one kind.
 """
 
+from __future__ import annotations
+
 import ctypes
+from typing import TYPE_CHECKING, Callable, Optional, Union, cast
 
 from ._lib import lib
 
@@ -22,10 +25,10 @@ __all__ = ["SentiError", "error_class", "status_name", "STATUS_CODES"]
 _UNKNOWN = "SENTI_UNKNOWN_STATUS"
 
 
-def status_name(code):
+def status_name(code: int) -> str:
     """The library's name for a status code, e.g. ``"SENTI_ERR_IO"``, or
     ``"SENTI_UNKNOWN_STATUS"`` for a code this library version does not define."""
-    name = lib.senti_status_name(int(code))
+    name: Optional[bytes] = lib.senti_status_name(int(code))
     return name.decode("utf-8") if name else _UNKNOWN
 
 
@@ -39,25 +42,25 @@ class SentiError(Exception):
         message: the library's full message (names the field, file, line, ...).
     """
 
-    def __new__(cls, code, message=""):
+    def __new__(cls: type[SentiError], code: int, message: str = "") -> SentiError:
         if cls is SentiError:
             cls = _CLASSES.get(int(code), SentiError)
         return super().__new__(cls, code, message)
 
-    def __init__(self, code, message=""):
+    def __init__(self, code: int, message: str = "") -> None:
         super().__init__(int(code), message)
         self.code = int(code)
         self.status = status_name(self.code)
         self.message = message
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.status}: {self.message}" if self.message else self.status
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{type(self).__name__}(code={self.code}, status={self.status!r}, message={self.message!r})"
 
 
-def _class_name(status):
+def _class_name(status: str) -> str:
     # SENTI_ERR_INVALID_ARGUMENT -> InvalidArgumentError, SENTI_ERR_IO -> IoError
     stem = status[len("SENTI_ERR_"):] if status.startswith("SENTI_ERR_") else status
     return "".join(part.capitalize() for part in stem.split("_") if part) + "Error"
@@ -65,8 +68,8 @@ def _class_name(status):
 
 # Every status code of the loaded library, by name (from senti_status_name; codes are small
 # and stable, new ones are appended).
-STATUS_CODES = {}
-_CLASSES = {}
+STATUS_CODES: dict[str, int] = {}
+_CLASSES: dict[int, type[SentiError]] = {}
 for _code in range(0, 256):
     _name = status_name(_code)
     if _name == _UNKNOWN:
@@ -74,37 +77,45 @@ for _code in range(0, 256):
     STATUS_CODES[_name] = _code
     if _code == 0:
         continue
-    _cls = type(
-        _class_name(_name),
-        (SentiError,),
-        {"__doc__": f"{_name} (code {_code}).", "__module__": __name__},
+    _cls = cast(
+        "type[SentiError]",
+        type(
+            _class_name(_name),
+            (SentiError,),
+            {"__doc__": f"{_name} (code {_code}).", "__module__": __name__},
+        ),
     )
     _CLASSES[_code] = _cls
     globals()[_cls.__name__] = _cls
     __all__.append(_cls.__name__)
 del _code, _name
 
+if TYPE_CHECKING:
+    # The subclasses above are made from the loaded library's codes, so a type checker cannot
+    # see them: every other attribute of the module is taken for one of them.
+    def __getattr__(name: str) -> type[SentiError]: ...
 
-def error_class(status):
+
+def error_class(status: Union[int, str]) -> type[SentiError]:
     """The :class:`SentiError` subclass for a status code (int) or name (``"SENTI_ERR_IO"``);
     :class:`SentiError` itself for a code the library does not define."""
     code = STATUS_CODES.get(status) if isinstance(status, str) else status
-    return _CLASSES.get(code, SentiError)
+    return SentiError if code is None else _CLASSES.get(code, SentiError)
 
 
-def code(name):
+def code(name: str) -> int:
     """The numeric code of a status name (``"SENTI_ERR_INVALID_HANDLE"`` -> 3)."""
     return STATUS_CODES[name]
 
 
-def take(status, err):
+def take(status: int, err: ctypes.c_void_p) -> Optional[SentiError]:
     """Turns a call's status and error object (a ``c_void_p``) into an exception (or None on
     success), freeing the error object either way. The status is authoritative; the object
     supplies the message."""
     handle = err.value
     message = ""
     if handle:
-        raw = lib.senti_error_message(handle)
+        raw: Optional[bytes] = lib.senti_error_message(handle)
         message = raw.decode("utf-8", "replace") if raw else ""
         lib.senti_error_free(handle)
         err.value = None
@@ -113,7 +124,7 @@ def take(status, err):
     return SentiError(status, message)
 
 
-def call(fn, *args):
+def call(fn: Callable[..., int], *args: object) -> None:
     """Calls a fallible ``senti_*`` function with ``args`` plus an error out-parameter, and
     raises the matching :class:`SentiError` if it fails."""
     err = ctypes.c_void_p()

@@ -2,17 +2,20 @@
 """Explanations of a score (:meth:`senti.Model.explain`): every token of a text with its place
 in the text and its signed contribution to one class's logit."""
 
+from __future__ import annotations
+
 import struct
 from dataclasses import dataclass
-from typing import Tuple
+from typing import Any, Tuple
 
 __all__ = ["Explanation", "TokenContribution"]
 
 
-def _f32(value):
+def _f32(value: float) -> float:
     """A JSON number as the float32 the library wrote (Python reads JSON numbers as doubles),
     so that a score equals what :meth:`senti.Model.predict_scores` returns for it."""
-    return struct.unpack("f", struct.pack("f", value))[0]
+    f: float = struct.unpack("f", struct.pack("f", value))[0]
+    return f
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,7 @@ class TokenContribution:
     char_start: int  #: where it starts in the explained text, in characters (str index)
     char_end: int  #: where it ends, in characters (exclusive)
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
         """The token as the library's JSON has it (``senti_explanation_json``)."""
         return {
             "token": self.token,
@@ -67,7 +70,7 @@ class Explanation:
     steps: int  #: integration steps used
     tokens: Tuple[TokenContribution, ...]  #: in text order; empty for a text without words
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
         """The explanation as the library's JSON has it (``senti_explanation_json``): keys
         ``class``, ``label``, ``score``, ``logit``, ``reference``, ``unexplained``, ``method``,
         ``steps``, ``tokens`` (each with ``token``, ``start``, ``end``, ``contribution``,
@@ -85,7 +88,7 @@ class Explanation:
         }
 
     @classmethod
-    def _from_json(cls, doc, data):
+    def _from_json(cls, doc: dict[str, Any], data: bytes) -> Explanation:
         """Builds the value from the library's JSON ``doc`` for the UTF-8 bytes ``data`` that
         were explained."""
         chars = _CharOffsets(data)
@@ -128,12 +131,12 @@ class _CharOffsets:
 
     __slots__ = ("data", "byte", "char")
 
-    def __init__(self, data):
+    def __init__(self, data: bytes) -> None:
         self.data = data
         self.byte = 0
         self.char = 0
 
-    def __call__(self, offset):
+    def __call__(self, offset: int) -> int:
         if offset < self.byte:  # spans may share a character (İ lowercases to two tokens)
             self.byte = self.char = 0
         self.char += len(self.data[self.byte : offset].decode("utf-8"))

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: MIT OR Apache-2.0
 """Models: loading, training (with a progress callback), prediction, evaluation, saving."""
 
+from __future__ import annotations
+
 import ctypes
 import json
 import operator
@@ -8,12 +10,31 @@ import os
 import sys
 import weakref
 from dataclasses import asdict, dataclass
+from types import ModuleType
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Iterable,
+    Literal,
+    Optional,
+    Sequence,
+    SupportsIndex,
+    Union,
+    cast,
+    overload,
+)
 
 from . import _util, errors
 from . import dataset as _dataset
 from . import params as _params
-from ._lib import PREDICTED_CLASS, lib, progress_fn
+from ._lib import PREDICTED_CLASS, lib, progress_fn, senti_progress
 from .explanation import Explanation
+
+if TYPE_CHECKING:
+    # numpy is optional: only the type checker imports it here.
+    import numpy
+    import numpy.typing as npt
 
 # Integration steps of Model.explain (senti_explain).
 DEFAULT_EXPLAIN_STEPS = 8
@@ -44,21 +65,25 @@ class Progress:
     val_accuracy: float  #: validation accuracy after the epoch; NaN in batch reports
 
     @property
-    def phase_name(self):
+    def phase_name(self) -> str:
         """``"batch"``, ``"epoch"`` or ``"pretrain"``."""
         return _PHASE_NAMES.get(self.phase, str(self.phase))
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def _from_c(cls, p):
+    def _from_c(cls, p: senti_progress) -> Progress:
         return cls(
             p.phase, p.epoch, p.epochs, p.batch, p.batches, p.loss, p.accuracy, p.val_loss, p.val_accuracy
         )
 
 
-def _numpy_array(value):
+# A progress callback: its result is only tested for being false (but not None).
+ProgressCallback = Callable[[Progress], object]
+
+
+def _numpy_array(value: object) -> Optional[ModuleType]:
     """numpy, when ``value`` is a numpy array (numpy is only imported by the caller)."""
     np = sys.modules.get("numpy")
     if np is not None and isinstance(value, np.ndarray):
@@ -66,7 +91,7 @@ def _numpy_array(value):
     return None
 
 
-def _index(value, what):
+def _index(value: SupportsIndex, what: str) -> int:
     """An integer argument (int, numpy integer; not bool)."""
     if isinstance(value, bool):
         raise TypeError(f"senti: {what} must be an integer, not bool")
@@ -76,7 +101,7 @@ def _index(value, what):
         raise TypeError(f"senti: {what} must be an integer, not {type(value).__name__}") from None
 
 
-def _encode_texts(texts):
+def _encode_texts(texts: Iterable[_util.TextLike]) -> list[bytes]:
     if isinstance(texts, (str, bytes)):
         raise TypeError("senti: texts must be a sequence of texts, not one text")
     return [_util.text_bytes(t, f"texts[{i}]") for i, t in enumerate(texts)]
@@ -93,11 +118,15 @@ class Model(_util.Owned):
 
     __slots__ = ("_h", "_finalizer", "_labels", "__weakref__")
 
-    def __init__(self):
+    # Set by _adopt: there is no __init__ to infer them from.
+    _h: Optional[int]
+    _labels: Optional[tuple[str, ...]]
+
+    def __init__(self) -> None:
         raise TypeError("senti.Model is made by senti.load or senti.train")
 
     @classmethod
-    def _adopt(cls, handle):
+    def _adopt(cls, handle: Optional[int]) -> Model:
         m = object.__new__(cls)
         m._h = handle
         m._finalizer = weakref.finalize(m, lib.senti_free, handle)
@@ -105,13 +134,13 @@ class Model(_util.Owned):
         return m
 
     @property
-    def _handle(self):
+    def _handle(self) -> Optional[int]:
         if not self._finalizer.alive:
             raise errors.SentiError(errors.code("SENTI_ERR_INVALID_HANDLE"), "the model is closed")
         return self._h
 
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         if self.closed:
             return "<senti.Model closed>"
         return f"<senti.Model labels={list(self.labels)!r}>"
@@ -119,7 +148,7 @@ class Model(_util.Owned):
     # --- labels --------------------------------------------------------------------------
 
     @property
-    def labels(self):
+    def labels(self) -> tuple[str, ...]:
         """The class names, in score order (a tuple; fixed for the model's life)."""
         if self._labels is None:
             h = self._handle
@@ -134,7 +163,7 @@ class Model(_util.Owned):
 
     # --- prediction ----------------------------------------------------------------------
 
-    def predict(self, text):
+    def predict(self, text: _util.TextLike) -> tuple[str, float]:
         """The most likely class of one text: ``(label, probability)``. Ties go to the lower
         index. ``text`` is str (or UTF-8 bytes); it may be empty."""
         t = _util.text_bytes(text)
@@ -145,7 +174,20 @@ class Model(_util.Owned):
         )
         return self.labels[index.value], score.value
 
-    def predict_scores(self, text, *, as_dict=True):
+    @overload
+    def predict_scores(
+        self, text: _util.TextLike, *, as_dict: Literal[True] = ...
+    ) -> dict[str, float]: ...
+    @overload
+    def predict_scores(self, text: _util.TextLike, *, as_dict: Literal[False]) -> list[float]: ...
+    @overload
+    def predict_scores(
+        self, text: _util.TextLike, *, as_dict: bool
+    ) -> Union[dict[str, float], list[float]]: ...
+
+    def predict_scores(
+        self, text: _util.TextLike, *, as_dict: bool = True
+    ) -> Union[dict[str, float], list[float]]:
         """Every class's probability for one text: a dict ``label -> probability`` in label
         order (``as_dict=False``: a list in :attr:`labels` order). They sum to 1."""
         labels = self.labels
@@ -156,13 +198,37 @@ class Model(_util.Owned):
         scores = list(out)
         return dict(zip(labels, scores)) if as_dict else scores
 
-    def _scores_batch(self, encoded, out_ptr, k):
+    def _scores_batch(
+        self,
+        encoded: Sequence[bytes],
+        out_ptr: Union[ctypes.Array[ctypes.c_float], ctypes._Pointer[ctypes.c_float]],
+        k: int,
+    ) -> None:
         ct = _util.CTexts(encoded)
         errors.call(
             lib.senti_predict_scores_batch, self._handle, ct.ptrs, ct.lens, ct.count, out_ptr, ct.count * k
         )
 
-    def predict_scores_batch(self, texts, *, as_dict=False):
+    @overload
+    def predict_scores_batch(
+        self, texts: Sequence[_util.TextLike], *, as_dict: Literal[False] = ...
+    ) -> list[list[float]]: ...
+    @overload
+    def predict_scores_batch(
+        self, texts: Sequence[_util.TextLike], *, as_dict: Literal[True]
+    ) -> list[dict[str, float]]: ...
+    @overload
+    def predict_scores_batch(
+        self, texts: Sequence[_util.TextLike], *, as_dict: bool
+    ) -> Union[list[list[float]], list[dict[str, float]]]: ...
+    @overload
+    def predict_scores_batch(
+        self, texts: npt.NDArray[Any], *, as_dict: bool = ...
+    ) -> npt.NDArray[numpy.float32]: ...
+
+    def predict_scores_batch(
+        self, texts: Union[Sequence[_util.TextLike], npt.NDArray[Any]], *, as_dict: bool = False
+    ) -> Union[list[list[float]], list[dict[str, float]], npt.NDArray[numpy.float32]]:
         """Every class's probability for many texts (one library call).
 
         A list (or any sequence) gives a list of lists in :attr:`labels` order (``as_dict=True``:
@@ -172,8 +238,9 @@ class Model(_util.Owned):
         k = len(labels)
         np = _numpy_array(texts)
         if np is not None:
+            texts = cast("npt.NDArray[Any]", texts)  # what _numpy_array found
             flat = texts.ravel()
-            out = np.empty((flat.shape[0], k), dtype=np.float32)
+            out: npt.NDArray[numpy.float32] = np.empty((flat.shape[0], k), dtype=np.float32)
             if flat.shape[0]:
                 self._scores_batch(
                     _encode_texts(flat.tolist()), out.ctypes.data_as(ctypes.POINTER(ctypes.c_float)), k
@@ -183,15 +250,22 @@ class Model(_util.Owned):
         if not encoded:
             self._handle  # raises once closed
             return []
-        out = (ctypes.c_float * (len(encoded) * k))()
-        self._scores_batch(encoded, out, k)
-        flat = list(out)
-        rows = [flat[i * k : (i + 1) * k] for i in range(len(encoded))]
+        buf = (ctypes.c_float * (len(encoded) * k))()
+        self._scores_batch(encoded, buf, k)
+        scores = list(buf)
+        rows = [scores[i * k : (i + 1) * k] for i in range(len(encoded))]
         if as_dict:
             return [dict(zip(labels, row)) for row in rows]
         return rows
 
-    def predict_batch(self, texts):
+    @overload
+    def predict_batch(self, texts: Sequence[_util.TextLike]) -> list[tuple[str, float]]: ...
+    @overload
+    def predict_batch(self, texts: npt.NDArray[Any]) -> npt.NDArray[numpy.void]: ...
+
+    def predict_batch(
+        self, texts: Union[Sequence[_util.TextLike], npt.NDArray[Any]]
+    ) -> Union[list[tuple[str, float]], npt.NDArray[numpy.void]]:
         """The most likely class of each text (one library call; ties to the lower index).
 
         A list (or any sequence) of str gives a list of ``(label, probability)`` pairs. A numpy
@@ -202,12 +276,17 @@ class Model(_util.Owned):
         labels = self.labels
         scores = self.predict_scores_batch(texts)
         if np is not None:
+            # _numpy_array found an ndarray, so predict_scores_batch gave one.
+            texts = cast("npt.NDArray[Any]", texts)
+            scores = cast("npt.NDArray[numpy.float32]", scores)
             width = max(1, max(len(name) for name in labels))
-            out = np.empty(texts.shape, dtype=[("label", f"U{width}"), ("probability", np.float32)])
+            out: npt.NDArray[numpy.void] = np.empty(
+                texts.shape, dtype=[("label", f"U{width}"), ("probability", np.float32)]
+            )
             if scores.size:
-                best = scores.argmax(axis=-1)
-                out["label"] = np.asarray(labels)[best]
-                out["probability"] = np.take_along_axis(scores, best[..., None], axis=-1)[..., 0]
+                top = scores.argmax(axis=-1)
+                out["label"] = np.asarray(labels)[top]
+                out["probability"] = np.take_along_axis(scores, top[..., None], axis=-1)[..., 0]
             return out
         result = []
         for row in scores:
@@ -217,7 +296,12 @@ class Model(_util.Owned):
 
     # --- explanation ---------------------------------------------------------------------
 
-    def explain(self, text, label=None, steps=0):
+    def explain(
+        self,
+        text: _util.TextLike,
+        label: Union[str, SupportsIndex, None] = None,
+        steps: SupportsIndex = 0,
+    ) -> Explanation:
         """Why ``text`` got its score: an :class:`senti.Explanation` holding every token with
         its place in the text and its signed contribution to the logit of one class.
 
@@ -258,7 +342,7 @@ class Model(_util.Owned):
         h = ctypes.c_void_p()
         errors.call(lib.senti_explain, self._handle, t, len(t), index, steps, ctypes.byref(h))
         try:
-            raw = lib.senti_explanation_json(h.value)
+            raw: Optional[bytes] = lib.senti_explanation_json(h.value)
             if raw is None:
                 raise errors.SentiError(
                     errors.code("SENTI_ERR_INTERNAL"),
@@ -270,7 +354,17 @@ class Model(_util.Owned):
 
     # --- evaluation ----------------------------------------------------------------------
 
-    def evaluate(self, data, *, format=None, split=None, limit=None, part=None):
+    def evaluate(
+        self,
+        data: Union[
+            _util.StrOrBytesPath, dict[str, Any], _dataset.Dataset, Iterable[_dataset.Example]
+        ],
+        *,
+        format: Optional[str] = None,
+        split: Optional[str] = None,
+        limit: Optional[int] = None,
+        part: Optional[str] = None,
+    ) -> dict[str, Any]:
         """Evaluates the model on labeled data and returns the report as a dict:
         ``count``, ``accuracy``, ``loss``, ``macro_f1``, ``labels``, ``per_class`` (a list of
         ``{"label", "precision", "recall", "f1", "support"}``) and ``confusion``
@@ -311,23 +405,25 @@ class Model(_util.Owned):
                 if owned:
                     ds.close()
         try:
-            raw = lib.senti_report_json(report.value)
+            raw: Optional[bytes] = lib.senti_report_json(report.value)
             if raw is None:
                 raise errors.SentiError(
                     errors.code("SENTI_ERR_INTERNAL"), "senti_report_json returned NULL for a live report"
                 )
-            return json.loads(raw.decode("utf-8"))
+            doc: dict[str, Any] = json.loads(raw.decode("utf-8"))
+            return doc
         finally:
             lib.senti_report_free(report.value)
 
     # --- description and files -----------------------------------------------------------
 
-    def info(self):
+    def info(self) -> dict[str, Any]:
         """The model's description (``senti_model_info``), parsed: library version, model and
         text configuration, labels, vocabulary size and the training record."""
-        return json.loads(_util.read_buffer(lib.senti_model_info, self._handle))
+        doc: dict[str, Any] = json.loads(_util.read_buffer(lib.senti_model_info, self._handle))
+        return doc
 
-    def set_prediction_threads(self, threads):
+    def set_prediction_threads(self, threads: int) -> None:
         """Sets between how many threads each later prediction and evaluation splits its
         reviews: 0 (the default) is one per available core, at most 1024. Scores do not depend
         on it."""
@@ -335,13 +431,13 @@ class Model(_util.Owned):
             raise ValueError("prediction threads must be between 0 and 1024, got %d" % threads)
         errors.call(lib.senti_set_prediction_threads, self._handle, threads)
 
-    def save(self, path):
+    def save(self, path: _util.StrOrBytesPath) -> None:
         """Writes the model to ``path`` as one .safetensors file, atomically (a temporary file
         renamed over it). Safe while other threads predict."""
         errors.call(lib.senti_save, self._handle, _util.cpath(path))
 
 
-def load(path):
+def load(path: _util.StrOrBytesPath) -> Model:
     """Reads a model file written by :meth:`Model.save` (any shipped format version). A missing
     file raises :class:`senti.IoError`; a damaged or foreign one :class:`senti.ModelFileError`."""
     h = ctypes.c_void_p()
@@ -352,15 +448,15 @@ def load(path):
 class _Callback:
     """The C trampoline for a progress callable, and what it caught."""
 
-    def __init__(self, progress):
-        self.exc = None
+    def __init__(self, progress: Optional[ProgressCallback]) -> None:
+        self.exc: Optional[BaseException] = None
         if progress is None:
             self.fn = progress_fn()  # NULL
             return
         if not callable(progress):
             raise TypeError(f"senti: progress must be callable, not {type(progress).__name__}")
 
-        def trampoline(p, _user_data):
+        def trampoline(p: ctypes._Pointer[senti_progress], _user_data: Optional[int]) -> int:
             if self.exc is not None:
                 return 1
             try:
@@ -373,7 +469,10 @@ class _Callback:
         self.fn = progress_fn(trampoline)
 
 
-def _run(run, progress):
+def _run(
+    run: Callable[[ctypes._CFunctionType, ctypes._CArgObject, ctypes._CArgObject], int],
+    progress: Optional[ProgressCallback],
+) -> Model:
     cb = _Callback(progress)
     h = ctypes.c_void_p()
     err = ctypes.c_void_p()
@@ -389,7 +488,15 @@ def _run(run, progress):
     return Model._adopt(h.value)
 
 
-def train(data, *, params=None, progress=None, validation=None, labels=None, **param_kwargs):
+def train(
+    data: Union[None, _util.StrOrBytesPath, _dataset.Dataset, Iterable[_dataset.Example]],
+    *,
+    params: Union[None, _params.Params, str, _params.ParamFields] = None,
+    progress: Optional[ProgressCallback] = None,
+    validation: Union[None, _dataset.Dataset, Iterable[_dataset.Example]] = None,
+    labels: Optional[Iterable[object]] = None,
+    **param_kwargs: _params.ParamValue,
+) -> Model:
     """Trains a model and returns it.
 
     ``data``: a path (str or os.PathLike) to a file or folder in one of the library's formats
@@ -413,7 +520,7 @@ def train(data, *, params=None, progress=None, validation=None, labels=None, **p
     Errors: :class:`senti.ConfigError` for a bad parameter, :class:`senti.IoError` /
     :class:`senti.DataError` for unreadable or malformed data, ... (all :class:`senti.SentiError`).
     """
-    owned = []
+    owned: list[_util.Owned] = []
     try:
         p, owned_p = _params.coerce(params, param_kwargs)
         if owned_p:

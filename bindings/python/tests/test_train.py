@@ -154,6 +154,15 @@ def test_params_typed_setters_and_json():
         p.to_json()
 
 
+def test_numpy_values_set_like_python_ones():
+    np = pytest.importorskip("numpy")
+    p = senti.Params(bidirectional=np.True_, epochs=np.int64(2), dropout=np.float64(0.25))
+    d = p.to_dict()
+    assert d["bidirectional"] is True and d["epochs"] == 2 and d["dropout"] == 0.25
+    with pytest.raises(TypeError):
+        p.set_int("epochs", np.False_)
+
+
 def test_train_does_not_change_the_params_given(pairs):
     p = senti.Params(SMALL)
     before = p.to_json()
