@@ -371,12 +371,16 @@ fn run_probe(model: &Path, texts: &Path) -> BTreeMap<String, f64> {
 // ---------------------------------------------------------------------------------------------
 // The model users get by default.
 
+/// The main job's models, by file name: the default recipe's two cells and the fast recipe.
+const DEFAULT_MODELS: [&str; 3] = ["lstm", "gru", "wide"];
+
 /// Test reviews of this many words (split at whitespace) are what the default model is timed on.
 const DEFAULT_MODEL_WORDS: std::ops::RangeInclusive<usize> = 150..=250;
 
-/// (f) The main job's models (`examples/run-imdb.sh` writes `lstm.safetensors` and
-/// `gru.safetensors` under `reports/`), loaded as a user loads them: the default recipe,
-/// bidirectional over 800 tokens with its wide path, not the peers' small model.
+/// (f) The main job's models (`examples/run-imdb.sh` writes `lstm.safetensors`,
+/// `gru.safetensors` and `wide.safetensors` under `reports/`), loaded as a user loads them: the
+/// default recipe, bidirectional over 800 tokens with its wide path, and the fast recipe (the
+/// wide path alone), not the peers' small model.
 fn default_models(report: &mut Report, test_set: &[Example], dir: &Path, work: &Path, quick: bool, cpus: usize) {
     let texts: Vec<&str> = test_set.iter().map(|e| e.text.as_str()).filter(|t| DEFAULT_MODEL_WORDS.contains(&t.split_whitespace().count())).collect();
     let single_calls = if quick { 300 } else { 2000 };
@@ -388,7 +392,7 @@ fn default_models(report: &mut Report, test_set: &[Example], dir: &Path, work: &
     let probe_path = work.join("default-probe-texts.json");
     std::fs::write(&probe_path, serde_json::to_vec(&texts.iter().take(PROBE_TEXTS).collect::<Vec<_>>()).unwrap()).unwrap();
     let tok = Tokenizer::new();
-    for cell in ["lstm", "gru"] {
+    for cell in DEFAULT_MODELS {
         let path = dir.join(format!("{cell}.safetensors"));
         let Ok(m) = SentimentModel::load(&path) else {
             t.note(format!("{}: missing or unreadable; examples/run-imdb.sh writes it", path.display()));
@@ -432,7 +436,7 @@ fn default_models(report: &mut Report, test_set: &[Example], dir: &Path, work: &
             f3(p99),
             thousands(rate),
             f1(peak_mb),
-            format!("{:.1} MB, {gbps:.0} GB/s", read / 1e6),
+            if read > 0.0 { format!("{:.1} MB, {gbps:.0} GB/s", read / 1e6) } else { "- (no network)".into() },
             accuracy.map_or("-".into(), |a| format!("{:.2}%", 100.0 * a)),
             train_s.map_or("-".into(), f1),
         ]);
@@ -624,12 +628,12 @@ fn compare_fasttext(report: &mut Report, peer_results: &[Value]) -> Option<Value
     t.row(vec!["fastText bigrams".into(), f3(ft_latency), "1.00".into(), pct(ft_accuracy), ft_train.map_or("-".into(), f1), ft("batch_throughput_with_tokenizer").map_or("-".into(), thousands)]);
     let mut rows = Vec::new();
     let ours = report.results.clone();
-    for cell in ["lstm", "gru"] {
+    for cell in DEFAULT_MODELS {
         let value = |metric: &str| find(&ours, "senti", metric, cell, None).and_then(|r| r["value"].as_f64());
         let Some(p50) = value("default_single_latency_p50") else { continue };
         let accuracy = value("default_test_accuracy");
         t.row(vec![
-            format!("libsenti default {cell}"),
+            if cell == "wide" { "libsenti fast recipe (wide path alone)".to_string() } else { format!("libsenti default {cell}") },
             f3(p50),
             f2(p50 / ft_latency),
             pct(accuracy),

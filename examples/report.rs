@@ -148,7 +148,7 @@ fn summary(runs: &[Run], dir: &Path) -> String {
         let tokens: u64 = r.history.iter().map(|e| e.tokens).sum();
         let seconds: f64 = r.history.iter().map(|e| e.seconds).sum();
         md += &format!(
-            "| {} | {:.2}% | {:.4} | {} | {} | {:.0} s | {} ({}) | {:.0} | {} |\n",
+            "| {} | {:.2}% | {:.4} | {} | {} | {:.0} s | {} ({}) | {} | {} |\n",
             r.cell.to_uppercase(),
             100.0 * num(&r.test, "accuracy"),
             num(&r.test, "loss"),
@@ -157,7 +157,8 @@ fn summary(runs: &[Run], dir: &Path) -> String {
             num(&r.test, "train_seconds"),
             r.history.len(),
             r.best_epoch,
-            tokens as f64 / seconds.max(1e-9),
+            // The fast recipe runs no epochs: no tokens per second to show.
+            if r.history.is_empty() { "-".to_string() } else { format!("{:.0}", tokens as f64 / seconds.max(1e-9)) },
             dir.join(format!("{}.safetensors", r.cell)).display()
         );
     }

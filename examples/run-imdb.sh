@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT OR Apache-2.0
-# The main job: fetch IMDB, build libsenti, and train an LSTM and a GRU through the C API on the
+# The main job: fetch IMDB, build libsenti, and train an LSTM, a GRU and the fast recipe (the wide
+# n-gram path alone) through the C API on the
 # full training split, reporting test accuracy and loss on the standard test split, training
 # time and the model files. Results go to reports/: models, per-epoch curves (CSV and
 # curves.png), confusion matrices (confusion_<cell>.png) and summary.md.
