@@ -436,7 +436,11 @@ fn default_models(report: &mut Report, test_set: &[Example], dir: &Path, work: &
             f3(p99),
             thousands(rate),
             f1(peak_mb),
-            if read > 0.0 { format!("{:.1} MB, {gbps:.0} GB/s", read / 1e6) } else { "- (no network)".into() },
+            match m.network_config() {
+                None => "- (no network)".into(),
+                Some(net) if net.cell.recurrent().is_none() => "- (not recurrent)".into(),
+                Some(_) => format!("{:.1} MB, {gbps:.0} GB/s", read / 1e6),
+            },
             accuracy.map_or("-".into(), |a| format!("{:.2}%", 100.0 * a)),
             train_s.map_or("-".into(), f1),
         ]);

@@ -185,9 +185,12 @@ fn main() -> DrawResult<()> {
     register_font()?;
     // The fast recipe (the wide path alone) trains no epochs: it has no curve to draw.
     let trained: Vec<&Run> = runs.iter().filter(|r| !r.history.is_empty()).collect();
-    if !trained.is_empty() {
+    let chart = if trained.is_empty() {
+        String::new()
+    } else {
         curves(&trained, &dir.join("curves.png"))?;
-    }
+        "![accuracy and loss per epoch](curves.png)\n".to_string()
+    };
     for run in &runs {
         confusion(run, &dir.join(format!("confusion_{}.png", run.cell)))?;
     }
@@ -197,7 +200,7 @@ fn main() -> DrawResult<()> {
         .unwrap_or_default();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let md = format!(
-        "# libsenti\n\nTrained on the training split (less the validation slice), tested once on the test split. {threads} cores ({machine}).\n\n{}\n![accuracy and loss per epoch](curves.png)\n\n{}\n",
+        "# libsenti\n\nTrained on the training split (less the validation slice), tested once on the test split. {threads} cores ({machine}).\n\n{}\n{chart}\n{}\n",
         summary(&runs, &dir),
         runs.iter().map(|r| format!("![confusion matrix {0}](confusion_{0}.png)", r.cell)).collect::<Vec<_>>().join(" ")
     );

@@ -715,7 +715,8 @@ const char *senti_status_name(int32_t status);
  * `senti_params` object and `senti_train_params` avoid building the JSON by hand); an unknown
  * field, a wrong type or an out-of-range value fails with `SENTI_ERR_CONFIG`. Borrowed for the call. By default
  * the model pairs the recurrent network with a wide path over hashed word n-grams, mixed on the
- * validation slice; `"wide_ngrams": 0` trains a pure LSTM/GRU. On a training set of IMDB's size
+ * validation slice; `"wide_ngrams": 0` trains a pure LSTM/GRU, and `"layers": 0` the wide path
+ * alone (no network, no epochs: `progress` is then never called). On a training set of IMDB's size
  * (2 million tokens or more) the embedding starts from word vectors learned from the reviews' text
  * first (`SENTI_PHASE_PRETRAIN` reports); `"embedding_pretrain_epochs": 0` starts it at random.
  * `progress`: optional callback, called on this thread after every batch and every epoch; a
@@ -807,7 +808,8 @@ senti_status senti_predict_batch(const struct senti_model *model,
  * a number, an integer is also taken as an index), and an unknown one is `SENTI_ERR_DATA`
  * naming the file and line; `limit` takes a fixed class-balanced sample; `part` scores the whole model
  * (default) or, for a model with a wide path, its recurrent network or its wide path alone
- * (`"wide"` on a model without one is `SENTI_ERR_CONFIG`). `result_out` is written on success
+ * (`"wide"` on a model without one, and `"recurrent"` on a model without a network, trained
+ * with `"layers": 0`, are `SENTI_ERR_CONFIG`). `result_out` is written on success
  * only. For every class's figures and the confusion matrix use `senti_evaluate_report`.
  * Thread-safe.
  *

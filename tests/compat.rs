@@ -166,21 +166,28 @@ fn write_golden_models() {
     }
 }
 
-/// A golden file with metadata entries replaced, sealed again so that the edit reaches the
+/// A golden file with its header metadata edited, sealed again so that the edit reaches the
 /// checks behind the checksum.
-fn with_metadata(file: &str, entries: &[(&str, &str)]) -> Vec<u8> {
+fn with_header(file: &str, edit: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>)) -> Vec<u8> {
     let bytes = std::fs::read(golden().join(file)).unwrap();
     let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
     let mut header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
-    for (key, value) in entries {
-        header["__metadata__"][key] = serde_json::json!(value);
-    }
+    edit(header["__metadata__"].as_object_mut().unwrap());
     let header = serde_json::to_vec(&header).unwrap();
     let mut out = (header.len() as u64).to_le_bytes().to_vec();
     out.extend_from_slice(&header);
     out.extend_from_slice(&bytes[8 + n..]);
     senti::model_file::seal(&mut out).unwrap();
     out
+}
+
+/// A golden file with metadata entries replaced.
+fn with_metadata(file: &str, entries: &[(&str, &str)]) -> Vec<u8> {
+    with_header(file, |meta| {
+        for (key, value) in entries {
+            meta.insert(key.to_string(), serde_json::json!(value));
+        }
+    })
 }
 
 #[test]
@@ -198,6 +205,27 @@ fn refused_as_older(file: &str, older: &str, feature: &str) {
     let err = senti::model_file::from_bytes(&out).err().unwrap_or_else(|| panic!("{file} read as format {older}"));
     assert_eq!(err.kind(), senti::ErrorKind::ModelFile);
     assert!(err.to_string().contains(&format!("{feature} is not part of format version {older}")), "{err}");
+}
+
+/// Each format adds to the one before it: a model with a network, pooled by attention, read as
+/// format 6 loads and predicts as recorded; a format-6 file without a network still needs its
+/// wide path.
+#[test]
+fn format_6_holds_every_earlier_model_and_needs_a_part() {
+    let file = "v4/lstm-bi-wide-attention.safetensors";
+    let model = senti::model_file::from_bytes(&with_metadata(file, &[("senti.format_version", "6")])).expect("format 6 holds attention pooling");
+    let texts = texts();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let want = recorded(&golden().join(file));
+    let Recorded::Scores(want) = want else { panic!("{file} records every class's scores") };
+    let got = model.scores_batch(&refs).unwrap();
+    assert!(close(&got, &want.concat()), "{file} read as format 6 predicts otherwise");
+    let out = with_header("v6/wide-alone.safetensors", |meta| {
+        meta.remove("senti.wide_config");
+    });
+    let err = senti::model_file::from_bytes(&out).err().expect("a file with neither part must be refused");
+    assert_eq!(err.kind(), senti::ErrorKind::ModelFile);
+    assert!(err.to_string().contains("neither a network"), "{err}");
 }
 
 #[test]

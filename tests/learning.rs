@@ -220,7 +220,7 @@ fn the_wide_path_alone_learns_round_trips_and_explains() {
     let model = senti::train(&params, &mut |_| Control::Continue).unwrap();
     assert!(model.network_config().is_none() && model.record().history.is_empty());
     let parts = model.record().validation_parts.expect("validation scores of the wide path");
-    assert!(parts.recurrent.is_none() && parts.wide == parts.combined, "{parts:?}");
+    assert!(parts.recurrent.is_none() && parts.wide > 0.8, "{parts:?}");
     let acc = held_out_accuracy(&model);
     assert!(acc > 0.8, "the wide path alone reached only {acc:.3} on held-out reviews");
 
@@ -243,6 +243,8 @@ fn the_wide_path_alone_learns_round_trips_and_explains() {
     assert_eq!((e.method, e.steps, e.label.as_str()), ("wide_path", 0, "positive"));
     assert!(e.tokens.iter().all(|t| t.network == 0.0 && !t.read_by_network && t.attention.is_none()));
     assert!(e.unexplained.abs() < 1e-4, "the wide path's part is exact: {} unexplained", e.unexplained);
+    let empty = back.explain("", Some(0), 0).unwrap();
+    assert!(empty.tokens.is_empty() && (empty.logit - empty.reference).abs() < 1e-5, "a text without words is its reference: {empty:?}");
 
     params.wide_ngrams = 0;
     let err = senti::train(&params, &mut |_| Control::Continue).err().expect("layers 0 without a wide path must be refused");

@@ -412,6 +412,37 @@ func TestParamsJSON(t *testing.T) {
 	}
 }
 
+// Layers: Int(0) reaches the library as 0 (a value, not the default) and trains a model that is
+// its wide path alone, here with three labels.
+func TestTheWidePathAloneFromGo(t *testing.T) {
+	p := Params{Layers: Int(0)}
+	s, err := p.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal([]byte(s), &got); err != nil || got["layers"] != 0.0 {
+		t.Fatalf("layers: %v (%v): %s", got["layers"], err, s)
+	}
+	m, err := TrainExamples(p, topicExamples(2, 60), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for label, text := range clearTexts {
+		pred, err := m.PredictLabel(text)
+		if err != nil || pred.Label != label {
+			t.Errorf("%q: %+v (%v), want %s", text, pred, err, label)
+		}
+	}
+	e, err := m.Explain(clearTexts["space"])
+	if err != nil || e.Method != "wide_path" || e.Steps != 0 {
+		t.Errorf("explain: %+v (%v)", e, err)
+	}
+	_, err = TrainExamples(Params{Layers: Int(0), WideNgrams: Int(0)}, topicExamples(1, 5), nil, nil)
+	wantCode(t, "layers 0 without a wide path", err, ErrConfig, "layers 0")
+}
+
 func TestParamsErrors(t *testing.T) {
 	cases := []struct {
 		what   string

@@ -39,10 +39,12 @@ type Params struct {
 	ValidationFraction *float64 `senti:"validation_fraction"`
 
 	// Network.
-	Cell          string   `senti:"cell"`          // "lstm" (default), "gru" or "transformer"
-	EmbeddingDim  int      `senti:"embedding_dim"` // default 128
-	HiddenSize    int      `senti:"hidden_size"`   // state width per direction (a transformer's width); default 128
-	Layers        int      `senti:"layers"`        // stacked recurrent or transformer layers; default 1
+	Cell         string `senti:"cell"`          // "lstm" (default), "gru" or "transformer"
+	EmbeddingDim int    `senti:"embedding_dim"` // default 128
+	HiddenSize   int    `senti:"hidden_size"`   // state width per direction (a transformer's width); default 128
+	// Stacked recurrent or transformer layers; default 1; Int(0): no network, the model is its
+	// wide path alone (the fast recipe; needs the wide path).
+	Layers        *int     `senti:"layers"`
 	Bidirectional *bool    `senti:"bidirectional"` // default true; a transformer ignores it
 	Heads         int      `senti:"heads"`         // transformer only: attention heads, dividing HiddenSize; default 4
 	FFSize        int      `senti:"ff_size"`       // transformer only: feed-forward width; default 256

@@ -106,6 +106,12 @@ int main(int argc, char **argv) {
         senti_model *model = NULL;
         st = senti_train_params(params, on_progress, &curves, &model, &err);
         senti_params_free(params);
+        if (st == SENTI_ERR_CONFIG && wide_alone) {
+            /* The extra fields turned the wide path off ("wide_ngrams": 0): no fast recipe to train. */
+            printf("wide: skipped: %s\n", senti_error_message(err));
+            senti_error_free(err);
+            continue;
+        }
         if (st != SENTI_OK) return fail("senti_train_params", st, err);
         double train_seconds = seconds_since(&curves.start);
 

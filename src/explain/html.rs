@@ -80,7 +80,7 @@ impl Explanation {
         escape(&self.label, &mut page);
         let _ = write!(
             page,
-            "</b>, score {:.3}; logit {:+.3} = {:+.3} with no words + {:+.3} from the {} tokens (unexplained {:+.4}); {}, {} steps<br>\
+            "</b>, score {:.3}; logit {:+.3} = {:+.3} with no words + {:+.3} from the {} tokens (unexplained {:+.4}); {}<br>\
              <span class=\"key\"><span style=\"background:rgba(34,160,80,.6)\">towards the class</span>\
              <span style=\"background:rgba(214,48,49,.6)\">against it</span></span>",
             self.score,
@@ -89,8 +89,8 @@ impl Explanation {
             self.logit - self.reference - self.unexplained,
             self.tokens.len(),
             self.unexplained,
-            self.method,
-            self.steps,
+            // A model without a network is explained exactly, in no steps.
+            if self.steps > 0 { format!("{}, {} steps", self.method, self.steps) } else { format!("{} (exact)", self.method) },
         );
         page.push_str("</div>\n<div class=\"text\">");
         page.push_str(&body);

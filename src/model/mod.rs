@@ -211,6 +211,11 @@ impl Model {
     /// classes, else one per class, row by row.
     pub fn part_logits(&self, texts: &[&str], part: Part) -> Result<Vec<f32>> {
         let wide = match (part, &self.wide) {
+            // Without a network the model is its wide path: its mix is [0, 1, 0], so the model's
+            // logits are the wide path's, with no vocabulary lookups or ids to make.
+            (Part::Model, Some(wide)) if self.classifier.is_none() => {
+                return Ok(texts.iter().flat_map(|t| wide.logits(&self.encoder.tokenizer, t)).collect());
+            }
             (Part::Model, wide) => wide.as_ref(),
             (Part::Recurrent, _) if self.classifier.is_none() => {
                 return Err(Error::config("this model has no network: it is its wide path alone (it was trained with layers 0)"));
@@ -234,11 +239,8 @@ impl Model {
                 }
             })
             .collect();
-        // Without a network the wide path's mix gives the network's logits no weight.
-        let mut logits = match &self.classifier {
-            Some(classifier) => logits_encoded(classifier, &encoded, self.prediction_threads())?,
-            None => vec![0.0; texts.len() * crate::nn::head_outputs(self.labels.len())],
-        };
+        let classifier = self.classifier.as_ref().ok_or_else(|| Error::config("this model has neither a network nor a wide path"))?;
+        let mut logits = logits_encoded(classifier, &encoded, self.prediction_threads())?;
         if let Some(wide) = wide {
             wide.combine(&mut logits, &wide_logits);
         }

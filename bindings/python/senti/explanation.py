@@ -66,7 +66,7 @@ class Explanation:
     logit: float  #: its logit
     reference: float  #: the logit of a text without words
     unexplained: float  #: what the contributions leave out (the integration's error)
-    method: str  #: how the network's part was computed: ``"integrated_gradients"``
+    method: str  #: how the network's part was computed: ``"integrated_gradients"``; ``"wide_path"`` for a model without a network (``steps`` is then 0)
     steps: int  #: integration steps used
     tokens: Tuple[TokenContribution, ...]  #: in text order; empty for a text without words
 

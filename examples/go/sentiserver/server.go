@@ -321,12 +321,17 @@ func describeModel(m *senti.Model) (modelInfo, error) {
 	var doc struct {
 		LibraryVersion string   `json:"library_version"`
 		Labels         []string `json:"labels"`
-		ModelConfig    struct {
+		// null for a model without a network (the wide path alone).
+		ModelConfig *struct {
 			Cell string `json:"cell"`
 		} `json:"model_config"`
 	}
 	if err := json.NewDecoder(strings.NewReader(raw)).Decode(&doc); err != nil && err != io.EOF {
 		return modelInfo{}, fmt.Errorf("reading the model info: %w", err)
 	}
-	return modelInfo{Version: doc.LibraryVersion, Labels: doc.Labels, Cell: doc.ModelConfig.Cell}, nil
+	cell := "none"
+	if doc.ModelConfig != nil {
+		cell = doc.ModelConfig.Cell
+	}
+	return modelInfo{Version: doc.LibraryVersion, Labels: doc.Labels, Cell: cell}, nil
 }

@@ -92,12 +92,11 @@ pub fn run(args: Args) -> Outcome {
     }
     let _ = writeln!(
         out,
-        "training      {} examples, {} for validation, {:.1} s; best epoch {} of {}",
+        "training      {} examples, {} for validation, {:.1} s; {}",
         record.train_examples,
         record.validation_examples,
         record.seconds,
-        record.best_epoch,
-        record.history.len()
+        if record.history.is_empty() { "no epochs (the wide path alone)".to_string() } else { format!("best epoch {} of {}", record.best_epoch, record.history.len()) }
     );
     for e in &record.history {
         let validation = match (e.val_loss, e.val_accuracy) {

@@ -238,9 +238,9 @@ pub fn run(args: Args, matches: &ArgMatches) -> Outcome {
     let _ = writeln!(out, "trained on {} examples in {:.1} s", record.train_examples, record.seconds);
     let best = record.history.get(record.best_epoch.saturating_sub(1));
     match (record.validation_examples, best) {
-        (n, _) if n > 0 && record.history.is_empty() => {
+        (n, _) if record.history.is_empty() => {
             let accuracy = record.validation_parts.map_or(f64::NAN, |p| p.wide);
-            let _ = writeln!(out, "validation: accuracy {accuracy:.4} on {n} examples (the wide path alone: layers 0, no network)");
+            let _ = writeln!(out, "validation: accuracy {accuracy:.4} on {n} examples (the wide path alone: layers 0, no network, no epochs)");
         }
         (0, _) | (_, None) => {
             let _ = writeln!(out, "validation: none (validation_fraction 0); the model holds the last epoch");
