@@ -300,7 +300,9 @@ impl Parts {
             if *name == me {
                 *o = vec![Value::from(s), Value::from(s + len)];
             } else if a as usize >= e {
-                let shift = |x: u64| Value::from(x as usize - e + s + len);
+                // A mutated header can hold offsets near 2^64: saturate rather than overflow
+                // (the file is invalid then anyway, and the library must refuse it).
+                let shift = |x: u64| Value::from((x as usize).saturating_sub(e).saturating_add(s).saturating_add(len));
                 *o = vec![shift(a), shift(b)];
             }
         }
