@@ -244,6 +244,23 @@ fn info_describes_a_transformer_by_its_own_shape_and_times_each_epoch() {
     assert!(out.contains("  epoch 4: loss ") && out.lines().filter(|l| l.starts_with("  epoch ")).all(|l| l.ends_with(" s)")), "{out}");
 }
 
+/// The fast recipe (no network): `info` says so, `explain` calls its answer exact, and
+/// `test --part recurrent` is a usage error (exit 2).
+#[test]
+fn the_wide_path_alone_is_described_explained_and_has_no_recurrent_part() {
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/v6/wide-alone.safetensors");
+    let out = ok(senti(&["info", p(&golden)]));
+    assert!(out.contains("format        senti-model version 6"), "{out}");
+    assert!(out.contains("architecture  none: the wide path alone") && out.contains("no epochs (the wide path alone)"), "{out}");
+    let json: serde_json::Value = serde_json::from_str(&ok(senti(&["info", p(&golden), "--json"]))).unwrap();
+    assert!(json["model_config"].is_null() && json["format_version"] == "6", "{json}");
+    let out = ok(senti_stdin(&["explain", p(&golden)], "A wonderful, moving film."));
+    assert!(out.contains("method       wide_path (exact)") && !out.contains("past max_len"), "{out}");
+    let data = scratch().join("wide-alone-test.jsonl");
+    std::fs::write(&data, "{\"text\": \"a wonderful film\", \"label\": \"positive\"}\n{\"text\": \"a dull mess\", \"label\": \"negative\"}\n").unwrap();
+    fails(senti(&["test", p(&golden), "--data", p(&data), "--part", "recurrent"]), 2, "no network");
+}
+
 /// `SENTI_MAX_SIMD` caps the kernels' instruction set (`info` says which ran), and every level this
 /// CPU has predicts what the widest one does, within 1e-5 in probability, for a recurrent, an
 /// attention-pooled and a transformer model.
