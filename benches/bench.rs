@@ -647,7 +647,7 @@ fn compare_fasttext(report: &mut Report, peer_results: &[Value]) -> Option<Value
         rows.push(json!({"cell": cell, "latency_ratio": p50 / ft_latency, "accuracy": accuracy, "fasttext_accuracy": ft_accuracy}));
     }
     t.note("fastText's latency here takes the text (libsenti's tokenizer in Python, then predict), as libsenti's does; its prepared-input figure is in peers.json");
-    t.note("fastText trains on the 25,000 training reviews (2,000 with --quick) with FASTTEXT in benches/peers.py; libsenti's figures are the main job's");
+    t.note("fastText trains on the 25,000 training reviews (2,000 with --quick), its learning rate and epochs chosen on a validation tenth (FASTTEXT_GRID in benches/peers.py); its training time is the final fit's; libsenti's figures are the main job's");
     report.show(t);
     Some(json!({"fasttext_latency_ms": ft_latency, "fasttext_accuracy": ft_accuracy, "rows": rows}))
 }
