@@ -210,12 +210,10 @@ impl Model {
     /// Logits of `texts` from one part of the model, in input order: one per text for two
     /// classes, else one per class, row by row.
     pub fn part_logits(&self, texts: &[&str], part: Part) -> Result<Vec<f32>> {
+        // Without a network the model is its wide path: its mix is [0, 1, 0], so the model's
+        // logits are the wide path's, with no vocabulary lookups or ids to make.
+        let part = if part == Part::Model && self.classifier.is_none() { Part::Wide } else { part };
         let wide = match (part, &self.wide) {
-            // Without a network the model is its wide path: its mix is [0, 1, 0], so the model's
-            // logits are the wide path's, with no vocabulary lookups or ids to make.
-            (Part::Model, Some(wide)) if self.classifier.is_none() => {
-                return Ok(texts.iter().flat_map(|t| wide.logits(&self.encoder.tokenizer, t)).collect());
-            }
             (Part::Model, wide) => wide.as_ref(),
             (Part::Recurrent, _) if self.classifier.is_none() => {
                 return Err(Error::config("this model has no network: it is its wide path alone (it was trained with layers 0)"));
