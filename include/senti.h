@@ -314,6 +314,13 @@ typedef int32_t senti_status;
 #endif // __cplusplus
 
 /**
+ * How a loaded recurrent model stores the weights prediction streams: its first layer's per-word
+ * input table and its recurrent matrices. Training, gradients (explanations) and the weights in
+ * the file are always f32.
+ */
+typedef struct Precision Precision;
+
+/**
  * Labeled texts in memory. Opaque; made by `senti_dataset_new`, released with
  * `senti_dataset_free`.
  */
@@ -411,6 +418,8 @@ typedef struct senti_evaluation {
    */
   double accuracy;
 } senti_evaluation;
+
+
 
 #ifdef __cplusplus
 extern "C" {
@@ -870,6 +879,26 @@ senti_status senti_model_info(const struct senti_model *model,
 senti_status senti_set_prediction_threads(const struct senti_model *model,
                                           size_t threads,
                                           struct senti_error **error_out);
+
+/**
+ * Sets the precision at which each later prediction, batch prediction and evaluation with
+ * `model` stores the network's weights: `precision` is "f32" (the default after `senti_load`:
+ * the weights as trained) or "f16" (IEEE half floats, widened to f32 as they are read).
+ *
+ * "f16" halves the memory of the first layer's per-word input table and the bytes a single
+ * review's recurrence reads at every step, which is what limits a single review's latency;
+ * the default bidirectional model then keeps a per-word table at all (at f32 it is too large
+ * and each step's input is computed instead). Scores move by about 1e-3; the README gives the
+ * measured accuracy. Arithmetic and state stay f32; explanations, the wide path and a
+ * transformer's layers are unaffected, and for a model without a network the call changes
+ * nothing. Switching builds the new tables first (tens of milliseconds for the default model),
+ * is safe while other threads predict, and takes effect for calls that start after it
+ * returns. `precision` must be a NUL-terminated string, borrowed for the call; any other value
+ * is `SENTI_ERR_INVALID_ARGUMENT` and changes nothing.
+ */
+senti_status senti_set_prediction_precision(const struct senti_model *model,
+                                            const char *precision,
+                                            struct senti_error **error_out);
 
 /**
  * Releases a model handle. NULL, an already-freed handle or any other value is ignored, so an

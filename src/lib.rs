@@ -27,6 +27,7 @@ pub use data::{DataSpec, Example, Format, Labels, Split};
 pub use error::{Error, ErrorKind, Result};
 pub use explain::{Explanation, TokenContribution};
 pub use model::{Evaluation, Model, SentimentModel};
+pub use nn::Precision;
 pub use train::{Control, Phase, Progress, TrainingData, train, train_on};
 
 /// The instruction set the kernels chose for this CPU at run time: "avx512", "avx2" or

@@ -195,6 +195,15 @@ fn predict_reads_stdin_and_files() {
         assert!(got[0].1 >= got[1].1 && got[0].1 + got[1].1 <= 1.0 + 1e-5, "{line}");
     }
 
+    // At half precision the same labels, with probabilities within 1e-2; a third value is refused.
+    let half = ok(senti(&["predict", p(&f.model), p(&file), "-k", "2", "--precision", "f16"]));
+    for (line, half_line) in out.lines().zip(half.lines()) {
+        let (full, half) = (pairs(line), pairs(half_line));
+        assert_eq!(full.iter().map(|x| &x.0).collect::<Vec<_>>(), half.iter().map(|x| &x.0).collect::<Vec<_>>(), "{line} / {half_line}");
+        assert!(full.iter().zip(&half).all(|(a, b)| (a.1 - b.1).abs() < 1e-2), "{line} / {half_line}");
+    }
+    fails(senti(&["predict", p(&f.model), p(&file), "--precision", "f64"]), 2, "f64");
+
     // -k beyond the labels gives all of them; their probabilities sum to 1.
     let out = ok(senti(&["predict", p(&f.model), p(&file), "-k", "9", "--json"]));
     for line in out.lines() {

@@ -15,7 +15,7 @@ pub use evaluation::{ClassScores, Evaluation};
 use crate::config::TrainParams;
 use crate::data::{DataSpec, Example, Labels};
 use crate::error::{Error, Result, require_object};
-use crate::nn::{Batch, Classifier, Mode, NetworkConfig};
+use crate::nn::{Batch, Classifier, Mode, NetworkConfig, Precision};
 use crate::text::{Encoder, TextConfig};
 use crate::runtime::MAX_THREADS;
 use crate::wide::Wide;
@@ -157,6 +157,25 @@ impl Model {
             0 => crate::runtime::default_threads(),
             n => n,
         }
+    }
+
+    /// Sets the precision later predictions store the network's input table and recurrent weights
+    /// at (`Precision::F32` after loading). `F16` halves the memory of the per-word input table —
+    /// which lets the default bidirectional model keep one at all — and the bytes a single review
+    /// reads at every step, where that reading is the limit; scores move by about 1e-3. Calls
+    /// already running finish at the precision they started with. Training, explanations, the
+    /// wide path and a transformer's layers stay f32; for a model without a network it changes
+    /// nothing.
+    pub fn set_prediction_precision(&self, precision: Precision) -> Result<()> {
+        match &self.classifier {
+            Some(classifier) => classifier.set_precision(precision),
+            None => Ok(()),
+        }
+    }
+
+    /// The precision the network predicts with now.
+    pub fn prediction_precision(&self) -> Precision {
+        self.classifier.as_ref().map_or(Precision::F32, Classifier::precision)
     }
 
     /// The classes, in score order.

@@ -4,16 +4,18 @@
 //! caller (prediction) or folded into the loss (training).
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use candle_core::{DType, Device, Tensor, Var};
 
 use super::attention::AttentionPool;
 use super::pooling::PoolOp;
 use super::transformer::TransformerEncoder;
+use super::kernels::SmallRowMatrix;
 use super::recurrent::RecurrenceOp;
+use super::simd::{f32_to_half, half_to_f32};
 use super::config::NetworkConfig;
-use super::{CellKind, Pooling};
+use super::{CellKind, Pooling, Precision};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 
@@ -59,8 +61,9 @@ impl Mode<'_> {
 
 /// What the first recurrent layer reads.
 pub(crate) enum FirstInput {
-    /// Each (row, step)'s input projection as a row of a per-word table, one table per direction.
-    Table { tables: Vec<Tensor>, ids: Arc<[u32]> },
+    /// Each (row, step)'s input projection as a row of a loaded model's per-word table (one per
+    /// direction, in `prepared`, whose single-row weights the same call then uses too).
+    Table { prepared: Arc<Prepared>, ids: Arc<[u32]> },
     /// The embeddings of a batch's distinct words and each (row, step)'s row among them: every
     /// direction projects them into its own table, on its own core when the directions run apart.
     Words { embedded: Tensor, ids: Arc<[u32]> },
@@ -93,19 +96,80 @@ pub struct Classifier {
     head_b: Tensor,
     /// Every weight by its name in the model file, in a fixed order.
     named: Vec<(String, Tensor)>,
-    /// For a loaded model: the first layer's input projection of every vocabulary word, per
-    /// direction (embedding · W_ihᵀ, vocab × G·H). Prediction then gathers rows instead of
-    /// multiplying, which halves its arithmetic. Absent when it would be too large.
-    input_tables: Option<Vec<Tensor>>,
-    /// For a loaded model: each direction's W_hh in the blocked layout of
-    /// `kernels::small_matmul_layout` (layers[layer][direction]), for fast single-review steps.
-    small_row_weights: Option<Vec<Vec<Arc<[f32]>>>>,
+    /// For a loaded recurrent model: what prediction reads, at the precision it predicts with.
+    /// Replaced whole when the precision changes; a call holds the one it started with.
+    prepared: Option<RwLock<Arc<Prepared>>>,
 }
 
-/// Largest precomputed input table (all directions together) a loaded model keeps: enough for
-/// one direction over 30,000 words, so that a predicting process with the default bidirectional
-/// model stays under 100 MB (it then projects each step's embedding instead).
+/// What a loaded recurrent model derives from its weights for prediction, at one precision.
+pub(crate) struct Prepared {
+    precision: Precision,
+    /// The first layer's input projection of every vocabulary word, per direction
+    /// (embedding · W_ihᵀ, vocab × G·H; f32, or f16 at half precision). Prediction then gathers
+    /// rows instead of multiplying, which halves its arithmetic. Absent when it would be too large.
+    input_tables: Option<Vec<Tensor>>,
+    /// Each direction's W_hh in the blocked layout of `kernels::small_matmul_layout`
+    /// (layers[layer][direction]), for fast single-review steps.
+    small_row_weights: Vec<Vec<SmallRowMatrix>>,
+    /// Each direction's W_hh as the products over many rows read it (layers[layer][direction]):
+    /// at f16, its values rounded to half, so that a review scores the same alone and in a batch.
+    recurrent_weights: Vec<Vec<Tensor>>,
+}
+
+/// Largest precomputed input table (all directions together) a loaded model keeps, so that a
+/// process predicting with the default bidirectional model stays under 100 MB: at f32 the table
+/// fits one direction over 30,000 words (the default model then projects each step's embedding
+/// instead); at f16 it fits both.
 const MAX_INPUT_TABLE_BYTES: usize = 64 << 20;
+
+/// Vocabulary rows projected at a time when a half-precision table is built, so that the f32
+/// rows exist only a block at a time.
+const TABLE_BLOCK_WORDS: usize = 4096;
+
+impl Prepared {
+    fn new(embedding: &Tensor, layers: &[Vec<Recurrent>], precision: Precision) -> Result<Self> {
+        let vocab_size = embedding.dims()[0];
+        let table_bytes: usize = layers.first().map_or(0, |dirs| dirs.iter().map(|w| w.w_ih.dims()[0] * vocab_size * precision.bytes()).sum());
+        let input_tables = match layers.first() {
+            Some(dirs) if table_bytes <= MAX_INPUT_TABLE_BYTES => Some(
+                dirs.iter()
+                    .map(|w| -> Result<Tensor> {
+                        let w_ih_t = w.w_ih.t()?;
+                        Ok(match precision {
+                            Precision::F32 => embedding.matmul(&w_ih_t)?,
+                            Precision::F16 => {
+                                let g_n = w.w_ih.dims()[0];
+                                let mut table = Vec::with_capacity(vocab_size * g_n);
+                                for start in (0..vocab_size).step_by(TABLE_BLOCK_WORDS) {
+                                    let rows = embedding.narrow(0, start, TABLE_BLOCK_WORDS.min(vocab_size - start))?.matmul(&w_ih_t)?;
+                                    table.extend(rows.flatten_all()?.to_vec1::<f32>()?.into_iter().map(f32_to_half));
+                                }
+                                Tensor::from_vec(table, (vocab_size, g_n), &Device::Cpu)?
+                            }
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?,
+            ),
+            _ => None,
+        };
+        let (mut small_row_weights, mut recurrent_weights) = (Vec::new(), Vec::new());
+        for dirs in layers {
+            let (mut small, mut whole) = (Vec::new(), Vec::new());
+            for w in dirs {
+                let (g_n, h_n) = w.w_hh.dims2()?;
+                let values = w.w_hh.flatten_all()?.to_vec1::<f32>()?;
+                small.push(SmallRowMatrix::new(&values, h_n, g_n, precision));
+                whole.push(match precision {
+                    Precision::F32 => w.w_hh.clone(),
+                    Precision::F16 => Tensor::from_vec(values.into_iter().map(|v| half_to_f32(f32_to_half(v))).collect::<Vec<f32>>(), (g_n, h_n), &Device::Cpu)?,
+                });
+            }
+            small_row_weights.push(small);
+            recurrent_weights.push(whole);
+        }
+        Ok(Self { precision, input_tables, small_row_weights, recurrent_weights })
+    }
+}
 
 /// Where weights come from: a seeded initialiser (training) or a model file's tensors.
 pub enum Weights<'a> {
@@ -288,31 +352,35 @@ impl Classifier {
         };
         let head_w = get("head.weight".into(), &[outputs, config.feature_size()], Init::Glorot)?;
         let head_b = get("head.bias".into(), &[outputs], Init::Bias { ones_block: None, block: 1 })?;
-        let table_bytes = vocab_size * g * 4 * config.directions();
-        let input_tables = match weights {
-            Weights::Load(_) if table_bytes <= MAX_INPUT_TABLE_BYTES && !layers.is_empty() => {
-                Some(layers[0].iter().map(|w| embedding.matmul(&w.w_ih.t()?)).collect::<candle_core::Result<Vec<_>>>()?)
-            }
+        let prepared = match weights {
+            Weights::Load(_) if !layers.is_empty() => Some(RwLock::new(Arc::new(Prepared::new(&embedding, &layers, Precision::F32)?))),
             _ => None,
         };
-        let small_row_weights = match weights {
-            Weights::Load(_) if !layers.is_empty() => Some(
-                layers
-                    .iter()
-                    .map(|dirs| {
-                        dirs.iter()
-                            .map(|w| {
-                                let (g_n, h_n) = w.w_hh.dims2()?;
-                                let plain = w.w_hh.flatten_all()?.to_vec1::<f32>()?;
-                                Ok(Arc::from(super::kernels::small_matmul_layout(&plain, h_n, g_n)))
-                            })
-                            .collect::<Result<Vec<_>>>()
-                    })
-                    .collect::<Result<Vec<_>>>()?,
-            ),
-            _ => None,
-        };
-        Ok(Self { config: config.clone(), outputs, embedding, layers, encoder, attention, head_w, head_b, named, input_tables, small_row_weights })
+        Ok(Self { config: config.clone(), outputs, embedding, layers, encoder, attention, head_w, head_b, named, prepared })
+    }
+
+    /// What prediction reads now; None for a model being trained, or without recurrent layers.
+    fn prepared(&self) -> Option<Arc<Prepared>> {
+        self.prepared.as_ref().map(|p| p.read().unwrap_or_else(|e| e.into_inner()).clone())
+    }
+
+    /// The precision prediction uses (f32 for a model being trained or without recurrent layers).
+    pub fn precision(&self) -> Precision {
+        self.prepared().map_or(Precision::F32, |p| p.precision)
+    }
+
+    /// Makes later predictions of a loaded recurrent model store their input table and recurrent
+    /// weights at `precision`; calls already running finish as they started. Does nothing for a
+    /// model being trained, or one without recurrent layers (a transformer keeps f32).
+    pub fn set_precision(&self, precision: Precision) -> Result<()> {
+        let Some(slot) = &self.prepared else { return Ok(()) };
+        if self.precision() == precision {
+            return Ok(());
+        }
+        // Built outside the lock: predictions go on meanwhile with the old one.
+        let next = Arc::new(Prepared::new(&self.embedding, &self.layers, precision)?);
+        *slot.write().unwrap_or_else(|e| e.into_inner()) = next;
+        Ok(())
     }
 
     pub fn named_tensors(&self) -> &[(String, Tensor)] {
@@ -337,8 +405,9 @@ impl Classifier {
         // distinct words. A batch of 64 reviews of 200 tokens holds about 4,000 distinct words,
         // so the table costs a third of projecting every step, and the embedding's gradient
         // gathers there.
-        let first = match (mode.differentiable(), &self.input_tables) {
-            (false, Some(tables)) => FirstInput::Table { tables: tables.clone(), ids: Arc::from(ids) },
+        let prepared = if mode.differentiable() { None } else { self.prepared() };
+        let first = match prepared {
+            Some(prepared) if prepared.input_tables.is_some() => FirstInput::Table { prepared, ids: Arc::from(ids) },
             _ if self.encoder.is_some() => {
                 // Each step's embedding, through the batch's distinct words (word dropout).
                 let words = BatchWords::new(&ids, &batch.lengths, t, self.embedding.dims()[0])?;
@@ -402,10 +471,10 @@ impl Classifier {
     pub(crate) fn attention_weights(&self, ids: &[u32], threads: usize) -> Result<Option<Vec<f32>>> {
         let Some(attention) = &self.attention else { return Ok(None) };
         let batch = Batch::new(&[ids])?;
-        let first = match &self.input_tables {
-            Some(tables) => FirstInput::Table { tables: tables.clone(), ids: Arc::from(ids) },
-            None if self.encoder.is_some() => FirstInput::Embedded(self.embed(ids)?),
-            None => FirstInput::Projected(self.first_projections(&self.embed(ids)?)?.into_iter().map(|p| p.unsqueeze(0)).collect::<candle_core::Result<Vec<_>>>()?),
+        let first = match self.prepared() {
+            Some(prepared) if prepared.input_tables.is_some() => FirstInput::Table { prepared, ids: Arc::from(ids) },
+            _ if self.encoder.is_some() => FirstInput::Embedded(self.embed(ids)?),
+            _ => FirstInput::Projected(self.first_projections(&self.embed(ids)?)?.into_iter().map(|p| p.unsqueeze(0)).collect::<candle_core::Result<Vec<_>>>()?),
         };
         let states = self.states_from(first, ids.len(), &batch.lengths, &mut Mode::Infer, threads)?;
         let states = if states.len() == 1 { states[0].clone() } else { Tensor::cat(&states, 2)? };
@@ -424,12 +493,15 @@ impl Classifier {
         let training = mode.differentiable();
         let cfg = &self.config;
         let cell = cfg.cell.recurrent().ok_or_else(|| Error::invalid_argument("not a recurrent network"))?;
-        let (first_tables, first_words, first_ids, mut dense, projected) = match first {
-            FirstInput::Table { tables, ids } => (tables, None, Some(ids), None, None),
-            FirstInput::Words { embedded, ids } => (Vec::new(), Some(embedded), Some(ids), None, None),
-            FirstInput::Embedded(x) => (Vec::new(), None, None, Some(x), None),
-            FirstInput::Projected(gx) => (Vec::new(), None, None, None, Some(gx)),
+        // One snapshot for the whole call: the table and the single-row weights agree.
+        let (prepared, first_words, first_ids, mut dense, projected) = match first {
+            FirstInput::Table { prepared, ids } => (Some(prepared), None, Some(ids), None, None),
+            FirstInput::Words { embedded, ids } => (None, Some(embedded), Some(ids), None, None),
+            FirstInput::Embedded(x) => (None, None, None, Some(x), None),
+            FirstInput::Projected(gx) => (None, None, None, None, Some(gx)),
         };
+        let prepared = if training { None } else { prepared.or_else(|| self.prepared()) };
+        let first_tables = prepared.as_ref().and_then(|p| p.input_tables.as_ref());
         let inputs_only = matches!(mode, Mode::Gradients);
         // Outside training, the two directions of a layer are independent runs over the same
         // input: on two cores each gets one, which halves a single review's recurrence (one
@@ -449,21 +521,25 @@ impl Classifier {
             let direction = |d: usize, threads: usize| -> Result<Tensor> {
                 let w = &dirs[d];
                 let biases = Tensor::cat(&[&w.b_ih, &w.b_hh], 0)?;
-                let w_small = if training { None } else { self.small_row_weights.as_ref().map(|t| t[l][d].clone()) };
+                let w_small = prepared.as_ref().map(|p| p.small_row_weights[l][d].clone());
+                let w_hh = prepared.as_ref().map_or(&w.w_hh, |p| &p.recurrent_weights[l][d]);
                 let mut op = RecurrenceOp::new(cell, cfg.hidden_size, d == 1, lengths.clone(), threads, training).with_small_row_weights(w_small);
                 if inputs_only {
                     op = op.inputs_gradient_only();
                 }
                 Ok(match (&x, &first_ids, &projected) {
-                    (Some(x), _, _) => x.matmul(&w.w_ih.t()?)?.reshape((b, t, ()))?.apply_op3(&w.w_hh, &biases, op)?,
+                    (Some(x), _, _) => x.matmul(&w.w_ih.t()?)?.reshape((b, t, ()))?.apply_op3(w_hh, &biases, op)?,
                     (None, Some(ids), _) => {
                         let op = op.with_input_table_ids(ids.clone(), t);
                         match &first_words {
-                            Some(e) => e.matmul(&w.w_ih.t()?)?.apply_op3(&w.w_hh, &biases, op)?,
-                            None => first_tables[d].apply_op3(&w.w_hh, &biases, op)?,
+                            Some(e) => e.matmul(&w.w_ih.t()?)?.apply_op3(w_hh, &biases, op)?,
+                            None => match first_tables {
+                                Some(tables) => tables[d].apply_op3(w_hh, &biases, op)?,
+                                None => unreachable!("a first layer read by id has a table or the batch's embeddings"),
+                            },
                         }
                     }
-                    (None, None, Some(gx)) => gx[d].apply_op3(&w.w_hh, &biases, op)?,
+                    (None, None, Some(gx)) => gx[d].apply_op3(w_hh, &biases, op)?,
                     (None, None, None) => unreachable!("the first layer reads a table, embeddings or projections"),
                 })
             };
@@ -594,13 +670,29 @@ mod tests {
                 let fresh = Classifier::new(&cfg, 50, 2, Weights::Init { rng: &mut rng, vars: &mut vars }).unwrap();
                 let map: HashMap<String, Tensor> = vars.iter().map(|(n, v)| (n.clone(), v.as_tensor().clone())).collect();
                 let loaded = Classifier::new(&cfg, 50, 2, Weights::Load(&map)).unwrap();
-                assert!(loaded.input_tables.is_some() && loaded.small_row_weights.is_some());
+                assert!(loaded.prepared().is_some_and(|p| p.input_tables.is_some()));
                 let want = fresh.forward(&Batch::new(&refs).unwrap(), Mode::Infer, 1).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
                 let got = loaded.forward(&Batch::new(&refs).unwrap(), Mode::Infer, 2).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
                 for (i, r) in refs.iter().enumerate() {
                     let alone = loaded.forward(&Batch::new(&[r]).unwrap(), Mode::Infer, 1).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap()[0];
                     assert!((got[i] - want[i]).abs() < 1e-5 && (alone - want[i]).abs() < 1e-5, "{cfg:?} row {i}: {} {} {alone}", want[i], got[i]);
                 }
+                // At half precision: a half table and half single-row weights, answers close to
+                // the trained ones; back at f32, the same answers as before.
+                loaded.set_precision(Precision::F16).unwrap();
+                let prepared = loaded.prepared().unwrap();
+                assert_eq!(prepared.precision, Precision::F16);
+                assert!(prepared.input_tables.as_ref().unwrap().iter().all(|t| t.dtype() == DType::F16));
+                assert!(prepared.small_row_weights.iter().flatten().all(|w| matches!(w, SmallRowMatrix::Half(_))));
+                let half = loaded.forward(&Batch::new(&refs).unwrap(), Mode::Infer, 2).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+                for (i, r) in refs.iter().enumerate() {
+                    let alone = loaded.forward(&Batch::new(&[r]).unwrap(), Mode::Infer, 1).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap()[0];
+                    assert!((half[i] - want[i]).abs() < 2e-3 && (alone - want[i]).abs() < 2e-3, "{cfg:?} f16 row {i}: {} {} {alone}", want[i], half[i]);
+                }
+                assert!(half.iter().zip(&want).any(|(h, w)| h != w), "{cfg:?}: f16 changed nothing");
+                loaded.set_precision(Precision::F32).unwrap();
+                let again = loaded.forward(&Batch::new(&refs).unwrap(), Mode::Infer, 2).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+                assert_eq!(again, got, "{cfg:?}: back at f32");
             }
         }
     }

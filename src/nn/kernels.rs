@@ -7,7 +7,7 @@
 //! computed for every step beforehand or as rows of a per-word table (`Inputs`).
 
 use super::RecurrentCell;
-use super::simd::{dispatch, sigmoid, tanh};
+use super::simd::{dispatch, half_to_f32, sigmoid, tanh};
 
 /// A matrix inside a slice: element (i, j) is at `i * row + j * col`, so a transpose is the
 /// same slice with the strides swapped and a block of rows starts further in.
@@ -144,14 +144,28 @@ pub(crate) enum Inputs<'a> {
     /// Rows of a per-word table (vocab, G·H), picked by token id (rows, steps): a loaded model's
     /// first layer, with no (rows × steps × G·H) buffer to fill and read back.
     Gathered { table: &'a [f32], ids: &'a [u32] },
+    /// The same table stored at half precision (`simd::f32_to_half`): half the memory, each row
+    /// widened as the step reads it.
+    GatheredHalf { table: &'a [half::f16], ids: &'a [u32] },
 }
 
 impl<'a> Inputs<'a> {
+    /// Row `at`, borrowed, or widened into `scratch` (G·H values) for a half table.
     #[inline(always)]
-    fn row(&self, at: usize, g_n: usize) -> &'a [f32] {
+    fn row<'s>(&self, at: usize, g_n: usize, scratch: &'s mut [f32]) -> &'s [f32]
+    where
+        'a: 's,
+    {
         match *self {
             Inputs::Dense(gx) => &gx[at * g_n..][..g_n],
             Inputs::Gathered { table, ids } => &table[ids[at] as usize * g_n..][..g_n],
+            Inputs::GatheredHalf { table, ids } => {
+                let scratch = &mut scratch[..g_n];
+                for (w, &h) in scratch.iter_mut().zip(&table[ids[at] as usize * g_n..][..g_n]) {
+                    *w = half_to_f32(h);
+                }
+                scratch
+            }
         }
     }
 
@@ -160,11 +174,63 @@ impl<'a> Inputs<'a> {
         match self {
             Inputs::Dense(gx) => Inputs::Dense(&gx[r0 * steps * g_n..(r0 + n) * steps * g_n]),
             Inputs::Gathered { table, ids } => Inputs::Gathered { table, ids: &ids[r0 * steps..(r0 + n) * steps] },
+            Inputs::GatheredHalf { table, ids } => Inputs::GatheredHalf { table, ids: &ids[r0 * steps..(r0 + n) * steps] },
         }
     }
 }
 
-dispatch!(pub(crate) fn forward = forward_impl(d: &Dims, lens: &[usize], gx: Inputs, w_hh: &[f32], w_hh_small: Option<&[f32]>, b_ih: &[f32], b_hh: &[f32], out: &mut [f32], saved: Option<&mut [f32]>));
+/// A weight the prediction kernels read: an f32, or a half widened in registers (half the
+/// bytes to stream from cache at every step of a single review, where that stream is the limit).
+pub(crate) trait Weight: Copy {
+    fn widen(self) -> f32;
+}
+
+impl Weight for f32 {
+    #[inline(always)]
+    fn widen(self) -> f32 {
+        self
+    }
+}
+
+impl Weight for half::f16 {
+    #[inline(always)]
+    fn widen(self) -> f32 {
+        half_to_f32(self)
+    }
+}
+
+/// W_hh in `small_matmul_layout`, at the precision the model predicts with.
+#[derive(Clone, Copy)]
+pub(crate) enum SmallRowWeights<'a> {
+    F32(&'a [f32]),
+    Half(&'a [half::f16]),
+}
+
+/// The owned form of [`SmallRowWeights`], kept by a loaded model for each direction of each layer.
+#[derive(Clone)]
+pub(crate) enum SmallRowMatrix {
+    F32(std::sync::Arc<[f32]>),
+    Half(std::sync::Arc<[half::f16]>),
+}
+
+impl SmallRowMatrix {
+    /// W_hh (G·H × H, row-major) laid out for `small_matmul` and stored at `precision`.
+    pub fn new(w_hh: &[f32], h_n: usize, g_n: usize, precision: super::Precision) -> Self {
+        match precision {
+            super::Precision::F32 => SmallRowMatrix::F32(small_matmul_layout(w_hh, h_n, g_n, |v| v).into()),
+            super::Precision::F16 => SmallRowMatrix::Half(small_matmul_layout(w_hh, h_n, g_n, super::simd::f32_to_half).into()),
+        }
+    }
+
+    pub fn view(&self) -> SmallRowWeights<'_> {
+        match self {
+            SmallRowMatrix::F32(w) => SmallRowWeights::F32(w),
+            SmallRowMatrix::Half(w) => SmallRowWeights::Half(w),
+        }
+    }
+}
+
+dispatch!(pub(crate) fn forward = forward_impl(d: &Dims, lens: &[usize], gx: Inputs, w_hh: &[f32], w_hh_small: Option<SmallRowWeights>, b_ih: &[f32], b_hh: &[f32], out: &mut [f32], saved: Option<&mut [f32]>));
 
 /// Up to this many running rows, the recurrent projection is computed as vector updates over the
 /// transposed weights (when the caller has them) instead of calling gemm: for one review the
@@ -178,16 +244,16 @@ const BLOCK: usize = 64;
 /// columns, the H rows of W_hhᵀ restricted to those columns, one after another, then the
 /// remaining columns (G·H mod 64) as plain W_hhᵀ rows. One review's step then streams the
 /// weights from memory in order, which the hardware prefetcher follows.
-pub(crate) fn small_matmul_layout(w_hh: &[f32], h_n: usize, g_n: usize) -> Vec<f32> {
+pub(crate) fn small_matmul_layout<W>(w_hh: &[f32], h_n: usize, g_n: usize, store: impl Fn(f32) -> W) -> Vec<W> {
     let mut out = Vec::with_capacity(h_n * g_n);
     let full = g_n / BLOCK * BLOCK;
     for j0 in (0..full).step_by(BLOCK) {
         for k in 0..h_n {
-            out.extend((j0..j0 + BLOCK).map(|j| w_hh[j * h_n + k]));
+            out.extend((j0..j0 + BLOCK).map(|j| store(w_hh[j * h_n + k])));
         }
     }
     for k in 0..h_n {
-        out.extend((full..g_n).map(|j| w_hh[j * h_n + k]));
+        out.extend((full..g_n).map(|j| store(w_hh[j * h_n + k])));
     }
     out
 }
@@ -195,7 +261,7 @@ pub(crate) fn small_matmul_layout(w_hh: &[f32], h_n: usize, g_n: usize) -> Vec<f
 /// `gh[p] = h[p] · W_hhᵀ` for `rows` rows, with `w_b` = W_hh in `small_matmul_layout`. Each
 /// block's 64 partial sums stay in registers across the whole of `h`.
 #[inline(always)]
-fn small_matmul(rows: usize, h_n: usize, g_n: usize, gh: &mut [f32], h: &[f32], w_b: &[f32]) {
+fn small_matmul<W: Weight>(rows: usize, h_n: usize, g_n: usize, gh: &mut [f32], h: &[f32], w_b: &[W]) {
     let full = g_n / BLOCK * BLOCK;
     for p in 0..rows {
         let (out, hp) = (&mut gh[p * g_n..][..g_n], &h[p * h_n..][..h_n]);
@@ -204,7 +270,7 @@ fn small_matmul(rows: usize, h_n: usize, g_n: usize, gh: &mut [f32], h: &[f32], 
             let mut acc = [0f32; BLOCK];
             for (&hk, w) in hp.iter().zip(block.chunks_exact(BLOCK)) {
                 for j in 0..BLOCK {
-                    acc[j] += hk * w[j];
+                    acc[j] += hk * w[j].widen();
                 }
             }
             out[j0..j0 + BLOCK].copy_from_slice(&acc);
@@ -215,7 +281,7 @@ fn small_matmul(rows: usize, h_n: usize, g_n: usize, gh: &mut [f32], h: &[f32], 
             tail.fill(0.0);
             for (&hk, w) in hp.iter().zip(w_b[full * h_n..].chunks_exact(tail_n)) {
                 for (o, &w) in tail.iter_mut().zip(w) {
-                    *o += hk * w;
+                    *o += hk * w.widen();
                 }
             }
         }
@@ -232,7 +298,7 @@ fn forward_impl(
     lens: &[usize],
     gx: Inputs,
     w_hh: &[f32],
-    w_hh_small: Option<&[f32]>,
+    w_hh_small: Option<SmallRowWeights>,
     b_ih: &[f32],
     b_hh: &[f32],
     out: &mut [f32],
@@ -248,6 +314,7 @@ fn forward_impl(
     // The LSTM adds both biases to every pre-activation: one sum, added once.
     let biases: Vec<f32> = b_ih[..g_n].iter().zip(&b_hh[..g_n]).map(|(a, b)| a + b).collect();
     let mut w_t: Option<Vec<f32>> = None;
+    let mut widened = vec![0f32; if matches!(gx, Inputs::GatheredHalf { .. }) { g_n } else { 0 }];
     let mut active = n;
     for s in 0..max_len {
         active = active_rows(&order, lens, s, active);
@@ -255,7 +322,8 @@ fn forward_impl(
             gh[..active * g_n].fill(0.0);
         } else {
             match w_hh_small {
-                Some(w_b) if active <= SMALL_ROWS => small_matmul(active, h_n, g_n, &mut gh, &h, w_b),
+                Some(SmallRowWeights::F32(w_b)) if active <= SMALL_ROWS => small_matmul(active, h_n, g_n, &mut gh, &h, w_b),
+                Some(SmallRowWeights::Half(w_b)) if active <= SMALL_ROWS => small_matmul(active, h_n, g_n, &mut gh, &h, w_b),
                 _ => {
                     // W_hhᵀ (H × G·H) row-major is the operand gemm reads without repacking it
                     // at every step.
@@ -276,7 +344,7 @@ fn forward_impl(
             let b = order[p];
             let at = b * t_n + d.time(lens[b], s);
             let pre = &mut gh[p * g_n..][..g_n];
-            let x = gx.row(at, g_n);
+            let x = gx.row(at, g_n, &mut widened);
             let hp = &mut h[p * h_n..][..h_n];
             let o_row = &mut out[at * h_n..][..h_n];
             let sv = saved.as_deref_mut().map(|sv| &mut sv[at * sv_n..][..sv_n]);
@@ -516,12 +584,50 @@ mod tests {
             let w: Vec<f32> = (0..g_n * h_n).map(|i| ((i * 7919 % 1000) as f32 - 500.0) / 1000.0).collect();
             let h: Vec<f32> = (0..rows * h_n).map(|i| ((i * 104729 % 997) as f32 - 498.0) / 997.0).collect();
             let mut got = vec![f32::NAN; rows * g_n];
-            small_matmul(rows, h_n, g_n, &mut got, &h, &small_matmul_layout(&w, h_n, g_n));
+            small_matmul(rows, h_n, g_n, &mut got, &h, &small_matmul_layout(&w, h_n, g_n, |v| v));
+            // At half precision the product is exact over the rounded weights.
+            let rounded: Vec<f32> = w.iter().map(|&v| half_to_f32(crate::nn::simd::f32_to_half(v))).collect();
+            let mut got_half = vec![f32::NAN; rows * g_n];
+            small_matmul(rows, h_n, g_n, &mut got_half, &h, &small_matmul_layout(&w, h_n, g_n, crate::nn::simd::f32_to_half));
             for p in 0..rows {
                 for j in 0..g_n {
-                    let want: f32 = (0..h_n).map(|k| h[p * h_n + k] * w[j * h_n + k]).sum();
-                    let g = got[p * g_n + j];
+                    let product = |w: &[f32]| -> f32 { (0..h_n).map(|k| h[p * h_n + k] * w[j * h_n + k]).sum() };
+                    let (want, want_half) = (product(&w), product(&rounded));
+                    let (g, gh) = (got[p * g_n + j], got_half[p * g_n + j]);
                     assert!((g - want).abs() <= 1e-4 * (1.0 + want.abs()), "h {h_n} g {g_n} row {p} col {j}: {g} vs {want}");
+                    assert!((gh - want_half).abs() <= 1e-4 * (1.0 + want_half.abs()), "half: h {h_n} g {g_n} row {p} col {j}: {gh} vs {want_half}");
+                }
+            }
+        }
+    }
+
+    /// A forward pass reading a half table and half recurrent weights equals one reading their
+    /// rounded values at full precision, for both cells, both directions and one to five rows.
+    #[test]
+    fn half_inputs_and_weights_equal_their_rounded_values() {
+        use crate::nn::simd::f32_to_half;
+        let widen = |v: &[f32]| -> Vec<f32> { v.iter().map(|&x| half_to_f32(f32_to_half(x))).collect() };
+        let mut rng = crate::rng::Rng::new(11);
+        let mut random = |n: usize, scale: f32| -> Vec<f32> { (0..n).map(|_| (rng.next_f32() - 0.5) * scale).collect() };
+        for cell in [RecurrentCell::Lstm, RecurrentCell::Gru] {
+            for reverse in [false, true] {
+                for rows in 1..=5 {
+                    let (h_n, words, steps) = (24, 9, 7);
+                    let d = Dims { cell, hidden: h_n, steps, reverse };
+                    let g_n = d.gates();
+                    let (table, w_hh, b_ih, b_hh) = (random(words * g_n, 4.0), random(g_n * h_n, 0.6), random(g_n, 0.2), random(g_n, 0.2));
+                    let ids: Vec<u32> = (0..rows * steps).map(|i| (i * 5 % words) as u32).collect();
+                    let lens: Vec<usize> = (0..rows).map(|r| steps - r % steps).collect();
+                    let (table_r, w_r) = (widen(&table), widen(&w_hh));
+                    let table_half: Vec<half::f16> = table.iter().map(|&x| f32_to_half(x)).collect();
+                    let (small, small_half) = (small_matmul_layout(&w_r, h_n, g_n, |v| v), small_matmul_layout(&w_hh, h_n, g_n, f32_to_half));
+                    let mut want = vec![0f32; rows * steps * h_n];
+                    let mut got = vec![0f32; rows * steps * h_n];
+                    forward(&d, &lens, Inputs::Gathered { table: &table_r, ids: &ids }, &w_r, Some(SmallRowWeights::F32(&small)), &b_ih, &b_hh, &mut want, None);
+                    forward(&d, &lens, Inputs::GatheredHalf { table: &table_half, ids: &ids }, &w_r, Some(SmallRowWeights::Half(&small_half)), &b_ih, &b_hh, &mut got, None);
+                    let worst = want.iter().zip(&got).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+                    assert!(worst <= 1e-5, "{cell:?} reverse {reverse} rows {rows}: {worst}");
+                    assert!(want.iter().any(|&v| v != 0.0));
                 }
             }
         }

@@ -7,6 +7,7 @@ mod classifier;
 mod config;
 mod kernels;
 mod pooling;
+mod precision;
 pub(crate) mod simd;
 pub mod word2vec;
 mod recurrent;
@@ -15,6 +16,7 @@ mod transformer;
 pub use attribution::{DEFAULT_STEPS as DEFAULT_EXPLAIN_STEPS, MAX_STEPS as MAX_EXPLAIN_STEPS};
 pub use classifier::{Batch, Classifier, Mode, Weights};
 pub use config::{NetworkConfig, TransformerShape};
+pub use precision::Precision;
 pub(crate) use config::{MAX_DIM, MAX_LAYERS, MAX_PARAMS};
 #[cfg(test)]
 pub(crate) use classifier::test_hooks;

@@ -14,7 +14,7 @@ use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor, bail};
 use rayon::prelude::*;
 
 use super::{RecurrentCell, Values, f32_slice};
-use super::kernels::{self, Dims, Inputs};
+use super::kernels::{self, Dims, Inputs, SmallRowMatrix};
 
 pub(crate) struct RecurrenceOp {
     pub cell: RecurrentCell,
@@ -28,11 +28,12 @@ pub(crate) struct RecurrenceOp {
     /// Whether the backward pass may skip the weights' and biases' gradients (explanations need
     /// only the inputs'; the weight gradient costs as much as the rest of the pass).
     inputs_only: bool,
-    /// W_hhᵀ, when the caller keeps it (loaded models): makes single-review steps cheaper.
-    w_hh_small: Option<Arc<[f32]>>,
+    /// W_hh in the layout of single-review steps, when the caller keeps it (loaded models).
+    w_hh_small: Option<SmallRowMatrix>,
     /// Inputs from a per-word table: each (row, step)'s table row (batch × steps) and steps. The
     /// first input is then the table (words, G·H) instead of `gx`, and its gradient is the
-    /// table's: every step's gradient added into its word's row.
+    /// table's: every step's gradient added into its word's row. Outside training the table may
+    /// be f16 (a model predicting at half precision).
     ids: Option<(Arc<[u32]>, usize)>,
     saved: Mutex<Option<Vec<f32>>>,
 }
@@ -57,7 +58,7 @@ impl RecurrenceOp {
         self
     }
 
-    pub fn with_small_row_weights(mut self, w_hh_small: Option<Arc<[f32]>>) -> Self {
+    pub fn with_small_row_weights(mut self, w_hh_small: Option<SmallRowMatrix>) -> Self {
         self.w_hh_small = w_hh_small;
         self
     }
@@ -131,10 +132,14 @@ impl CustomOp3 for RecurrenceOp {
         if self.lengths.len() != batch || self.lengths.iter().any(|&l| l == 0 || l > steps) {
             bail!("recurrence: lengths must be 1..={steps}, one per row");
         }
-        let (gx, w, b) = (f32_slice(s1, l1, "recurrence: gx")?, f32_slice(s2, l2, "recurrence: w_hh")?, f32_slice(s3, l3, "recurrence: biases")?);
-        let inputs = match &self.ids {
-            None => Inputs::Dense(gx),
-            Some((ids, _)) => Inputs::Gathered { table: gx, ids },
+        let (w, b) = (f32_slice(s2, l2, "recurrence: w_hh")?, f32_slice(s3, l3, "recurrence: biases")?);
+        let inputs = match (&self.ids, s1) {
+            (Some((ids, _)), CpuStorage::F16(table)) if !self.training => {
+                let Some((start, end)) = l1.contiguous_offsets() else { bail!("recurrence: the input table must be contiguous") };
+                Inputs::GatheredHalf { table: &table[start..end], ids }
+            }
+            (Some((ids, _)), _) => Inputs::Gathered { table: f32_slice(s1, l1, "recurrence: the input table")?, ids },
+            (None, _) => Inputs::Dense(f32_slice(s1, l1, "recurrence: gx")?),
         };
         let (b_ih, b_hh) = b.split_at(g_n);
         let h_n = d.hidden;
@@ -147,7 +152,7 @@ impl CustomOp3 for RecurrenceOp {
             let run = |(i, (o, sv)): (usize, (&mut [f32], &mut [f32]))| {
                 let r0 = i * rows;
                 let n = o.len() / (steps * h_n);
-                kernels::forward(&d, &lens[r0..r0 + n], inputs.rows(r0, n, steps, g_n), w, self.w_hh_small.as_deref(), b_ih, b_hh, o, Some(sv));
+                kernels::forward(&d, &lens[r0..r0 + n], inputs.rows(r0, n, steps, g_n), w, self.w_hh_small.as_ref().map(SmallRowMatrix::view), b_ih, b_hh, o, Some(sv));
             };
             if rows >= batch {
                 run((0, (&mut out, &mut saved)));
@@ -159,7 +164,7 @@ impl CustomOp3 for RecurrenceOp {
             let run = |(i, o): (usize, &mut [f32])| {
                 let r0 = i * rows;
                 let n = o.len() / (steps * h_n);
-                kernels::forward(&d, &lens[r0..r0 + n], inputs.rows(r0, n, steps, g_n), w, self.w_hh_small.as_deref(), b_ih, b_hh, o, None);
+                kernels::forward(&d, &lens[r0..r0 + n], inputs.rows(r0, n, steps, g_n), w, self.w_hh_small.as_ref().map(SmallRowMatrix::view), b_ih, b_hh, o, None);
             };
             if rows >= batch {
                 run((0, &mut out));

@@ -191,6 +191,37 @@ static void test_prediction_threads(senti_model *m) {
     expect("prediction threads of no model", senti_set_prediction_threads(NULL, 1, &err), &err, SENTI_ERR_NULL_POINTER, NULL);
 }
 
+/* Half precision rounds the weights prediction reads: scores move a little, not far; a review
+ * scores the same alone as in a batch; f32 again gives the first scores back bit for bit. */
+static void test_prediction_precision(senti_model *m) {
+    static float base[N * 3], half[N * 3], again[N * 3];
+    float alone[3];
+    CHECK("batch at f32", senti_predict_scores_batch(m, texts, NULL, N, base, N * 3, NULL) == SENTI_OK, "refused");
+    CHECK("set f16", senti_set_prediction_precision(m, "f16", NULL) == SENTI_OK, "refused");
+    CHECK("batch at f16", senti_predict_scores_batch(m, texts, NULL, N, half, N * 3, NULL) == SENTI_OK, "refused");
+    float worst = 0, worst_alone = 0;
+    size_t refused = 0;
+    for (size_t i = 0; i < N * 3; i++) worst = fmaxf(worst, fabsf(half[i] - base[i]));
+    for (size_t i = 0; i < N; i++) {
+        refused += senti_predict_scores(m, texts[i], SENTI_NUL_TERMINATED, alone, 3, NULL) != SENTI_OK;
+        for (size_t c = 0; c < 3; c++) worst_alone = fmaxf(worst_alone, fabsf(alone[c] - half[i * 3 + c]));
+    }
+    CHECK("every review alone at f16", refused == 0, "%zu refused", refused);
+    CHECK("f16 scores stay close to f32", worst < 1e-2f, "moved by %g", worst);
+    CHECK("f16 rounds something", memcmp(base, half, sizeof base) != 0, "identical to f32");
+    CHECK("at f16 a review scores the same alone and in a batch", worst_alone < 1e-5f, "differs by %g", worst_alone);
+    senti_error *err = NULL;
+    expect("an unknown precision", senti_set_prediction_precision(m, "f64", &err), &err, SENTI_ERR_INVALID_ARGUMENT, "\"f32\" or \"f16\"");
+    err = NULL;
+    expect("no precision", senti_set_prediction_precision(m, NULL, &err), &err, SENTI_ERR_NULL_POINTER, NULL);
+    err = NULL;
+    expect("precision of no model", senti_set_prediction_precision(NULL, "f32", &err), &err, SENTI_ERR_NULL_POINTER, NULL);
+    CHECK("a refused value keeps f16", senti_predict_scores_batch(m, texts, NULL, N, again, N * 3, NULL) == SENTI_OK && !memcmp(again, half, sizeof half), "changed");
+    CHECK("back to f32", senti_set_prediction_precision(m, "f32", NULL) == SENTI_OK, "refused");
+    CHECK("batch at f32 again", senti_predict_scores_batch(m, texts, NULL, N, again, N * 3, NULL) == SENTI_OK, "refused");
+    CHECK("f32 again gives the same scores", !memcmp(base, again, sizeof base), "differ");
+}
+
 static void test_scores(senti_model *m, const char *what) {
     char name[64];
     size_t k = 0, len = 0;
@@ -426,6 +457,7 @@ int main(int argc, char **argv) {
     senti_model *m = train_three();
     test_scores(m, "three labels");
     test_prediction_threads(m);
+    test_prediction_precision(m);
     test_explanations(m);
     test_reports(m, scratch);
     test_round_trip(m, scratch);

@@ -28,6 +28,10 @@ pub struct Args {
     /// One JSON array per line: `[{"label": ..., "probability": ...}, ...]`.
     #[arg(long)]
     json: bool,
+    /// The precision the network predicts with: `f32` (the weights as trained) or `f16` (the
+    /// input table and recurrent weights as half floats: less memory, faster single reviews).
+    #[arg(long, default_value = "f32", value_parser = ["f32", "f16"])]
+    precision: String,
 }
 
 struct Printer<W: Write> {
@@ -91,6 +95,7 @@ impl<W: Write> Printer<W> {
 
 pub fn run(args: Args) -> Outcome {
     let model = Model::load(&args.model)?;
+    model.set_prediction_precision(senti::Precision::parse(&args.precision)?)?;
     let k = (args.k as usize).min(model.labels().len());
     let mut printer = Printer { out: BufWriter::new(std::io::stdout().lock()), k, json: args.json };
     if args.files.is_empty() {

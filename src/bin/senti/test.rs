@@ -48,6 +48,10 @@ pub struct Args {
     /// No progress bar (it is also hidden when stderr is not a terminal).
     #[arg(short, long)]
     quiet: bool,
+    /// The precision the network predicts with: `f32` (the weights as trained) or `f16` (the
+    /// input table and recurrent weights as half floats: less memory, faster single reviews).
+    #[arg(long, default_value = "f32", value_parser = ["f32", "f16"])]
+    precision: String,
 }
 
 fn named<T: serde::de::DeserializeOwned>(what: &str, name: &str) -> Result<T, Failure> {
@@ -75,6 +79,7 @@ fn evaluate(model: &Model, spec: &DataSpec, part: Part, quiet: bool) -> Result<E
 
 pub fn run(args: Args) -> Outcome {
     let model = Model::load(&args.model)?;
+    model.set_prediction_precision(senti::Precision::parse(&args.precision)?)?;
     let spec = DataSpec {
         path: args.data.clone(),
         format: named::<Format>("format", &args.format)?,

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! The label and score calls of the C ABI on the tiny model (loaded once): `senti_label_count`,
 //! `senti_label_name` (any index, any capacity), `senti_set_prediction_threads` (any count),
+//! `senti_set_prediction_precision` (any bytes, usually "f32" or "f16"),
 //! `senti_predict_scores` (any capacity), `senti_predict_label`, `senti_predict_scores_batch`
 //! and `senti_evaluate_texts` (any labels) on up to 8 arbitrary texts.
 //!
 //! What must hold: the capacity protocol (too small is `SENTI_ERR_BUFFER_TOO_SMALL` and writes
 //! nothing), scores in [0, 1] that sum to 1, the label call agreeing with the scores (ties to the
 //! lower index), a batch agreeing with the texts alone, scores that do not depend on the thread
-//! count (bit for bit, as documented), an evaluation that counts what the label call predicts,
-//! and every refusal an error object of the documented kind.
+//! count (bit for bit, as documented) at either precision, an evaluation that counts what the
+//! label call predicts, and every refusal an error object of the documented kind.
 #![no_main]
 
 use std::ffi::c_char;
@@ -25,9 +26,18 @@ struct Input {
     label_capacity: u8,
     threads: u16,
     other_threads: u8,
+    precision: Precision,
     score_capacity: u8,
     texts: Vec<Vec<u8>>,
     labels: Vec<u8>,
+}
+
+/// Mostly the two valid names, so that both precisions get the inputs' time.
+#[derive(Arbitrary, Debug)]
+enum Precision {
+    F32,
+    F16,
+    Other(Vec<u8>),
 }
 
 const NO_SCORE: f32 = -7.0;
@@ -95,6 +105,24 @@ fn set_threads(model: *const senti_model, threads: usize) {
     }
 }
 
+fn set_precision(model: *const senti_model, precision: &Precision) {
+    let name: &[u8] = match precision {
+        Precision::F32 => b"f32",
+        Precision::F16 => b"f16",
+        Precision::Other(bytes) => bytes,
+    };
+    // Up to the first NUL, as C sees the string.
+    let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
+    let c_name: Vec<u8> = name.iter().copied().chain([0]).collect();
+    let mut err = ptr::null_mut();
+    let status = unsafe { senti_set_prediction_precision(model, c_name.as_ptr().cast(), &mut err) };
+    match name {
+        b"f32" | b"f16" => check_ok(status, err),
+        _ if std::str::from_utf8(name).is_err() => check_error(status, err, Some(senti_status::SENTI_ERR_INVALID_UTF8)),
+        _ => check_error(status, err, Some(senti_status::SENTI_ERR_INVALID_ARGUMENT)),
+    }
+}
+
 fn batch_scores(model: *const senti_model, k: usize, texts: &[&[u8]]) -> Result<Vec<f32>, senti_status> {
     let ptrs: Vec<*const c_char> = texts.iter().map(|t| text_ptr(t)).collect();
     let lens: Vec<usize> = texts.iter().map(|t| t.len()).collect();
@@ -117,6 +145,7 @@ fuzz_target!(|input: Input| {
     assert!(k >= 2);
     check_label_name(model, k, usize::from(input.label_index % 4), usize::from(input.label_capacity % 16));
     set_threads(model, usize::from(input.threads));
+    set_precision(model, &input.precision);
 
     let texts: Vec<&[u8]> = input.texts.iter().take(8).map(|t| &t[..t.len().min(4096)]).collect();
     let mut alone = Vec::new();

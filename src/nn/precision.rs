@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! The precision a loaded model predicts with.
+
+use crate::error::{Error, Result};
+
+/// How a loaded recurrent model stores the weights prediction streams: its first layer's per-word
+/// input table and its recurrent matrices. Training, gradients (explanations) and the weights in
+/// the file are always f32.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Precision {
+    /// The weights as trained.
+    #[default]
+    F32,
+    /// IEEE half floats, widened to f32 in registers (`simd::f32_to_half`): half the memory for
+    /// the input table, and half the bytes a single review's recurrence reads at every step, where
+    /// reading them is the limit. Arithmetic and state stay f32.
+    F16,
+}
+
+impl Precision {
+    pub const ALL: [Precision; 2] = [Precision::F32, Precision::F16];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::F32 => "f32",
+            Precision::F16 => "f16",
+        }
+    }
+
+    pub fn parse(name: &str) -> Result<Precision> {
+        Precision::ALL.into_iter().find(|p| p.name() == name).ok_or_else(|| {
+            Error::invalid_argument(format!("unknown prediction precision {name:?}: expected \"f32\" or \"f16\""))
+        })
+    }
+
+    /// Bytes one stored weight takes.
+    pub fn bytes(self) -> usize {
+        match self {
+            Precision::F32 => 4,
+            Precision::F16 => 2,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_parse_back_and_others_are_refused() {
+        for p in Precision::ALL {
+            assert_eq!(Precision::parse(p.name()).unwrap(), p);
+        }
+        for bad in ["", "F16", "f64", "half", " f32"] {
+            let e = Precision::parse(bad).unwrap_err();
+            assert_eq!(e.kind(), crate::error::ErrorKind::InvalidArgument, "{bad}");
+        }
+    }
+}
