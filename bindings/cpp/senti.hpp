@@ -1371,6 +1371,17 @@ public:
         detail::call([&](senti_error** err) { return senti_set_prediction_threads(handle_, threads, err); });
     }
 
+    /// Sets the precision at which each later prediction and evaluation stores the network's
+    /// weights: "f32" (the default after load: the weights as trained) or "f16" (half floats,
+    /// widened to f32 as they are read: lower latency per review; scores move by about 1e-3).
+    /// Arithmetic stays f32; explanations and the wide path are unaffected. Safe while other
+    /// threads predict. Throws senti::Error (SENTI_ERR_INVALID_ARGUMENT for any other value,
+    /// which changes nothing).
+    void set_prediction_precision(std::string_view precision) const {
+        const std::string p = detail::c_string(precision, "precision");
+        detail::call([&](senti_error** err) { return senti_set_prediction_precision(handle_, p.c_str(), err); });
+    }
+
     /// The model's description as JSON: library version, labels, model and text configuration,
     /// vocabulary size and training record. Thread-safe on one model. Throws senti::Error.
     [[nodiscard]] std::string info() const {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -364,6 +365,56 @@ func TestPredictBatchMatchesPredict(t *testing.T) {
 	if empty, err := m.PredictBatch([]string{"", ""}); err != nil || empty[0] != empty[1] {
 		t.Errorf("batch of empty texts: %v, %v", empty, err)
 	}
+}
+
+func TestSetPredictionPrecision(t *testing.T) {
+	m := trained(t)
+	base, err := m.ScoresBatch(reviews)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.SetPredictionPrecision("f32")
+	if err := m.SetPredictionPrecision("f16"); err != nil {
+		t.Fatal(err)
+	}
+	half, err := m.ScoresBatch(reviews)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range half {
+		if len(half[i]) != 2 {
+			t.Fatalf("f16: row %d has %d scores", i, len(half[i]))
+		}
+		for k, s := range half[i] {
+			if s < 0 || s > 1 || math.IsNaN(float64(s)) || math.Abs(float64(s-base[i][k])) > 1e-2 {
+				t.Errorf("f16: row %d %v, f32 %v", i, half[i], base[i])
+				break
+			}
+		}
+		if sum := half[i][0] + half[i][1]; math.Abs(float64(sum-1)) > 1e-5 {
+			t.Errorf("f16: row %d sums to %v", i, sum)
+		}
+	}
+	if err := m.SetPredictionPrecision("f32"); err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string) {
+		t.Helper()
+		got, err := m.ScoresBatch(reviews)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range got {
+			if !slices.Equal(got[i], base[i]) {
+				t.Fatalf("%s: row %d %v, first f32 %v", what, i, got[i], base[i])
+			}
+		}
+	}
+	check("back to f32")
+	wantCode(t, "f64 precision", m.SetPredictionPrecision("f64"), ErrInvalidArgument, "f64")
+	wantCode(t, "empty precision", m.SetPredictionPrecision(""), ErrInvalidArgument, "precision")
+	wantCode(t, "precision with a NUL", m.SetPredictionPrecision("f16\x00"), ErrInvalidArgument, "NUL")
+	check("after refused precisions")
 }
 
 func TestConcurrentPredict(t *testing.T) {

@@ -447,6 +447,28 @@ TEST_F(TrainedModel, TwoLabelScoresMatchPredict) {
     }
 }
 
+TEST_F(TrainedModel, PredictionPrecisionF16StaysCloseAndF32IsExact) {
+    const auto base = model_.scores_batch(kReviews);
+    model_.set_prediction_precision("f16");
+    const auto half = model_.scores_batch(kReviews);
+    ASSERT_EQ(half.size(), base.size());
+    for (std::size_t i = 0; i < base.size(); ++i) {
+        ASSERT_EQ(half[i].size(), 2u);
+        for (std::size_t k = 0; k < 2; ++k) {
+            EXPECT_GE(half[i][k], 0.0f);
+            EXPECT_LE(half[i][k], 1.0f);
+            EXPECT_NEAR(half[i][k], base[i][k], 1e-2f) << "text " << i << " label " << k;
+        }
+        EXPECT_NEAR(half[i][0] + half[i][1], 1.0f, 1e-5f) << "text " << i;
+    }
+    model_.set_prediction_precision(std::string("f32"));
+    EXPECT_EQ(model_.scores_batch(kReviews), base);
+    EXPECT_TRUE(ThrowsSenti([] { model_.set_prediction_precision("f64"); }, SENTI_ERR_INVALID_ARGUMENT, "f64"));
+    EXPECT_TRUE(ThrowsSenti([] { model_.set_prediction_precision(std::string("f16\0", 4)); }, SENTI_ERR_INVALID_ARGUMENT,
+                            "NUL"));
+    EXPECT_EQ(model_.scores_batch(kReviews), base);
+}
+
 TEST_F(TrainedModel, TwoLabelReportAgreesWithTheFixedStruct) {
     const std::string spec = "{\"path\": " + json_string(data_path()) + ", \"split\": \"test\", \"limit\": 300}";
     const senti_evaluation ev = model_.evaluate(spec);

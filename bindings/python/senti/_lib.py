@@ -107,6 +107,7 @@ _SIGNATURES: dict[str, tuple[Optional[type[_CDataType]], list[type[_CDataType]]]
     "senti_load": (status_t, [c_char_p, handle_p, error_p]),
     "senti_save": (status_t, [handle_t, c_char_p, error_p]),
     "senti_set_prediction_threads": (status_t, [handle_t, ctypes.c_size_t, error_p]),
+    "senti_set_prediction_precision": (status_t, [handle_t, c_char_p, error_p]),
     "senti_free": (None, [handle_t]),
     "senti_label_count": (status_t, [handle_t, POINTER(c_size_t), error_p]),
     "senti_label_name": (

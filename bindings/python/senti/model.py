@@ -431,6 +431,17 @@ class Model(_util.Owned):
             raise ValueError("prediction threads must be between 0 and 1024, got %d" % threads)
         errors.call(lib.senti_set_prediction_threads, self._handle, threads)
 
+    def set_prediction_precision(self, precision: str) -> None:
+        """Sets the precision at which each later prediction and evaluation stores the network's
+        weights: ``"f32"`` (the default after loading: the weights as trained) or ``"f16"`` (half
+        floats, widened to f32 as they are read: lower latency per review; scores move by about
+        1e-3). Arithmetic stays f32; explanations and the wide path are unaffected. Safe while
+        other threads predict. Any other value raises :class:`senti.InvalidArgumentError` and
+        changes nothing."""
+        errors.call(
+            lib.senti_set_prediction_precision, self._handle, _util.cstr(precision, "precision")
+        )
+
     def save(self, path: _util.StrOrBytesPath) -> None:
         """Writes the model to ``path`` as one .safetensors file, atomically (a temporary file
         renamed over it). Safe while other threads predict."""

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import senti
-from conftest import NAMES, PROBES, make_pairs
+from conftest import NAMES, PROBES, SMALL, make_pairs
 
 
 def test_predict_and_scores(model):
@@ -161,3 +161,31 @@ def test_prediction_threads_do_not_change_scores(model):
         assert err.value.status == "SENTI_ERR_INVALID_ARGUMENT" and "between 0 and 1024" in err.value.message
     finally:
         model.set_prediction_threads(0)
+
+
+def test_prediction_precision_f16_stays_close_and_f32_is_exact():
+    pairs = [(t, label) for t, label in make_pairs(240) if label in ("sports", "business")]
+    model = senti.train(pairs, labels=["sports", "business"], wide_ngrams=0, **SMALL)
+    try:
+        texts = [PROBES["sports"], PROBES["business"], "the coach and the shares", ""]
+        base = model.predict_scores_batch(texts)
+        model.set_prediction_precision("f16")
+        half = model.predict_scores_batch(texts)
+        assert len(half) == len(base)
+        for row, want in zip(half, base):
+            assert len(row) == 2 and all(0.0 <= s <= 1.0 for s in row)
+            assert sum(row) == pytest.approx(1.0, abs=1e-5)
+            assert row == pytest.approx(want, abs=1e-2)
+        model.set_prediction_precision("f32")
+        assert model.predict_scores_batch(texts) == base
+        with pytest.raises(senti.InvalidArgumentError) as err:
+            model.set_prediction_precision("f64")
+        assert err.value.status == "SENTI_ERR_INVALID_ARGUMENT" and "f64" in err.value.message
+        with pytest.raises(senti.InvalidArgumentError) as err:
+            model.set_prediction_precision("f16\0")
+        assert "NUL" in err.value.message
+        with pytest.raises(TypeError):
+            model.set_prediction_precision(None)
+        assert model.predict_scores_batch(texts) == base
+    finally:
+        model.close()

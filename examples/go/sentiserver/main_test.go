@@ -457,7 +457,7 @@ func TestRun(t *testing.T) {
 	defer cancel()
 	var logs syncBuffer
 	base, done := startServer(t, &logs, func(ready func(net.Addr)) error {
-		return run(ctx, []string{"-model", modelPath, "-addr", "127.0.0.1:0", "-drain-delay", "0s"}, &logs, ready)
+		return run(ctx, []string{"-model", modelPath, "-addr", "127.0.0.1:0", "-drain-delay", "0s", "-prediction-precision", "f16"}, &logs, ready)
 	})
 	client := &http.Client{Timeout: 10 * time.Second}
 	var health healthResponse
@@ -472,7 +472,7 @@ func TestRun(t *testing.T) {
 
 	cancel() // what SIGINT / SIGTERM do in main
 	waitStopped(t, done)
-	if !strings.Contains(logs.String(), "stopped") {
+	if !strings.Contains(logs.String(), "stopped") || !strings.Contains(logs.String(), `"prediction_precision":"f16"`) {
 		t.Errorf("logs:\n%s", logs.String())
 	}
 	if _, err := client.Get(base + "/healthz"); err == nil {
@@ -489,6 +489,10 @@ func TestRunErrors(t *testing.T) {
 	err := run(ctx, []string{"-model", "/nonexistent/model.safetensors", "-addr", "127.0.0.1:0"}, &logs, nil)
 	if !errors.Is(err, senti.ErrIO) {
 		t.Errorf("missing model file: %v", err)
+	}
+	err = run(ctx, []string{"-model", modelPath, "-addr", "127.0.0.1:0", "-prediction-precision", "f64"}, &logs, nil)
+	if !errors.Is(err, senti.ErrInvalidArgument) || !strings.Contains(err.Error(), "f64") {
+		t.Errorf("unknown prediction precision: %v", err)
 	}
 	err = run(ctx, []string{"-model", modelPath, "-addr", "256.0.0.1:http"}, &logs, nil)
 	if err == nil {

@@ -532,21 +532,21 @@ func TestConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.addr != "127.0.0.1:8080" || cfg.maxInflight != 2*runtime.GOMAXPROCS(0) || cfg.predictThreads != 1 || cfg.drainDelay != defaultDrainDelay ||
+	if cfg.addr != "127.0.0.1:8080" || cfg.maxInflight != 2*runtime.GOMAXPROCS(0) || cfg.predictThreads != 1 || cfg.predictPrec != "f32" || cfg.drainDelay != defaultDrainDelay ||
 		cfg.shutdownTimeout != shutdownTimeout || cfg.logLevel != slog.LevelInfo {
 		t.Errorf("defaults: %+v", cfg)
 	}
 
 	vars := map[string]string{
 		"SENTISERVER_MODEL": "env.safetensors", "SENTISERVER_ADDR": "127.0.0.1:9999",
-		"SENTISERVER_MAX_INFLIGHT": "7", "SENTISERVER_PREDICTION_THREADS": "0", "SENTISERVER_DRAIN_DELAY": "3s",
-		"SENTISERVER_SHUTDOWN_TIMEOUT": "9s", "SENTISERVER_LOG_LEVEL": "debug",
+		"SENTISERVER_MAX_INFLIGHT": "7", "SENTISERVER_PREDICTION_THREADS": "0", "SENTISERVER_PREDICTION_PRECISION": "f16",
+		"SENTISERVER_DRAIN_DELAY": "3s", "SENTISERVER_SHUTDOWN_TIMEOUT": "9s", "SENTISERVER_LOG_LEVEL": "debug",
 	}
 	cfg, err = parseConfig(nil, env(vars), &out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := config{model: "env.safetensors", addr: "127.0.0.1:9999", maxInflight: 7, predictThreads: 0, drainDelay: 3 * time.Second,
+	want := config{model: "env.safetensors", addr: "127.0.0.1:9999", maxInflight: 7, predictThreads: 0, predictPrec: "f16", drainDelay: 3 * time.Second,
 		shutdownTimeout: 9 * time.Second, logLevel: slog.LevelDebug}
 	if cfg != want {
 		t.Errorf("from the environment: %+v, want %+v", cfg, want)
@@ -585,7 +585,7 @@ func TestConfig(t *testing.T) {
 		t.Errorf("-help: %v", err)
 	}
 	for _, name := range []string{"SENTISERVER_ADDR", "SENTISERVER_MODEL", "SENTISERVER_MAX_INFLIGHT", "SENTISERVER_DRAIN_DELAY",
-		"SENTISERVER_SHUTDOWN_TIMEOUT", "SENTISERVER_LOG_LEVEL", "-max-inflight", "429"} {
+		"SENTISERVER_SHUTDOWN_TIMEOUT", "SENTISERVER_LOG_LEVEL", "SENTISERVER_PREDICTION_PRECISION", "-max-inflight", "429"} {
 		if !strings.Contains(out.String(), name) {
 			t.Errorf("-help lacks %s:\n%s", name, out.String())
 		}
