@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 use senti::text::Tokenizer;
-use senti::{Control, Example, Format, Phase, SentimentModel, Split, TrainParams};
+use senti::{Control, Example, Format, Phase, Precision, SentimentModel, Split, TrainParams};
 
 /// Training threads, and the CPUs the whole process (and the memory probe) is pinned to.
 const THREADS: usize = 2;
@@ -33,7 +33,7 @@ struct Args {
     data: PathBuf,
     peers: PathBuf,
     cpus: usize,
-    probe: Option<(PathBuf, PathBuf)>,
+    probe: Option<(PathBuf, PathBuf, Precision)>,
     /// Where the main job's models are (section f).
     models: PathBuf,
     /// Only section (f): the default models, without training anything.
@@ -62,6 +62,7 @@ fn parse_args() -> Args {
     let mut it = std::env::args().skip(1);
     let mut probe_model = None;
     let mut probe_texts = None;
+    let mut probe_precision = Precision::F32;
     while let Some(a) = it.next() {
         let mut value = || it.next().unwrap_or_else(|| usage());
         match a.as_str() {
@@ -75,6 +76,7 @@ fn parse_args() -> Args {
             // Hidden: the child process that measures memory (see `memory_probe`).
             "--memory-probe" => probe_model = Some(PathBuf::from(value())),
             "--texts" => probe_texts = Some(PathBuf::from(value())),
+            "--precision" => probe_precision = Precision::parse(&value()).unwrap_or_else(|_| usage()),
             // cargo bench passes --bench to every bench binary.
             "--bench" => {}
             "-h" | "--help" => usage(),
@@ -85,7 +87,7 @@ fn parse_args() -> Args {
         }
     }
     if let Some(model) = probe_model {
-        args.probe = Some((model, probe_texts.unwrap_or_else(|| usage())));
+        args.probe = Some((model, probe_texts.unwrap_or_else(|| usage()), probe_precision));
     }
     args
 }
@@ -334,10 +336,11 @@ fn real_tokens(lengths: &[usize], max_len: usize) -> usize {
 // ---------------------------------------------------------------------------------------------
 // The memory probe: a fresh process that loads a model and predicts, then reports its peak RSS.
 
-fn memory_probe(model: &Path, texts: &Path) {
+fn memory_probe(model: &Path, texts: &Path, precision: Precision) {
     let texts: Vec<String> = serde_json::from_slice(&std::fs::read(texts).expect("reading the probe texts")).expect("probe texts");
     let baseline = status_kb("VmHWM");
     let m = SentimentModel::load(model).unwrap_or_else(|e| panic!("{}: {e}", model.display()));
+    m.set_prediction_precision(precision).unwrap();
     let half = texts.len() / 2;
     let mut sum = 0f32;
     for t in &texts[..half] {
@@ -353,9 +356,16 @@ fn memory_probe(model: &Path, texts: &Path) {
     println!("predictions {} mean {:.4}", texts.len(), sum / texts.len() as f32);
 }
 
-fn run_probe(model: &Path, texts: &Path) -> BTreeMap<String, f64> {
+fn run_probe(model: &Path, texts: &Path, precision: Precision) -> BTreeMap<String, f64> {
     let exe = std::env::current_exe().expect("current_exe");
-    let out = Command::new(exe).arg("--memory-probe").arg(model).arg("--texts").arg(texts).output().expect("starting the memory probe");
+    let out = Command::new(exe)
+        .arg("--memory-probe")
+        .arg(model)
+        .arg("--texts")
+        .arg(texts)
+        .args(["--precision", precision.name()])
+        .output()
+        .expect("starting the memory probe");
     if !out.status.success() {
         panic!("memory probe failed: {}", String::from_utf8_lossy(&out.stderr));
     }
@@ -387,10 +397,12 @@ fn default_models(report: &mut Report, test_set: &[Example], dir: &Path, work: &
     let batch_reviews = if quick { 2048 } else { 10_240 };
     let mut t = Table::new(
         format!("The default model: the main job's files in {}, loaded, on {}..{}-word test reviews", dir.display(), DEFAULT_MODEL_WORDS.start(), DEFAULT_MODEL_WORDS.end()),
-        &["cell", "single p50 ms", "single p99 ms", "batch-256 reviews/s", "peak RSS MB", "recurrent weights read at p50", "test accuracy", "training s"],
+        &["cell", "precision", "single p50 ms", "single p99 ms", "batch-256 reviews/s", "peak RSS MB", "recurrent weights read at p50", "test accuracy", "main job's accuracy", "training s"],
     );
     let probe_path = work.join("default-probe-texts.json");
     std::fs::write(&probe_path, serde_json::to_vec(&texts.iter().take(PROBE_TEXTS).collect::<Vec<_>>()).unwrap()).unwrap();
+    // Accuracy at each precision in this run: the whole test split (every 10th review with --quick).
+    let accuracy_set: Vec<Example> = test_set.iter().step_by(if quick { 10 } else { 1 }).cloned().collect();
     let tok = Tokenizer::new();
     for cell in DEFAULT_MODELS {
         let path = dir.join(format!("{cell}.safetensors"));
@@ -398,64 +410,81 @@ fn default_models(report: &mut Report, test_set: &[Example], dir: &Path, work: &
             t.note(format!("{}: missing or unreadable; examples/run-imdb.sh writes it", path.display()));
             continue;
         };
-        for text in texts.iter().cycle().take(100) {
-            m.predict(text).unwrap();
-        }
-        let times = time_calls(texts.iter().cycle().take(single_calls), |text| {
-            std::hint::black_box(m.predict(std::hint::black_box(text)).unwrap());
-        });
-        let batch: Vec<&str> = texts.iter().cycle().take(batch_reviews).copied().collect();
-        m.predict_batch(&batch[..BATCH]).unwrap();
-        let s = Instant::now();
-        for chunk in batch.chunks(BATCH) {
-            std::hint::black_box(m.predict_batch(chunk).unwrap());
-        }
-        let rate = batch.len() as f64 / s.elapsed().as_secs_f64();
-        let probe = run_probe(&path, &probe_path);
-        let peak_mb = probe.get("VmHWM_kB").copied().unwrap_or(f64::NAN) / 1024.0;
-        // What bounds one review: every step of every direction reads the whole recurrent matrix.
-        let max_len = m.text_config().max_len;
-        let mean_steps = texts.iter().map(|t| tok.tokenize(t).len().min(max_len) as f64).sum::<f64>() / texts.len().max(1) as f64;
-        // A model without a network (the wide path alone) reads none.
-        let (matrix_bytes, read) = match m.network_config() {
-            Some(net) => {
-                let gates = net.cell.recurrent().map_or(0, |c| c.gates()) * net.hidden_size;
-                let matrix_bytes = (gates * net.hidden_size * 4) as f64;
-                (matrix_bytes, mean_steps * net.directions() as f64 * net.layers as f64 * matrix_bytes)
-            }
-            None => (0.0, 0.0),
+        // Half precision changes only a recurrent network.
+        let precisions: &[Precision] = match m.network_config() {
+            Some(net) if net.cell.recurrent().is_some() => &Precision::ALL,
+            _ => &[Precision::F32],
         };
-        let (p50, p99) = (percentile(&times, 50.0), percentile(&times, 99.0));
-        let gbps = read / (p50 * 1e-3) / 1e9;
-        // The main job's own record of this model: its test accuracy and training time.
-        let test: Value = std::fs::read(dir.join(format!("{cell}_test.json"))).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
-        let (accuracy, train_s) = (test["accuracy"].as_f64(), test["train_seconds"].as_f64());
-        t.row(vec![
-            cell.into(),
-            f3(p50),
-            f3(p99),
-            thousands(rate),
-            f1(peak_mb),
-            match m.network_config() {
-                None => "- (no network)".into(),
-                Some(net) if net.cell.recurrent().is_none() => "- (not recurrent)".into(),
-                Some(_) => format!("{:.1} MB, {gbps:.0} GB/s", read / 1e6),
-            },
-            accuracy.map_or("-".into(), |a| format!("{:.2}%", 100.0 * a)),
-            train_s.map_or("-".into(), f1),
-        ]);
-        if let Some(a) = accuracy {
-            report.metric("default_test_accuracy", Some(cell), Some(max_len), a, "fraction", json!({"from": dir.join(format!("{cell}_test.json"))}));
+        for &precision in precisions {
+            m.set_prediction_precision(precision).unwrap();
+            let label = format!("{cell}/{}", precision.name());
+            for text in texts.iter().cycle().take(100) {
+                m.predict(text).unwrap();
+            }
+            let times = time_calls(texts.iter().cycle().take(single_calls), |text| {
+                std::hint::black_box(m.predict(std::hint::black_box(text)).unwrap());
+            });
+            let batch: Vec<&str> = texts.iter().cycle().take(batch_reviews).copied().collect();
+            m.predict_batch(&batch[..BATCH]).unwrap();
+            let s = Instant::now();
+            for chunk in batch.chunks(BATCH) {
+                std::hint::black_box(m.predict_batch(chunk).unwrap());
+            }
+            let rate = batch.len() as f64 / s.elapsed().as_secs_f64();
+            let accuracy_now = m.evaluate(&accuracy_set).unwrap().accuracy;
+            let probe = run_probe(&path, &probe_path, precision);
+            let peak_mb = probe.get("VmHWM_kB").copied().unwrap_or(f64::NAN) / 1024.0;
+            // What bounds one review: every step of every direction reads the whole recurrent matrix.
+            let max_len = m.text_config().max_len;
+            let mean_steps = texts.iter().map(|t| tok.tokenize(t).len().min(max_len) as f64).sum::<f64>() / texts.len().max(1) as f64;
+            // A model without a network (the wide path alone) reads none.
+            let (matrix_bytes, read) = match m.network_config() {
+                Some(net) => {
+                    let gates = net.cell.recurrent().map_or(0, |c| c.gates()) * net.hidden_size;
+                    let matrix_bytes = (gates * net.hidden_size * precision.bytes()) as f64;
+                    (matrix_bytes, mean_steps * net.directions() as f64 * net.layers as f64 * matrix_bytes)
+                }
+                None => (0.0, 0.0),
+            };
+            let (p50, p99) = (percentile(&times, 50.0), percentile(&times, 99.0));
+            let gbps = read / (p50 * 1e-3) / 1e9;
+            // The main job's own record of this model: its test accuracy and training time.
+            let test: Value = std::fs::read(dir.join(format!("{cell}_test.json"))).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+            let (accuracy, train_s) = (test["accuracy"].as_f64(), test["train_seconds"].as_f64());
+            t.row(vec![
+                cell.into(),
+                precision.name().into(),
+                f3(p50),
+                f3(p99),
+                thousands(rate),
+                f1(peak_mb),
+                match m.network_config() {
+                    None => "- (no network)".into(),
+                    Some(net) if net.cell.recurrent().is_none() => "- (not recurrent)".into(),
+                    Some(_) => format!("{:.1} MB, {gbps:.0} GB/s", read / 1e6),
+                },
+                format!("{:.2}%", 100.0 * accuracy_now),
+                accuracy.map_or("-".into(), |a| format!("{:.2}%", 100.0 * a)),
+                train_s.map_or("-".into(), f1),
+            ]);
+            if precision == Precision::F32 {
+                if let Some(a) = accuracy {
+                    report.metric("default_test_accuracy", Some(cell), Some(max_len), a, "fraction", json!({"from": dir.join(format!("{cell}_test.json"))}));
+                }
+                if let Some(s) = train_s {
+                    report.metric("default_train_seconds", Some(cell), Some(max_len), s, "s", json!({"from": dir.join(format!("{cell}_test.json"))}));
+                }
+            }
+            // The f32 rows keep the metric names of earlier runs; the f16 rows are named by cell/f16.
+            let who = if precision == Precision::F32 { cell.to_string() } else { label };
+            let extra = json!({"model": path, "precision": precision.name(), "calls": single_calls, "distinct_reviews": texts.len(), "mean_steps": mean_steps});
+            report.metric("default_single_latency_p50", Some(&who), Some(max_len), p50, "ms", extra.clone());
+            report.metric("default_single_latency_p99", Some(&who), Some(max_len), p99, "ms", extra.clone());
+            report.metric("default_batch_throughput", Some(&who), Some(max_len), rate, "reviews/s", json!({"batch": BATCH, "reviews": batch.len()}));
+            report.metric("default_peak_memory", Some(&who), Some(max_len), peak_mb, "MB", json!({"rss_end_mb": probe.get("VmRSS_kB").copied().unwrap_or(f64::NAN) / 1024.0}));
+            report.metric("default_recurrent_read_rate", Some(&who), Some(max_len), gbps, "GB/s", json!({"bytes_per_review": read, "matrix_bytes": matrix_bytes}));
+            report.metric("default_test_accuracy_this_run", Some(&who), Some(max_len), accuracy_now, "fraction", json!({"reviews": accuracy_set.len()}));
         }
-        if let Some(s) = train_s {
-            report.metric("default_train_seconds", Some(cell), Some(max_len), s, "s", json!({"from": dir.join(format!("{cell}_test.json"))}));
-        }
-        let extra = json!({"model": path, "calls": single_calls, "distinct_reviews": texts.len(), "mean_steps": mean_steps});
-        report.metric("default_single_latency_p50", Some(cell), Some(max_len), p50, "ms", extra.clone());
-        report.metric("default_single_latency_p99", Some(cell), Some(max_len), p99, "ms", extra.clone());
-        report.metric("default_batch_throughput", Some(cell), Some(max_len), rate, "reviews/s", json!({"batch": BATCH, "reviews": batch.len()}));
-        report.metric("default_peak_memory", Some(cell), Some(max_len), peak_mb, "MB", json!({"rss_end_mb": probe.get("VmRSS_kB").copied().unwrap_or(f64::NAN) / 1024.0}));
-        report.metric("default_recurrent_read_rate", Some(cell), Some(max_len), gbps, "GB/s", json!({"bytes_per_review": read, "matrix_bytes": matrix_bytes}));
     }
     t.note(format!(
         "single: {single_calls} calls cycling over the {} test reviews of {}..{} words, after 100 warm-up calls, on {cpus} CPUs; batch: those reviews in batches of {BATCH}",
@@ -463,8 +492,9 @@ fn default_models(report: &mut Report, test_set: &[Example], dir: &Path, work: &
         DEFAULT_MODEL_WORDS.start(),
         DEFAULT_MODEL_WORDS.end()
     ));
-    t.note("test accuracy and training s: the main job's own record (<cell>_test.json), from the machine and run that trained it");
-    t.note("recurrent weights read: every step of every direction reads its whole recurrent matrix (f32); at batch 1 that, not arithmetic, bounds a review, so compare the rate with the cache bandwidth of the CPU");
+    t.note(format!("test accuracy: this run's, at that precision, on {} test reviews; main job's accuracy and training s: the main job's own record (<cell>_test.json), from the machine and run that trained it", thousands(accuracy_set.len() as f64)));
+    t.note("precision: senti_set_prediction_precision; f16 stores the per-word input table and the recurrent matrices as half floats (the default model keeps a per-word table only at f16)");
+    t.note("recurrent weights read: every step of every direction reads its whole recurrent matrix (4 bytes a weight at f32, 2 at f16); at batch 1 that, not arithmetic, bounds a review, so compare the rate with the cache bandwidth of the CPU");
     t.note(format!("peak RSS: a fresh process loads the file and predicts {} of these reviews one by one, then in batches", thousands(texts.len().min(PROBE_TEXTS) as f64 / 2.0)));
     report.show(t);
 }
@@ -657,8 +687,8 @@ fn compare_fasttext(report: &mut Report, peer_results: &[Value]) -> Option<Value
 fn main() {
     let args = parse_args();
     let cpus = pin_cpus(args.cpus);
-    if let Some((model, texts)) = &args.probe {
-        memory_probe(model, texts);
+    if let Some((model, texts, precision)) = &args.probe {
+        memory_probe(model, texts, *precision);
         return;
     }
     if !args.data.exists() {
@@ -907,7 +937,7 @@ fn main() {
         &["cell", "peak RSS MB (VmHWM)", "RSS at end MB", "before loading MB", "model file MB"],
     );
     for (cell, path) in &models_200 {
-        let p = run_probe(path, &texts_path);
+        let p = run_probe(path, &texts_path, Precision::F32);
         let mb = |k: &str| p.get(k).copied().unwrap_or(f64::NAN) / 1024.0;
         let file_mb = std::fs::metadata(path).map_or(f64::NAN, |m| m.len() as f64 / (1 << 20) as f64);
         t.row(vec![cell.to_string(), f1(mb("VmHWM_kB")), f1(mb("VmRSS_kB")), f1(mb("baseline_VmHWM_kB")), f1(file_mb)]);

@@ -7,7 +7,8 @@
 //! computed for every step beforehand or as rows of a per-word table (`Inputs`).
 
 use super::RecurrentCell;
-use super::simd::{dispatch, half_to_f32, sigmoid, tanh};
+use super::half_precision::{self as halves, BLOCK, widen_halves};
+use super::simd::{dispatch, sigmoid, tanh};
 
 /// A matrix inside a slice: element (i, j) is at `i * row + j * col`, so a transpose is the
 /// same slice with the strides swapped and a block of rows starts further in.
@@ -144,7 +145,7 @@ pub(crate) enum Inputs<'a> {
     /// Rows of a per-word table (vocab, G·H), picked by token id (rows, steps): a loaded model's
     /// first layer, with no (rows × steps × G·H) buffer to fill and read back.
     Gathered { table: &'a [f32], ids: &'a [u32] },
-    /// The same table stored at half precision (`simd::f32_to_half`): half the memory, each row
+    /// The same table stored at half precision (`half_precision::f32_to_half`): half the memory, each row
     /// widened as the step reads it.
     GatheredHalf { table: &'a [half::f16], ids: &'a [u32] },
 }
@@ -160,11 +161,8 @@ impl<'a> Inputs<'a> {
             Inputs::Dense(gx) => &gx[at * g_n..][..g_n],
             Inputs::Gathered { table, ids } => &table[ids[at] as usize * g_n..][..g_n],
             Inputs::GatheredHalf { table, ids } => {
-                let scratch = &mut scratch[..g_n];
-                for (w, &h) in scratch.iter_mut().zip(&table[ids[at] as usize * g_n..][..g_n]) {
-                    *w = half_to_f32(h);
-                }
-                scratch
+                widen_halves(&table[ids[at] as usize * g_n..][..g_n], scratch);
+                &scratch[..g_n]
             }
         }
     }
@@ -179,13 +177,25 @@ impl<'a> Inputs<'a> {
     }
 }
 
-/// A weight the prediction kernels read: an f32, or a half widened in registers (half the
-/// bytes to stream from cache at every step of a single review, where that stream is the limit).
+/// A weight the single-review product reads: an f32, or a half (half the bytes to stream from
+/// cache at every step, where that stream is the limit).
 pub(crate) trait Weight: Copy {
+    /// `acc = h · block`, one block of 64 columns over `h.len()` rows.
+    fn block_product(h: &[f32], block: &[Self], acc: &mut [f32; BLOCK]);
     fn widen(self) -> f32;
 }
 
 impl Weight for f32 {
+    #[inline(always)]
+    fn block_product(h: &[f32], block: &[f32], acc: &mut [f32; BLOCK]) {
+        // The 64 partial sums stay in registers across the whole of `h`.
+        *acc = [0f32; BLOCK];
+        for (&hk, w) in h.iter().zip(block.chunks_exact(BLOCK)) {
+            for j in 0..BLOCK {
+                acc[j] += hk * w[j];
+            }
+        }
+    }
     #[inline(always)]
     fn widen(self) -> f32 {
         self
@@ -194,8 +204,12 @@ impl Weight for f32 {
 
 impl Weight for half::f16 {
     #[inline(always)]
+    fn block_product(h: &[f32], block: &[half::f16], acc: &mut [f32; BLOCK]) {
+        halves::block_product(h, block, acc)
+    }
+    #[inline(always)]
     fn widen(self) -> f32 {
-        half_to_f32(self)
+        halves::half_to_f32(self)
     }
 }
 
@@ -214,11 +228,14 @@ pub(crate) enum SmallRowMatrix {
 }
 
 impl SmallRowMatrix {
-    /// W_hh (G·H × H, row-major) laid out for `small_matmul` and stored at `precision`.
+    /// W_hh (G·H × H, row-major) laid out for `small_matmul` at `precision`. At f16 without a
+    /// fused half product on this CPU, the half-rounded values are kept as f32: the same
+    /// answers, at f32's speed.
     pub fn new(w_hh: &[f32], h_n: usize, g_n: usize, precision: super::Precision) -> Self {
         match precision {
             super::Precision::F32 => SmallRowMatrix::F32(small_matmul_layout(w_hh, h_n, g_n, |v| v).into()),
-            super::Precision::F16 => SmallRowMatrix::Half(small_matmul_layout(w_hh, h_n, g_n, super::simd::f32_to_half).into()),
+            super::Precision::F16 if halves::fused_product_available() => SmallRowMatrix::Half(small_matmul_layout(w_hh, h_n, g_n, halves::f32_to_half).into()),
+            super::Precision::F16 => SmallRowMatrix::F32(small_matmul_layout(w_hh, h_n, g_n, halves::round_to_half).into()),
         }
     }
 
@@ -237,8 +254,6 @@ dispatch!(pub(crate) fn forward = forward_impl(d: &Dims, lens: &[usize], gx: Inp
 /// per-call cost of gemm exceeds the arithmetic.
 const SMALL_ROWS: usize = 4;
 
-/// Columns of W_hhᵀ per block of the layout `small_matmul` reads.
-const BLOCK: usize = 64;
 
 /// W_hh (G·H × H, row-major) in the layout `small_matmul` reads: for each block of 64 gate
 /// columns, the H rows of W_hhᵀ restricted to those columns, one after another, then the
@@ -258,21 +273,15 @@ pub(crate) fn small_matmul_layout<W>(w_hh: &[f32], h_n: usize, g_n: usize, store
     out
 }
 
-/// `gh[p] = h[p] · W_hhᵀ` for `rows` rows, with `w_b` = W_hh in `small_matmul_layout`. Each
-/// block's 64 partial sums stay in registers across the whole of `h`.
+/// `gh[p] = h[p] · W_hhᵀ` for `rows` rows, with `w_b` = W_hh in `small_matmul_layout`.
 #[inline(always)]
 fn small_matmul<W: Weight>(rows: usize, h_n: usize, g_n: usize, gh: &mut [f32], h: &[f32], w_b: &[W]) {
     let full = g_n / BLOCK * BLOCK;
+    let mut acc = [0f32; BLOCK];
     for p in 0..rows {
         let (out, hp) = (&mut gh[p * g_n..][..g_n], &h[p * h_n..][..h_n]);
         for (b, j0) in (0..full).step_by(BLOCK).enumerate() {
-            let block = &w_b[b * h_n * BLOCK..][..h_n * BLOCK];
-            let mut acc = [0f32; BLOCK];
-            for (&hk, w) in hp.iter().zip(block.chunks_exact(BLOCK)) {
-                for j in 0..BLOCK {
-                    acc[j] += hk * w[j].widen();
-                }
-            }
+            W::block_product(hp, &w_b[b * h_n * BLOCK..][..h_n * BLOCK], &mut acc);
             out[j0..j0 + BLOCK].copy_from_slice(&acc);
         }
         if full < g_n {
@@ -586,9 +595,9 @@ mod tests {
             let mut got = vec![f32::NAN; rows * g_n];
             small_matmul(rows, h_n, g_n, &mut got, &h, &small_matmul_layout(&w, h_n, g_n, |v| v));
             // At half precision the product is exact over the rounded weights.
-            let rounded: Vec<f32> = w.iter().map(|&v| half_to_f32(crate::nn::simd::f32_to_half(v))).collect();
+            let rounded: Vec<f32> = w.iter().map(|&v| halves::round_to_half(v)).collect();
             let mut got_half = vec![f32::NAN; rows * g_n];
-            small_matmul(rows, h_n, g_n, &mut got_half, &h, &small_matmul_layout(&w, h_n, g_n, crate::nn::simd::f32_to_half));
+            small_matmul(rows, h_n, g_n, &mut got_half, &h, &small_matmul_layout(&w, h_n, g_n, halves::f32_to_half));
             for p in 0..rows {
                 for j in 0..g_n {
                     let product = |w: &[f32]| -> f32 { (0..h_n).map(|k| h[p * h_n + k] * w[j * h_n + k]).sum() };
@@ -605,8 +614,8 @@ mod tests {
     /// rounded values at full precision, for both cells, both directions and one to five rows.
     #[test]
     fn half_inputs_and_weights_equal_their_rounded_values() {
-        use crate::nn::simd::f32_to_half;
-        let widen = |v: &[f32]| -> Vec<f32> { v.iter().map(|&x| half_to_f32(f32_to_half(x))).collect() };
+        use crate::nn::half_precision::f32_to_half;
+        let widen = |v: &[f32]| -> Vec<f32> { v.iter().map(|&x| halves::round_to_half(x)).collect() };
         let mut rng = crate::rng::Rng::new(11);
         let mut random = |n: usize, scale: f32| -> Vec<f32> { (0..n).map(|_| (rng.next_f32() - 0.5) * scale).collect() };
         for cell in [RecurrentCell::Lstm, RecurrentCell::Gru] {

@@ -5,6 +5,7 @@ mod attention;
 mod attribution;
 mod classifier;
 mod config;
+mod half_precision;
 mod kernels;
 mod pooling;
 mod precision;

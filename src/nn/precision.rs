@@ -11,7 +11,7 @@ pub enum Precision {
     /// The weights as trained.
     #[default]
     F32,
-    /// IEEE half floats, widened to f32 in registers (`simd::f32_to_half`): half the memory for
+    /// IEEE half floats, widened to f32 in registers (`half_precision::f32_to_half`): half the memory for
     /// the input table, and half the bytes a single review's recurrence reads at every step, where
     /// reading them is the limit. Arithmetic and state stay f32.
     F16,

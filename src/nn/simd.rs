@@ -41,44 +41,6 @@ pub fn tanh(x: f32) -> f32 {
     2.0 / (1.0 + exp(-2.0 * x)) - 1.0
 }
 
-/// An f32 rounded to IEEE half precision for prediction's weight tables, with two limits that
-/// keep the widening in [`half_to_f32`] to a handful of branch-free integer operations that
-/// vectorise at every level: magnitudes below half's smallest normal (2^-14 ≈ 6.1e-5) become
-/// zero, and magnitudes past its largest finite value (65,504) saturate. A loaded model's
-/// weights are finite (the loader refuses NaN and infinities), so no NaN is ever stored. Round
-/// to nearest, ties to even.
-pub fn f32_to_half(x: f32) -> half::f16 {
-    const SMALLEST_NORMAL: f32 = 6.103_515_6e-5; // 2^-14
-    const LARGEST: u16 = 0x7bff; // 65,504
-    let bits = x.to_bits();
-    let sign = ((bits >> 16) & 0x8000) as u16;
-    let magnitude = x.abs();
-    if magnitude.is_nan() || magnitude < SMALLEST_NORMAL {
-        return half::f16::from_bits(sign);
-    }
-    if magnitude >= 65_504.0 {
-        return half::f16::from_bits(sign | LARGEST);
-    }
-    // Rebias the exponent (f32's 127 to half's 15) and keep the top 10 mantissa bits.
-    let b = magnitude.to_bits();
-    let mut h = (b >> 13) - ((127 - 15) << 10);
-    let rest = b & 0x1fff;
-    if rest > 0x1000 || (rest == 0x1000 && h & 1 == 1) {
-        h += 1; // a carry into the exponent is the right result; below 65,504 it never reaches inf
-    }
-    half::f16::from_bits(sign | h as u16)
-}
-
-/// Widens a value made by [`f32_to_half`] exactly. Only zero and normal numbers are handled:
-/// subnormal, infinite and NaN halves, which `f32_to_half` never makes, come out wrong.
-#[inline(always)]
-pub fn half_to_f32(h: half::f16) -> f32 {
-    let h = h.to_bits() as u32;
-    let magnitude = h & 0x7fff;
-    let bits = if magnitude == 0 { 0 } else { (magnitude << 13) + ((127 - 15) << 23) };
-    f32::from_bits(bits | ((h & 0x8000) << 16))
-}
-
 /// Instruction sets in order: a limit keeps every level above it off.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
 pub enum Level {
@@ -176,36 +138,5 @@ mod tests {
         assert_eq!(tanh(1000.0), 1.0);
         assert_eq!(tanh(-1000.0), -1.0);
         assert!(exp(f32::NAN).is_nan());
-    }
-
-    #[test]
-    fn half_rounds_like_the_standard_and_widens_exactly() {
-        // Every normal half: widening matches the reference conversion, and rounding it back
-        // gives the same bits.
-        for bits in 0u16..=u16::MAX {
-            let reference = half::f16::from_bits(bits);
-            let exponent = (bits >> 10) & 0x1f;
-            if exponent == 0 || exponent == 0x1f {
-                continue;
-            }
-            assert_eq!(half_to_f32(reference), reference.to_f32(), "{bits:#06x}");
-            assert_eq!(f32_to_half(reference.to_f32()).to_bits(), bits, "{bits:#06x}");
-        }
-        // Rounding to nearest (ties to even) agrees with the reference inside the normal range.
-        let mut rng = crate::rng::Rng::new(7);
-        for _ in 0..200_000 {
-            let x = (rng.next_f32() - 0.5) * 2f32.powi((rng.next_f32() * 30.0) as i32 - 12);
-            let want = half::f16::from_f32(x);
-            if want.is_normal() && x.abs() >= 6.103_515_6e-5 {
-                assert_eq!(f32_to_half(x).to_bits(), want.to_bits(), "{x}");
-            }
-        }
-        // The limits: zero for what is below the smallest normal, saturation above the largest.
-        assert_eq!(half_to_f32(f32_to_half(1e-6)), 0.0);
-        assert_eq!(half_to_f32(f32_to_half(-3e-5)), 0.0);
-        assert_eq!(half_to_f32(f32_to_half(0.0)), 0.0);
-        assert_eq!(half_to_f32(f32_to_half(1e9)), 65_504.0);
-        assert_eq!(half_to_f32(f32_to_half(-1e9)), -65_504.0);
-        assert_eq!(half_to_f32(f32_to_half(65_519.0)), 65_504.0);
     }
 }
