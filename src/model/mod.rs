@@ -162,7 +162,7 @@ impl Model {
     /// Sets the precision later predictions store the network's input table and recurrent weights
     /// at (`Precision::F32` after loading). `F16` halves the memory of the per-word input table —
     /// which lets the default bidirectional model keep one at all — and the bytes a single review
-    /// reads at every step, where that reading is the limit; scores move by about 1e-3. Calls
+    /// reads at every step, where that reading is the limit; probabilities move by about 1e-4. Calls
     /// already running finish at the precision they started with. Training, explanations, the
     /// wide path and a transformer's layers stay f32; for a model without a network it changes
     /// nothing.
