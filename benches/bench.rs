@@ -412,7 +412,7 @@ fn default_models(report: &mut Report, test_set: &[Example], dir: &Path, work: &
         };
         // Half precision changes only a recurrent network.
         let precisions: &[Precision] = match m.network_config() {
-            Some(net) if net.cell.recurrent().is_some() => &Precision::ALL,
+            Some(net) if net.cell.recurrent().is_some() => &Precision::all(),
             _ => &[Precision::F32],
         };
         for &precision in precisions {
@@ -441,7 +441,9 @@ fn default_models(report: &mut Report, test_set: &[Example], dir: &Path, work: &
             let (matrix_bytes, read) = match m.network_config() {
                 Some(net) => {
                     let gates = net.cell.recurrent().map_or(0, |c| c.gates()) * net.hidden_size;
-                    let matrix_bytes = (gates * net.hidden_size * precision.bytes()) as f64;
+                    // Without F16C kernels (baseline) a half-precision model holds its rounded weights as f32.
+                    let bytes = if senti::simd_level() == "baseline" { 4 } else { precision.bytes() };
+                    let matrix_bytes = (gates * net.hidden_size * bytes) as f64;
                     (matrix_bytes, mean_steps * net.directions() as f64 * net.layers as f64 * matrix_bytes)
                 }
                 None => (0.0, 0.0),
@@ -893,7 +895,7 @@ fn main() {
     let throughput_n = if quick { 5120 } else { test_set.len() };
     let mut t = Table::new(
         "Prediction: models of (a) at max_len 200, saved and loaded",
-        &["cell", "single p50 ms", "single p99 ms", "single mean ms", "batch-256 reviews/s"],
+        &["cell", "single p50 ms", "single p99 ms", "single mean ms", "batch-256 reviews/s", "single p50 ms at f16"],
     );
     for (cell, path) in &models_200 {
         let m = SentimentModel::load(path).expect("loading a saved model");
@@ -911,7 +913,17 @@ fn main() {
         }
         let rate = throughput_n as f64 / s.elapsed().as_secs_f64();
         let (p50, p99) = (percentile(&times, 50.0), percentile(&times, 99.0));
-        t.row(vec![cell.to_string(), f3(p50), f3(p99), f3(mean(&times)), thousands(rate)]);
+        // The same calls at half precision (senti_set_prediction_precision), right after.
+        m.set_prediction_precision(Precision::F16).unwrap();
+        for t in latency_texts.iter().cycle().take(100) {
+            m.predict(t).unwrap();
+        }
+        let half_times = time_calls(latency_texts.iter().cycle().take(single_calls), |t| {
+            std::hint::black_box(m.predict(std::hint::black_box(t)).unwrap());
+        });
+        let half_p50 = percentile(&half_times, 50.0);
+        report.metric("single_latency_p50_f16", Some(cell), None, half_p50, "ms", json!({"calls": single_calls}));
+        t.row(vec![cell.to_string(), f3(p50), f3(p99), f3(mean(&times)), thousands(rate), f3(half_p50)]);
         let extra = json!({"calls": single_calls, "distinct_reviews": latency_texts.len()});
         report.metric("single_latency_p50", Some(cell), None, p50, "ms", extra.clone());
         report.metric("single_latency_p99", Some(cell), None, p99, "ms", extra.clone());

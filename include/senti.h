@@ -314,13 +314,6 @@ typedef int32_t senti_status;
 #endif // __cplusplus
 
 /**
- * How a loaded recurrent model stores the weights prediction streams: its first layer's per-word
- * input table and its recurrent matrices. Training, gradients (explanations) and the weights in
- * the file are always f32.
- */
-typedef struct Precision Precision;
-
-/**
  * Labeled texts in memory. Opaque; made by `senti_dataset_new`, released with
  * `senti_dataset_free`.
  */
@@ -418,8 +411,6 @@ typedef struct senti_evaluation {
    */
   double accuracy;
 } senti_evaluation;
-
-
 
 #ifdef __cplusplus
 extern "C" {
@@ -889,16 +880,18 @@ senti_status senti_set_prediction_threads(const struct senti_model *model,
  * a single review's latency: on an AVX-512 CPU the default BiLSTM's review took 0.58 of its f32
  * time (README, Models). It also stores the first layer's per-word input table at half size,
  * so the default bidirectional model keeps one at all (61 MB; its f32 table is over the 64 MB
- * limit and each review's words are projected instead), which adds that much memory. On IMDB's
- * test split probabilities moved by at most 1.1e-4 and one review in 25,000 changed class.
- * Arithmetic and state stay f32, and a review scores the same alone and in a batch; where the
- * kernels have no F16C product (the baseline level) the rounded weights are held as f32, with
- * the same scores. Explanations, the wide path and a transformer's layers are unaffected, and
- * for a model without a network the call changes nothing. Switching builds the new weights
- * first (tens of milliseconds for the default model),
- * is safe while other threads predict, and takes effect for calls that start after it
- * returns. `precision` must be a NUL-terminated string, borrowed for the call; any other value
- * is `SENTI_ERR_INVALID_ARGUMENT` and changes nothing.
+ * limit and each review's words are projected instead): its process peaked 15 MB higher in the
+ * benchmark. On IMDB's test split probabilities moved by at most 1.1e-4 and one review in 25,000
+ * changed class. Arithmetic and state stay f32, and a review scores the same alone and in a
+ * batch; where the kernels have no F16C product (the baseline level) the rounded weights are
+ * held as f32, with the same scores. The wide path and a transformer's layers are unaffected;
+ * explanations integrate their gradients at f32, so at f16 the rounding shows in their
+ * unexplained part. For a model without a network the call changes nothing. Switching builds
+ * the new weights first (tens of milliseconds for the default model; one switch at a time), is
+ * safe while other threads predict, and takes effect for calls that start after it returns:
+ * a call already running finishes with the weights it started with. `precision` must be a
+ * NUL-terminated string, borrowed for the call; any other value is
+ * `SENTI_ERR_INVALID_ARGUMENT` and changes nothing.
  */
 senti_status senti_set_prediction_precision(const struct senti_model *model,
                                             const char *precision,

@@ -157,6 +157,13 @@ fn test_prints_the_figures_and_every_class() {
     let confusion: u64 = report["confusion"].as_array().unwrap().iter().flat_map(|r| r.as_array().unwrap()).map(|n| n.as_u64().unwrap()).sum();
     assert_eq!(confusion, 30);
     assert!((report["accuracy"].as_f64().unwrap() - figure("accuracy")).abs() < 1e-4);
+
+    // At half precision the loss moves a little and nothing else about the report changes shape.
+    let half = ok(senti(&["test", p(&f.model), "--data", p(&f.dir.join("test.jsonl")), "--json", "--precision", "f16"]));
+    let half: serde_json::Value = serde_json::from_str(&half).unwrap();
+    assert_eq!(half["count"], 30);
+    assert!((half["loss"].as_f64().unwrap() - report["loss"].as_f64().unwrap()).abs() < 1e-2, "{half} against {report}");
+    fails(senti(&["test", p(&f.model), "--data", p(&f.dir.join("test.jsonl")), "--precision", "bf16"]), 2, "bf16");
 }
 
 /// `label<TAB>probability` pairs of one output line.

@@ -1374,8 +1374,8 @@ public:
     /// Sets the precision at which each later prediction and evaluation stores the network's
     /// weights: "f32" (the default after load: the weights as trained) or "f16" (half floats,
     /// widened to f32 as they are read: lower latency per review; scores move by about 1e-4).
-    /// Arithmetic stays f32; explanations and the wide path are unaffected. Safe while other
-    /// threads predict. Throws senti::Error (SENTI_ERR_INVALID_ARGUMENT for any other value,
+    /// Arithmetic stays f32 and the wide path is unaffected; explanations integrate at f32 (the
+    /// rounding shows in their unexplained part). Safe while other threads predict. Throws senti::Error (SENTI_ERR_INVALID_ARGUMENT for any other value,
     /// which changes nothing).
     void set_prediction_precision(std::string_view precision) const {
         const std::string p = detail::c_string(precision, "precision");

@@ -417,8 +417,9 @@ func (m *Model) SetPredictionThreads(threads int) error {
 // SetPredictionPrecision sets the precision at which each later prediction and evaluation with
 // the model stores the network's weights: "f32" (the default after Load: the weights as
 // trained) or "f16" (half floats, widened to f32 as they are read), which lowers a single
-// review's latency while scores move by about 1e-4. Arithmetic stays f32; explanations and the
-// wide path are unaffected. It may run while other goroutines predict. Any other value is
+// review's latency while scores move by about 1e-4. Arithmetic stays f32 and the wide path is
+// unaffected; explanations integrate at f32 (the rounding shows in their unexplained part). It
+// may run while other goroutines predict. Any other value is
 // ErrInvalidArgument and changes nothing.
 func (m *Model) SetPredictionPrecision(precision string) error {
 	cprecision, err := cString("precision", precision)

@@ -459,16 +459,18 @@ pub unsafe extern "C" fn senti_set_prediction_threads(model: *const senti_model,
 /// a single review's latency: on an AVX-512 CPU the default BiLSTM's review took 0.58 of its f32
 /// time (README, Models). It also stores the first layer's per-word input table at half size,
 /// so the default bidirectional model keeps one at all (61 MB; its f32 table is over the 64 MB
-/// limit and each review's words are projected instead), which adds that much memory. On IMDB's
-/// test split probabilities moved by at most 1.1e-4 and one review in 25,000 changed class.
-/// Arithmetic and state stay f32, and a review scores the same alone and in a batch; where the
-/// kernels have no F16C product (the baseline level) the rounded weights are held as f32, with
-/// the same scores. Explanations, the wide path and a transformer's layers are unaffected, and
-/// for a model without a network the call changes nothing. Switching builds the new weights
-/// first (tens of milliseconds for the default model),
-/// is safe while other threads predict, and takes effect for calls that start after it
-/// returns. `precision` must be a NUL-terminated string, borrowed for the call; any other value
-/// is `SENTI_ERR_INVALID_ARGUMENT` and changes nothing.
+/// limit and each review's words are projected instead): its process peaked 15 MB higher in the
+/// benchmark. On IMDB's test split probabilities moved by at most 1.1e-4 and one review in 25,000
+/// changed class. Arithmetic and state stay f32, and a review scores the same alone and in a
+/// batch; where the kernels have no F16C product (the baseline level) the rounded weights are
+/// held as f32, with the same scores. The wide path and a transformer's layers are unaffected;
+/// explanations integrate their gradients at f32, so at f16 the rounding shows in their
+/// unexplained part. For a model without a network the call changes nothing. Switching builds
+/// the new weights first (tens of milliseconds for the default model; one switch at a time), is
+/// safe while other threads predict, and takes effect for calls that start after it returns:
+/// a call already running finishes with the weights it started with. `precision` must be a
+/// NUL-terminated string, borrowed for the call; any other value is
+/// `SENTI_ERR_INVALID_ARGUMENT` and changes nothing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn senti_set_prediction_precision(model: *const senti_model, precision: *const c_char, error_out: *mut *mut senti_error) -> senti_status {
     unsafe {

@@ -162,10 +162,11 @@ impl Model {
     /// Sets the precision later predictions store the network's input table and recurrent weights
     /// at (`Precision::F32` after loading). `F16` halves the memory of the per-word input table —
     /// which lets the default bidirectional model keep one at all — and the bytes a single review
-    /// reads at every step, where that reading is the limit; probabilities move by about 1e-4. Calls
-    /// already running finish at the precision they started with. Training, explanations, the
-    /// wide path and a transformer's layers stay f32; for a model without a network it changes
-    /// nothing.
+    /// reads at every step, where that reading is the limit; probabilities move by about 1e-4.
+    /// Calls already running finish with the weights they started with. Training, the wide path
+    /// and a transformer's layers stay f32, and explanations integrate at f32 (their score is the
+    /// model's at its precision, the difference in their unexplained part); for a model without
+    /// a network it changes nothing.
     pub fn set_prediction_precision(&self, precision: Precision) -> Result<()> {
         match &self.classifier {
             Some(classifier) => classifier.set_precision(precision),
@@ -307,6 +308,9 @@ pub(crate) fn logits_encoded(classifier: &Classifier, encoded: &[Vec<u32>], thre
     order.sort_by_key(|&i| encoded[i].len());
     let mut out = vec![0f32; encoded.len() * width];
     let mut rest = order.as_slice();
+    // One set of prediction weights for every chunk: a precision switched meanwhile waits for
+    // the next call.
+    let prepared = classifier.prediction_weights();
     while !rest.is_empty() {
         // Sorted by length, so the chunk's last review is its longest: grow the chunk while the
         // padded size fits the token budget.
@@ -318,7 +322,7 @@ pub(crate) fn logits_encoded(classifier: &Classifier, encoded: &[Vec<u32>], thre
         rest = tail;
         let seqs: Vec<&[u32]> = chunk.iter().map(|&i| encoded[i].as_slice()).collect();
         let batch = Batch::new(&seqs)?;
-        let logits = classifier.forward(&batch, Mode::Infer, threads)?.flatten_all()?.to_vec1::<f32>()?;
+        let logits = classifier.forward_with(&batch, Mode::Infer, threads, prepared.clone())?.flatten_all()?.to_vec1::<f32>()?;
         for (&i, z) in chunk.iter().zip(logits.chunks_exact(width)) {
             out[i * width..(i + 1) * width].copy_from_slice(z);
         }

@@ -67,7 +67,7 @@ impl Classifier {
         } else {
             FirstInput::Projected(points.iter().map(|v| v.as_tensor().clone()).collect())
         };
-        let logits = self.forward_from(first, t, &lengths, Mode::Gradients, threads)?;
+        let logits = self.forward_from(first, t, &lengths, Mode::Gradients, threads, None)?;
         let grads = logits.narrow(1, output, 1)?.sum_all()?.backward()?;
         let mut per_token = vec![0f32; t];
         for (point, projection) in points.iter().zip(&plain) {
@@ -96,7 +96,7 @@ impl Classifier {
     pub fn reference_logits(&self, len: usize, threads: usize) -> Result<Vec<f32>> {
         let zeros = Tensor::zeros((len.max(1), self.embedding_dim()), candle_core::DType::F32, &candle_core::Device::Cpu)?;
         let one: Arc<[usize]> = Arc::from(vec![len.max(1)]);
-        Ok(self.forward_from(FirstInput::Embedded(zeros), len.max(1), &one, Mode::Infer, threads)?.flatten_all()?.to_vec1::<f32>()?)
+        Ok(self.forward_from(FirstInput::Embedded(zeros), len.max(1), &one, Mode::Infer, threads, self.prediction_weights())?.flatten_all()?.to_vec1::<f32>()?)
     }
 }
 

@@ -4,7 +4,7 @@
 //! caller (prediction) or folded into the loss (training).
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use candle_core::{DType, Device, Tensor, Var};
 
@@ -61,9 +61,9 @@ impl Mode<'_> {
 
 /// What the first recurrent layer reads.
 pub(crate) enum FirstInput {
-    /// Each (row, step)'s input projection as a row of a loaded model's per-word table (one per
-    /// direction, in `prepared`, whose single-row weights the same call then uses too).
-    Table { prepared: Arc<Prepared>, ids: Arc<[u32]> },
+    /// Each (row, step)'s input projection as a row of the per-word table (one per direction) of
+    /// the call's prepared weights.
+    Table { ids: Arc<[u32]> },
     /// The embeddings of a batch's distinct words and each (row, step)'s row among them: every
     /// direction projects them into its own table, on its own core when the directions run apart.
     Words { embedded: Tensor, ids: Arc<[u32]> },
@@ -98,7 +98,14 @@ pub struct Classifier {
     named: Vec<(String, Tensor)>,
     /// For a loaded recurrent model: what prediction reads, at the precision it predicts with.
     /// Replaced whole when the precision changes; a call holds the one it started with.
-    prepared: Option<RwLock<Arc<Prepared>>>,
+    prepared: Option<PreparedSlot>,
+}
+
+/// The prepared weights a loaded recurrent model predicts with now, and a lock that lets one
+/// precision switch build at a time (each build holds the model's tables once more).
+struct PreparedSlot {
+    current: RwLock<Arc<Prepared>>,
+    switching: Mutex<()>,
 }
 
 /// What a loaded recurrent model derives from its weights for prediction, at one precision.
@@ -353,7 +360,9 @@ impl Classifier {
         let head_w = get("head.weight".into(), &[outputs, config.feature_size()], Init::Glorot)?;
         let head_b = get("head.bias".into(), &[outputs], Init::Bias { ones_block: None, block: 1 })?;
         let prepared = match weights {
-            Weights::Load(_) if !layers.is_empty() => Some(RwLock::new(Arc::new(Prepared::new(&embedding, &layers, Precision::F32)?))),
+            Weights::Load(_) if !layers.is_empty() => {
+                Some(PreparedSlot { current: RwLock::new(Arc::new(Prepared::new(&embedding, &layers, Precision::F32)?)), switching: Mutex::new(()) })
+            }
             _ => None,
         };
         Ok(Self { config: config.clone(), outputs, embedding, layers, encoder, attention, head_w, head_b, named, prepared })
@@ -361,7 +370,7 @@ impl Classifier {
 
     /// What prediction reads now; None for a model being trained, or without recurrent layers.
     fn prepared(&self) -> Option<Arc<Prepared>> {
-        self.prepared.as_ref().map(|p| p.read().unwrap_or_else(|e| e.into_inner()).clone())
+        self.prepared.as_ref().map(|slot| slot.current.read().unwrap_or_else(|e| e.into_inner()).clone())
     }
 
     /// The precision prediction uses (f32 for a model being trained or without recurrent layers).
@@ -374,12 +383,13 @@ impl Classifier {
     /// model being trained, or one without recurrent layers (a transformer keeps f32).
     pub fn set_precision(&self, precision: Precision) -> Result<()> {
         let Some(slot) = &self.prepared else { return Ok(()) };
+        let _one_switch_at_a_time = slot.switching.lock().unwrap_or_else(|e| e.into_inner());
         if self.precision() == precision {
             return Ok(());
         }
-        // Built outside the lock: predictions go on meanwhile with the old one.
+        // Built outside the read-write lock: predictions go on meanwhile with the old one.
         let next = Arc::new(Prepared::new(&self.embedding, &self.layers, precision)?);
-        *slot.write().unwrap_or_else(|e| e.into_inner()) = next;
+        *slot.current.write().unwrap_or_else(|e| e.into_inner()) = next;
         Ok(())
     }
 
@@ -397,7 +407,20 @@ impl Classifier {
     }
 
     /// Logits, shape (batch, outputs).
-    pub fn forward(&self, batch: &Batch, mut mode: Mode, threads: usize) -> Result<Tensor> {
+    pub fn forward(&self, batch: &Batch, mode: Mode, threads: usize) -> Result<Tensor> {
+        let prepared = if mode.differentiable() { None } else { self.prepared() };
+        self.forward_with(batch, mode, threads, prepared)
+    }
+
+    /// What prediction reads now, for a call to hold across all its forward passes, so that a
+    /// precision switched meanwhile never mixes into one call. None when there is nothing
+    /// prepared (a model being trained, a transformer).
+    pub(crate) fn prediction_weights(&self) -> Option<Arc<Prepared>> {
+        self.prepared()
+    }
+
+    /// `forward` reading `prepared` (from `prediction_weights`; None in the differentiable modes).
+    pub(crate) fn forward_with(&self, batch: &Batch, mut mode: Mode, threads: usize, prepared: Option<Arc<Prepared>>) -> Result<Tensor> {
         let (_, t) = batch.ids.dims2()?;
         let ids: Vec<u32> = batch.ids.flatten_all()?.to_vec1::<u32>()?;
         // The first layer reads each step's input projection from a per-word table by id: a
@@ -405,9 +428,9 @@ impl Classifier {
         // distinct words. A batch of 64 reviews of 200 tokens holds about 4,000 distinct words,
         // so the table costs a third of projecting every step, and the embedding's gradient
         // gathers there.
-        let prepared = if mode.differentiable() { None } else { self.prepared() };
-        let first = match prepared {
-            Some(prepared) if prepared.input_tables.is_some() => FirstInput::Table { prepared, ids: Arc::from(ids) },
+        let prepared = if mode.differentiable() { None } else { prepared };
+        let first = match &prepared {
+            Some(p) if p.input_tables.is_some() => FirstInput::Table { ids: Arc::from(ids) },
             _ if self.encoder.is_some() => {
                 // Each step's embedding, through the batch's distinct words (word dropout).
                 let words = BatchWords::new(&ids, &batch.lengths, t, self.embedding.dims()[0])?;
@@ -429,7 +452,7 @@ impl Classifier {
                 FirstInput::Words { embedded: e, ids: words.local }
             }
         };
-        self.forward_from(first, t, &batch.lengths, mode, threads)
+        self.forward_from(first, t, &batch.lengths, mode, threads, prepared)
     }
 
     /// The first layer's input projections of embeddings `x` (steps, embedding), without bias:
@@ -457,8 +480,9 @@ impl Classifier {
 
     /// Logits, shape (batch, outputs), from the first layer's input: the layers, pooling and
     /// head that every mode shares. `lengths` holds each row's real steps of `steps`.
-    pub(crate) fn forward_from(&self, first: FirstInput, steps: usize, lengths: &Arc<[usize]>, mut mode: Mode, threads: usize) -> Result<Tensor> {
-        let outputs = self.states_from(first, steps, lengths, &mut mode, threads)?;
+    /// `prepared`: what a prediction reads (`prediction_weights`), None in the differentiable modes.
+    pub(crate) fn forward_from(&self, first: FirstInput, steps: usize, lengths: &Arc<[usize]>, mut mode: Mode, threads: usize, prepared: Option<Arc<Prepared>>) -> Result<Tensor> {
+        let outputs = self.states_from(first, steps, lengths, &mut mode, threads, prepared)?;
         let mut features = self.pool(&outputs, lengths)?;
         if let Mode::Train { rng } = &mut mode {
             features = dropout(&features, self.config.dropout, rng)?;
@@ -471,18 +495,19 @@ impl Classifier {
     pub(crate) fn attention_weights(&self, ids: &[u32], threads: usize) -> Result<Option<Vec<f32>>> {
         let Some(attention) = &self.attention else { return Ok(None) };
         let batch = Batch::new(&[ids])?;
-        let first = match self.prepared() {
-            Some(prepared) if prepared.input_tables.is_some() => FirstInput::Table { prepared, ids: Arc::from(ids) },
+        let prepared = self.prepared();
+        let first = match &prepared {
+            Some(p) if p.input_tables.is_some() => FirstInput::Table { ids: Arc::from(ids) },
             _ if self.encoder.is_some() => FirstInput::Embedded(self.embed(ids)?),
             _ => FirstInput::Projected(self.first_projections(&self.embed(ids)?)?.into_iter().map(|p| p.unsqueeze(0)).collect::<candle_core::Result<Vec<_>>>()?),
         };
-        let states = self.states_from(first, ids.len(), &batch.lengths, &mut Mode::Infer, threads)?;
+        let states = self.states_from(first, ids.len(), &batch.lengths, &mut Mode::Infer, threads, prepared)?;
         let states = if states.len() == 1 { states[0].clone() } else { Tensor::cat(&states, 2)? };
         Ok(Some(attention.weights(&states, &batch.lengths)?.flatten_all()?.to_vec1::<f32>()?))
     }
 
     /// The last layer's states, one (batch, steps, H) tensor per direction.
-    fn states_from(&self, first: FirstInput, steps: usize, lengths: &Arc<[usize]>, mode: &mut Mode, threads: usize) -> Result<Vec<Tensor>> {
+    fn states_from(&self, first: FirstInput, steps: usize, lengths: &Arc<[usize]>, mode: &mut Mode, threads: usize, prepared: Option<Arc<Prepared>>) -> Result<Vec<Tensor>> {
         if let Some(encoder) = &self.encoder {
             let FirstInput::Embedded(x) = first else {
                 return Err(Error::invalid_argument("a transformer reads embeddings, not input projections"));
@@ -493,15 +518,17 @@ impl Classifier {
         let training = mode.differentiable();
         let cfg = &self.config;
         let cell = cfg.cell.recurrent().ok_or_else(|| Error::invalid_argument("not a recurrent network"))?;
-        // One snapshot for the whole call: the table and the single-row weights agree.
-        let (prepared, first_words, first_ids, mut dense, projected) = match first {
-            FirstInput::Table { prepared, ids } => (Some(prepared), None, Some(ids), None, None),
-            FirstInput::Words { embedded, ids } => (None, Some(embedded), Some(ids), None, None),
-            FirstInput::Embedded(x) => (None, None, None, Some(x), None),
-            FirstInput::Projected(gx) => (None, None, None, None, Some(gx)),
+        let (from_table, first_words, first_ids, mut dense, projected) = match first {
+            FirstInput::Table { ids } => (true, None, Some(ids), None, None),
+            FirstInput::Words { embedded, ids } => (false, Some(embedded), Some(ids), None, None),
+            FirstInput::Embedded(x) => (false, None, None, Some(x), None),
+            FirstInput::Projected(gx) => (false, None, None, None, Some(gx)),
         };
-        let prepared = if training { None } else { prepared.or_else(|| self.prepared()) };
+        let prepared = if training { None } else { prepared };
         let first_tables = prepared.as_ref().and_then(|p| p.input_tables.as_ref());
+        if from_table && first_tables.is_none() {
+            return Err(Error::invalid_argument("the first layer reads a per-word table this call's weights do not have"));
+        }
         let inputs_only = matches!(mode, Mode::Gradients);
         // Outside training, the two directions of a layer are independent runs over the same
         // input: on two cores each gets one, which halves a single review's recurrence (one

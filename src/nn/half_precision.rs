@@ -17,12 +17,13 @@ pub(crate) const BLOCK: usize = 64;
 
 /// An f32 rounded to IEEE half precision, with two limits that keep [`half_to_f32`] to a few
 /// branch-free integer operations: magnitudes below half's smallest normal (2^-14 ≈ 6.1e-5)
-/// become zero, and magnitudes past its largest finite value (65,504) saturate. A loaded model's
+/// become zero (also those just below it that plain rounding would carry up to 2^-14), and
+/// magnitudes past its largest finite value (65,504) saturate. A loaded model's
 /// weights are finite (the loader refuses NaN and infinities), so no NaN is ever stored. Round
 /// to nearest, ties to even.
 pub fn f32_to_half(x: f32) -> half::f16 {
-    const SMALLEST_NORMAL: f32 = 6.103_515_6e-5; // 2^-14
-    const LARGEST: u16 = 0x7bff; // 65,504
+    const SMALLEST_NORMAL: f32 = half::f16::MIN_POSITIVE.to_f32_const();
+    const LARGEST: u16 = half::f16::MAX.to_bits();
     let bits = x.to_bits();
     let sign = ((bits >> 16) & 0x8000) as u16;
     let magnitude = x.abs();
@@ -57,22 +58,19 @@ pub fn round_to_half(x: f32) -> f32 {
     half_to_f32(f32_to_half(x))
 }
 
-#[cfg(target_arch = "x86_64")]
-fn has_f16c() -> bool {
-    static F16C: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *F16C.get_or_init(|| std::is_x86_feature_detected!("f16c"))
-}
-
 /// Whether [`block_product`] runs a fused kernel here: AVX2 or AVX-512 kernels and F16C.
 pub(crate) fn fused_product_available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        level() >= Level::Avx2 && has_f16c()
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    static FUSED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *FUSED.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        {
+            level() >= Level::Avx2 && std::is_x86_feature_detected!("f16c")
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
+        }
+    })
 }
 
 /// Widens `src` (values made by [`f32_to_half`]) into the start of `dst`: F16C's conversion where
@@ -206,6 +204,16 @@ mod tests {
         assert_eq!(half_to_f32(f32_to_half(1e9)), 65_504.0);
         assert_eq!(half_to_f32(f32_to_half(-1e9)), -65_504.0);
         assert_eq!(half_to_f32(f32_to_half(65_519.0)), 65_504.0);
+        // Every tie between neighbouring normal halves (and a hair either side) rounds as the
+        // reference does: to even on the tie.
+        for bits in 0x0400u16..0x7bff {
+            let (low, high) = (half::f16::from_bits(bits).to_f32() as f64, half::f16::from_bits(bits + 1).to_f32() as f64);
+            let tie = ((low + high) / 2.0) as f32;
+            for x in [tie, f32::from_bits(tie.to_bits() - 1), f32::from_bits(tie.to_bits() + 1)] {
+                assert_eq!(f32_to_half(x).to_bits(), half::f16::from_f32(x).to_bits(), "{x} between {bits:#06x} and the next");
+                assert_eq!(f32_to_half(-x).to_bits(), half::f16::from_f32(-x).to_bits(), "{}", -x);
+            }
+        }
         // The slice form (F16C where the CPU has it) widens exactly as the integer form does,
         // whole vectors and a tail alike.
         let values: Vec<half::f16> = (0..1003).map(|i| f32_to_half((i as f32 - 500.0) * 0.37)).collect();
@@ -215,17 +223,35 @@ mod tests {
         assert!(wide[1003..].iter().all(|w| w.is_nan()), "wrote past the values");
     }
 
+    /// Each kernel this CPU can run, called directly (whatever level the process chose), and the
+    /// dispatching function, against the product over the widened values in f64.
     #[test]
-    fn every_block_product_matches_its_rounded_f32_product() {
+    fn every_block_product_matches_its_rounded_product() {
+        type Kernel = Box<dyn Fn(&[f32], &[half::f16], &mut [f32; BLOCK])>;
+        let mut kernels: Vec<(&str, Kernel)> = vec![("dispatched", Box::new(block_product))];
+        #[cfg(target_arch = "x86_64")]
+        {
+            let f16c = std::is_x86_feature_detected!("f16c") && std::is_x86_feature_detected!("fma");
+            if f16c && std::is_x86_feature_detected!("avx2") {
+                // SAFETY: the features were detected just above.
+                kernels.push(("avx2", Box::new(|h, b, a| unsafe { block_product_avx2(h, b, a) })));
+            }
+            if f16c && std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx2") {
+                // SAFETY: the features were detected just above.
+                kernels.push(("avx512", Box::new(|h, b, a| unsafe { block_product_avx512(h, b, a) })));
+            }
+        }
         let mut rng = crate::rng::Rng::new(5);
         for rows in [1, 7, 128] {
             let h: Vec<f32> = (0..rows).map(|_| rng.next_f32() - 0.5).collect();
             let block: Vec<half::f16> = (0..rows * BLOCK).map(|_| f32_to_half(rng.next_f32() - 0.5)).collect();
-            let mut got = [f32::NAN; BLOCK];
-            block_product(&h, &block, &mut got);
-            for j in 0..BLOCK {
-                let want: f32 = (0..rows).map(|k| h[k] * half_to_f32(block[k * BLOCK + j])).sum();
-                assert!((got[j] - want).abs() <= 1e-5 * (1.0 + want.abs()), "rows {rows} col {j}: {} vs {want}", got[j]);
+            for (name, kernel) in &kernels {
+                let mut got = [f32::NAN; BLOCK];
+                kernel(&h, &block, &mut got);
+                for j in 0..BLOCK {
+                    let want: f64 = (0..rows).map(|k| h[k] as f64 * half::f16::to_f64(block[k * BLOCK + j])).sum();
+                    assert!((got[j] as f64 - want).abs() <= 1e-5 * (1.0 + want.abs()), "{name}, rows {rows}, column {j}: {} against {want}", got[j]);
+                }
             }
         }
     }

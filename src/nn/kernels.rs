@@ -254,7 +254,6 @@ dispatch!(pub(crate) fn forward = forward_impl(d: &Dims, lens: &[usize], gx: Inp
 /// per-call cost of gemm exceeds the arithmetic.
 const SMALL_ROWS: usize = 4;
 
-
 /// W_hh (G·H × H, row-major) in the layout `small_matmul` reads: for each block of 64 gate
 /// columns, the H rows of W_hhᵀ restricted to those columns, one after another, then the
 /// remaining columns (G·H mod 64) as plain W_hhᵀ rows. One review's step then streams the

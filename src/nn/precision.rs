@@ -4,21 +4,29 @@
 use crate::error::{Error, Result};
 
 /// How a loaded recurrent model stores the weights prediction streams: its first layer's per-word
-/// input table and its recurrent matrices. Training, gradients (explanations) and the weights in
-/// the file are always f32.
+/// input table and its recurrent matrices. Training, the gradients explanations integrate and the
+/// weights in the file are always f32.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Precision {
     /// The weights as trained.
     #[default]
     F32,
-    /// IEEE half floats, widened to f32 in registers (`half_precision::f32_to_half`): half the memory for
-    /// the input table, and half the bytes a single review's recurrence reads at every step, where
-    /// reading them is the limit. Arithmetic and state stay f32.
+    /// Rounded to IEEE half floats (`half_precision::f32_to_half`) and widened to f32 as they are
+    /// read: half the bytes a single review's recurrence reads at every step, where reading them
+    /// is the limit, and half the memory of the input table. Arithmetic and state stay f32.
     F16,
 }
 
 impl Precision {
-    pub const ALL: [Precision; 2] = [Precision::F32, Precision::F16];
+    /// Every precision, in the order the docs list them.
+    pub fn all() -> [Precision; 2] {
+        [Precision::F32, Precision::F16]
+    }
+
+    /// The names `parse` accepts, as the C API, the CLI and the bindings spell them.
+    pub fn names() -> [&'static str; 2] {
+        Precision::all().map(Precision::name)
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -28,8 +36,9 @@ impl Precision {
     }
 
     pub fn parse(name: &str) -> Result<Precision> {
-        Precision::ALL.into_iter().find(|p| p.name() == name).ok_or_else(|| {
-            Error::invalid_argument(format!("unknown prediction precision {name:?}: expected \"f32\" or \"f16\""))
+        Precision::all().into_iter().find(|p| p.name() == name).ok_or_else(|| {
+            let expected: Vec<String> = Precision::names().iter().map(|n| format!("{n:?}")).collect();
+            Error::invalid_argument(format!("unknown prediction precision {name:?}: expected {}", expected.join(" or ")))
         })
     }
 
@@ -48,12 +57,13 @@ mod tests {
 
     #[test]
     fn names_parse_back_and_others_are_refused() {
-        for p in Precision::ALL {
+        for p in Precision::all() {
             assert_eq!(Precision::parse(p.name()).unwrap(), p);
         }
         for bad in ["", "F16", "f64", "half", " f32"] {
             let e = Precision::parse(bad).unwrap_err();
             assert_eq!(e.kind(), crate::error::ErrorKind::InvalidArgument, "{bad}");
+            assert!(e.to_string().contains("expected \"f32\" or \"f16\""), "{e}");
         }
     }
 }

@@ -435,7 +435,8 @@ class Model(_util.Owned):
         """Sets the precision at which each later prediction and evaluation stores the network's
         weights: ``"f32"`` (the default after loading: the weights as trained) or ``"f16"`` (half
         floats, widened to f32 as they are read: lower latency per review; scores move by about
-        1e-4). Arithmetic stays f32; explanations and the wide path are unaffected. Safe while
+        1e-4). Arithmetic stays f32 and the wide path is unaffected; explanations integrate at
+        f32 (the rounding shows in their unexplained part). Safe while
         other threads predict. Any other value raises :class:`senti.InvalidArgumentError` and
         changes nothing."""
         errors.call(
