@@ -884,7 +884,7 @@ fn main() {
         t.row(vec![b.to_string(), f3(p50), f1(p50 * 1e3 / b as f64), thousands(b as f64 * 1e3 / p50), f2(p50 / bt)]);
         batch_json.push(json!({"batch": b, "p50_ms": p50, "us_per_review": p50 * 1e3 / b as f64, "reviews_per_s": b as f64 * 1e3 / p50}));
     }
-    t.note("linear growth shows as a flat µs per review; a batch is cut into forward passes of up to 128 reviews and 16,384 padded tokens");
+    t.note("linear growth shows as a flat µs per review; a batch is cut into forward passes of up to 128 reviews and 12,288 padded tokens");
     report.show(t);
     drop(m800);
 

@@ -456,11 +456,11 @@ pub unsafe extern "C" fn senti_set_prediction_threads(model: *const senti_model,
 /// the weights as trained) or "f16" (IEEE half floats, widened to f32 as they are read).
 ///
 /// "f16" halves the bytes a single review's recurrence reads at every step, which is what limits
-/// a single review's latency: on an AVX-512 CPU the default BiLSTM's review took 0.58 of its f32
+/// a single review's latency: on an AVX-512 CPU the default BiLSTM's review took 0.56 to 0.66 of its f32
 /// time (README, Models). It also stores the first layer's per-word input table at half size,
 /// so the default bidirectional model keeps one at all (61 MB; its f32 table is over the 64 MB
-/// limit and each review's words are projected instead): its process peaked 15 MB higher in the
-/// benchmark. On IMDB's test split probabilities moved by at most 1.1e-4 and one review in 25,000
+/// limit and each review's words are projected instead): its serving process peaked 41 MB higher
+/// in the benchmark. On IMDB's test split probabilities moved by at most 1.1e-4 and one review in 25,000
 /// changed class. Arithmetic and state stay f32, and a review scores the same alone and in a
 /// batch; where the kernels have no F16C product (the baseline level) the rounded weights are
 /// held as f32, with the same scores. The wide path and a transformer's layers are unaffected;

@@ -151,7 +151,12 @@ pub fn load(path: &Path) -> Result<Model> {
     // The file's bytes go before the model is built: building adds the inference tables.
     let parsed = parse(&bytes).map_err(|e| e.context(path.display()))?;
     drop(bytes);
-    build(parsed).map_err(|e| e.context(path.display()))
+    let model = build(parsed).map_err(|e| e.context(path.display()));
+    // The file's bytes and the copies building made are freed now; the library's allocator would
+    // keep them for reuse (a third of a serving process's memory), but a load is not repeated
+    // like a training step or a batch, so they go back to the system.
+    crate::runtime::release_cached_memory();
+    model
 }
 
 /// What a model file says about its own format: the format version and the library version
