@@ -126,7 +126,7 @@ pub(crate) struct Prepared {
 /// Largest precomputed input table (all directions together, at the precision it is stored
 /// in) a loaded model keeps. At f32 that is one direction over 30,000 words, so the default
 /// bidirectional model projects each step's embedding instead; at f16 both directions fit
-/// (61 MB), which saves a single review about a fifth of its time for 15 MB more peak memory.
+/// (61 MB), which saves a single review about a fifth of its time for 23–41 MB more peak memory.
 const MAX_INPUT_TABLE_BYTES: usize = 64 << 20;
 
 /// Vocabulary rows projected at a time when a half-precision table is built, so that the f32
@@ -368,8 +368,10 @@ impl Classifier {
         Ok(Self { config: config.clone(), outputs, embedding, layers, encoder, attention, head_w, head_b, named, prepared })
     }
 
-    /// What prediction reads now; None for a model being trained, or without recurrent layers.
-    fn prepared(&self) -> Option<Arc<Prepared>> {
+    /// What prediction reads now, for a call to hold across all its forward passes, so that a
+    /// precision switched meanwhile never mixes into one call. None for a model being trained, or
+    /// without recurrent layers.
+    pub(crate) fn prepared(&self) -> Option<Arc<Prepared>> {
         self.prepared.as_ref().map(|slot| slot.current.read().unwrap_or_else(|e| e.into_inner()).clone())
     }
 
@@ -412,14 +414,7 @@ impl Classifier {
         self.forward_with(batch, mode, threads, prepared)
     }
 
-    /// What prediction reads now, for a call to hold across all its forward passes, so that a
-    /// precision switched meanwhile never mixes into one call. None when there is nothing
-    /// prepared (a model being trained, a transformer).
-    pub(crate) fn prediction_weights(&self) -> Option<Arc<Prepared>> {
-        self.prepared()
-    }
-
-    /// `forward` reading `prepared` (from `prediction_weights`; None in the differentiable modes).
+    /// `forward` reading `prepared` (from `prepared()`; None in the differentiable modes).
     pub(crate) fn forward_with(&self, batch: &Batch, mut mode: Mode, threads: usize, prepared: Option<Arc<Prepared>>) -> Result<Tensor> {
         let (_, t) = batch.ids.dims2()?;
         let ids: Vec<u32> = batch.ids.flatten_all()?.to_vec1::<u32>()?;
@@ -480,7 +475,7 @@ impl Classifier {
 
     /// Logits, shape (batch, outputs), from the first layer's input: the layers, pooling and
     /// head that every mode shares. `lengths` holds each row's real steps of `steps`.
-    /// `prepared`: what a prediction reads (`prediction_weights`), None in the differentiable modes.
+    /// `prepared`: what a prediction reads (`prepared()`), None in the differentiable modes.
     pub(crate) fn forward_from(&self, first: FirstInput, steps: usize, lengths: &Arc<[usize]>, mut mode: Mode, threads: usize, prepared: Option<Arc<Prepared>>) -> Result<Tensor> {
         let outputs = self.states_from(first, steps, lengths, &mut mode, threads, prepared)?;
         let mut features = self.pool(&outputs, lengths)?;
