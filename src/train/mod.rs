@@ -98,7 +98,7 @@ fn train_validated(params: &TrainParams, data: TrainingData, progress: &mut Prog
     let mut vars: Vec<(String, Var)> = Vec::new();
     let (vocab, classes) = (prepared.encoder.vocab.len(), prepared.labels.len());
     let classifier = Classifier::new(&params.network_config(), vocab, classes, Weights::Init { rng: &mut rng, vars: &mut vars })?;
-    pretrain_embedding(params, &prepared, &vars, &mut rng, progress)?;
+    pretrain_embedding(params, &prepared, &vars, &pool, &mut rng, progress)?;
     let var_list: Vec<Var> = vars.iter().map(|(_, v)| v.clone()).collect();
     let weight_decay = match params.optimizer {
         Optimizer::Adam if params.weight_decay > 0.0 => return Err(Error::config("weight_decay needs \"optimizer\": \"adamw\"")),
@@ -152,7 +152,7 @@ fn wide_alone(params: &TrainParams, data: Prepared, (mut wide, val_wide): (Wide,
 
 /// Starts the embedding from skip-gram word vectors learned from the training text, when the
 /// parameters (or the size of the text) ask for it.
-fn pretrain_embedding(params: &TrainParams, data: &Prepared, vars: &[(String, Var)], rng: &mut Rng, progress: &mut ProgressFn) -> Result<()> {
+fn pretrain_embedding(params: &TrainParams, data: &Prepared, vars: &[(String, Var)], pool: &rayon::ThreadPool, rng: &mut Rng, progress: &mut ProgressFn) -> Result<()> {
     let passes = params.embedding_pretrain_epochs.unwrap_or_else(|| word2vec::auto_passes(&data.pretrain_corpus));
     if passes == 0 {
         return Ok(());
@@ -163,7 +163,8 @@ fn pretrain_embedding(params: &TrainParams, data: &Prepared, vars: &[(String, Va
         let p = Progress { phase: Phase::Pretrain, epoch, epochs: passes, batch, batches, loss: nan, accuracy: nan, val_loss: nan, val_accuracy: nan };
         progress(&p) == Control::Continue
     };
-    let Some(mut vectors) = word2vec::train_vectors(&data.pretrain_corpus, vocab, dim, passes, &mut rng.fork(), &mut report) else {
+    let shards = params.thread_count().min(word2vec::MAX_SHARDS);
+    let Some(mut vectors) = word2vec::train_vectors(&data.pretrain_corpus, vocab, dim, passes, shards, pool, &mut rng.fork(), &mut report) else {
         return Err(cancelled("while learning word vectors"));
     };
     word2vec::scale_to_std(&mut vectors, word2vec::START_STD);
