@@ -36,6 +36,13 @@ pub fn simd_level() -> &'static str {
     nn::simd::level().name().to_str().unwrap_or("?")
 }
 
+/// The instruction set of the `gemm` crate's matrix multiplies (batch products, training): it
+/// chooses by the CPU alone, up to "avx512" when the library is built with its default
+/// `gemm-avx512` feature and up to "avx2" without it.
+pub fn gemm_level() -> &'static str {
+    nn::simd::gemm_level().name().to_str().unwrap_or("?")
+}
+
 /// The library version, also recorded in every model file.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 

@@ -80,6 +80,22 @@ pub fn level() -> Level {
     })
 }
 
+/// The level the `gemm` crate's matrix multiplies run at: its own choice by the CPU, which stops at
+/// AVX2 when the library is built without the `gemm-avx512` feature. [`LIMIT_VARIABLE`] does
+/// not reach it.
+pub fn gemm_level() -> Level {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if cfg!(feature = "gemm-avx512") && std::is_x86_feature_detected!("avx512f") {
+            return Level::Avx512;
+        }
+        if std::is_x86_feature_detected!("fma") {
+            return Level::Avx2;
+        }
+    }
+    Level::Baseline
+}
+
 /// The widest level this CPU supports.
 fn detected() -> Level {
     #[cfg(target_arch = "x86_64")]

@@ -53,6 +53,7 @@ pub fn run(args: Args) -> Outcome {
             "written_by": versions.library_version,
             "library_version": senti::VERSION,
             "simd_level": senti::simd_level(),
+            "gemm_level": senti::gemm_level(),
             "model_config": net,
             "labels": model.labels(),
             "text_config": text,
@@ -72,7 +73,7 @@ pub fn run(args: Args) -> Outcome {
         versions.library_version.map_or(String::new(), |v| format!(", written by libsenti {v}"))
     );
     let _ = writeln!(out, "labels        {classes}: {}", model.labels().names().join(", "));
-    let _ = writeln!(out, "kernels       {} (chosen for this CPU by libsenti {})", senti::simd_level(), senti::VERSION);
+    let _ = writeln!(out, "kernels       {} (matrix multiplies: gemm at {}; chosen for this CPU by libsenti {})", senti::simd_level(), senti::gemm_level(), senti::VERSION);
     match net {
         Some(net) => describe_network(&mut out, net, &model, classes),
         None => {
