@@ -441,8 +441,8 @@ fn default_models(report: &mut Report, test_set: &[Example], dir: &Path, work: &
             let (matrix_bytes, read) = match m.network_config() {
                 Some(net) => {
                     let gates = net.cell.recurrent().map_or(0, |c| c.gates()) * net.hidden_size;
-                    // Without F16C kernels (baseline) a half-precision model holds its rounded weights as f32.
-                    let bytes = if senti::simd_level() == "baseline" { 4 } else { precision.bytes() };
+                    // Without F16C kernels (baseline) an f16 model holds its rounded weights as f32.
+                    let bytes = if precision == Precision::F16 && senti::simd_level() == "baseline" { 4 } else { precision.bytes() };
                     let matrix_bytes = (gates * net.hidden_size * bytes) as f64;
                     (matrix_bytes, mean_steps * net.directions() as f64 * net.layers as f64 * matrix_bytes)
                 }
@@ -477,7 +477,7 @@ fn default_models(report: &mut Report, test_set: &[Example], dir: &Path, work: &
                     report.metric("default_train_seconds", Some(cell), Some(max_len), s, "s", json!({"from": dir.join(format!("{cell}_test.json"))}));
                 }
             }
-            // The f32 rows keep the metric names of earlier runs; the f16 rows are named by cell/f16.
+            // The f32 rows keep the metric names of earlier runs; the others are named by cell/<precision>.
             let who = if precision == Precision::F32 { cell.to_string() } else { label };
             let extra = json!({"model": path, "precision": precision.name(), "calls": single_calls, "distinct_reviews": texts.len(), "mean_steps": mean_steps});
             report.metric("default_single_latency_p50", Some(&who), Some(max_len), p50, "ms", extra.clone());
@@ -495,8 +495,8 @@ fn default_models(report: &mut Report, test_set: &[Example], dir: &Path, work: &
         DEFAULT_MODEL_WORDS.end()
     ));
     t.note(format!("test accuracy: this run's, at that precision, on {} test reviews; main job's accuracy and training s: the main job's own record (<cell>_test.json), from the machine and run that trained it", thousands(accuracy_set.len() as f64)));
-    t.note("precision: senti_set_prediction_precision; f16 stores the per-word input table and the recurrent matrices as half floats (the default model keeps a per-word table only at f16)");
-    t.note("recurrent weights read: every step of every direction reads its whole recurrent matrix (4 bytes a weight at f32, 2 at f16); at batch 1 that, not arithmetic, bounds a review, so compare the rate with the cache bandwidth of the CPU");
+    t.note("precision: senti_set_prediction_precision; f16 stores the per-word input table and the recurrent matrices as half floats, i16 the table as half floats and the recurrent matrices as 16-bit integers with a scale per row (the default model keeps a per-word table only at f16 and i16)");
+    t.note("recurrent weights read: every step of every direction reads its whole recurrent matrix (4 bytes a weight at f32, 2 at f16 and i16); at batch 1 that, not arithmetic, bounds a review, so compare the rate with the cache bandwidth of the CPU");
     t.note(format!("peak RSS: a fresh process loads the file and predicts {} of these reviews one by one, then in batches", thousands(texts.len().min(PROBE_TEXTS) as f64 / 2.0)));
     report.show(t);
 }
@@ -703,12 +703,13 @@ fn main() {
     let work = std::env::temp_dir().join(format!("senti-bench-{}", std::process::id()));
     std::fs::create_dir_all(&work).expect("creating a scratch folder");
     println!(
-        "libsenti {} benchmark ({}), {} CPUs pinned of this machine ({}, kernels: {}), {} training threads; load average {}",
+        "libsenti {} benchmark ({}), {} CPUs pinned of this machine ({}, kernels: {}, gemm: {}), {} training threads; load average {}",
         senti::VERSION,
         if quick { "--quick" } else { "full" },
         cpus,
         cpu_model(),
         senti::simd_level(),
+        senti::gemm_level(),
         THREADS,
         load_start
     );
@@ -895,7 +896,7 @@ fn main() {
     let throughput_n = if quick { 5120 } else { test_set.len() };
     let mut t = Table::new(
         "Prediction: models of (a) at max_len 200, saved and loaded",
-        &["cell", "single p50 ms", "single p99 ms", "single mean ms", "batch-256 reviews/s", "single p50 ms at f16"],
+        &["cell", "single p50 ms", "single p99 ms", "single mean ms", "batch-256 reviews/s", "single p50 ms at f16", "single p50 ms at i16"],
     );
     for (cell, path) in &models_200 {
         let m = SentimentModel::load(path).expect("loading a saved model");
@@ -913,17 +914,21 @@ fn main() {
         }
         let rate = throughput_n as f64 / s.elapsed().as_secs_f64();
         let (p50, p99) = (percentile(&times, 50.0), percentile(&times, 99.0));
-        // The same calls at half precision (senti_set_prediction_precision), right after.
-        m.set_prediction_precision(Precision::F16).unwrap();
-        for t in latency_texts.iter().cycle().take(100) {
-            m.predict(t).unwrap();
+        let mut row = vec![cell.to_string(), f3(p50), f3(p99), f3(mean(&times)), thousands(rate)];
+        // The same calls at the other precisions (senti_set_prediction_precision), right after.
+        for precision in [Precision::F16, Precision::I16] {
+            m.set_prediction_precision(precision).unwrap();
+            for t in latency_texts.iter().cycle().take(100) {
+                m.predict(t).unwrap();
+            }
+            let times = time_calls(latency_texts.iter().cycle().take(single_calls), |t| {
+                std::hint::black_box(m.predict(std::hint::black_box(t)).unwrap());
+            });
+            let p50 = percentile(&times, 50.0);
+            report.metric(&format!("single_latency_p50_{}", precision.name()), Some(cell), None, p50, "ms", json!({"calls": single_calls}));
+            row.push(f3(p50));
         }
-        let half_times = time_calls(latency_texts.iter().cycle().take(single_calls), |t| {
-            std::hint::black_box(m.predict(std::hint::black_box(t)).unwrap());
-        });
-        let half_p50 = percentile(&half_times, 50.0);
-        report.metric("single_latency_p50_f16", Some(cell), None, half_p50, "ms", json!({"calls": single_calls}));
-        t.row(vec![cell.to_string(), f3(p50), f3(p99), f3(mean(&times)), thousands(rate), f3(half_p50)]);
+        t.row(row);
         let extra = json!({"calls": single_calls, "distinct_reviews": latency_texts.len()});
         report.metric("single_latency_p50", Some(cell), None, p50, "ms", extra.clone());
         report.metric("single_latency_p99", Some(cell), None, p99, "ms", extra.clone());
@@ -996,7 +1001,7 @@ fn write_report(args: &Args, report: &Report, started: Instant, load_start: &str
         "quick": quick,
         "generated_unix": std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
         "seconds": elapsed,
-        "machine": {"cpu": cpu_model(), "simd_level": senti::simd_level(), "cpus_used": cpus, "threads": THREADS, "loadavg_start": load_start, "loadavg_end": loadavg()},
+        "machine": {"cpu": cpu_model(), "simd_level": senti::simd_level(), "gemm_level": senti::gemm_level(), "cpus_used": cpus, "threads": THREADS, "loadavg_start": load_start, "loadavg_end": loadavg()},
         "data": args.data,
         "results": report.results,
     });
@@ -1009,12 +1014,13 @@ fn write_report(args: &Args, report: &Report, started: Instant, load_start: &str
     std::fs::write(&args.out, serde_json::to_string_pretty(&out).unwrap() + "\n").expect("writing the JSON report");
     let md_path = args.out.with_extension("md");
     let mut md = format!(
-        "# libsenti benchmark\n\nlibsenti {}, {} run, {} CPUs ({}, kernels: {}), load average {} at the start and {} at the end, {:.0} s.\n\n",
+        "# libsenti benchmark\n\nlibsenti {}, {} run, {} CPUs ({}, kernels: {}, gemm: {}), load average {} at the start and {} at the end, {:.0} s.\n\n",
         senti::VERSION,
         if quick { "--quick" } else { "full" },
         cpus,
         cpu_model(),
         senti::simd_level(),
+        senti::gemm_level(),
         load_start,
         loadavg(),
         elapsed

@@ -158,11 +158,13 @@ fn test_prints_the_figures_and_every_class() {
     assert_eq!(confusion, 30);
     assert!((report["accuracy"].as_f64().unwrap() - figure("accuracy")).abs() < 1e-4);
 
-    // At half precision the loss moves a little and nothing else about the report changes shape.
-    let half = ok(senti(&["test", p(&f.model), "--data", p(&f.dir.join("test.jsonl")), "--json", "--precision", "f16"]));
-    let half: serde_json::Value = serde_json::from_str(&half).unwrap();
-    assert_eq!(half["count"], 30);
-    assert!((half["loss"].as_f64().unwrap() - report["loss"].as_f64().unwrap()).abs() < 1e-2, "{half} against {report}");
+    // At half size the loss moves a little and nothing else about the report changes shape.
+    for precision in ["f16", "i16"] {
+        let half = ok(senti(&["test", p(&f.model), "--data", p(&f.dir.join("test.jsonl")), "--json", "--precision", precision]));
+        let half: serde_json::Value = serde_json::from_str(&half).unwrap();
+        assert_eq!(half["count"], 30);
+        assert!((half["loss"].as_f64().unwrap() - report["loss"].as_f64().unwrap()).abs() < 1e-2, "{precision}: {half} against {report}");
+    }
     fails(senti(&["test", p(&f.model), "--data", p(&f.dir.join("test.jsonl")), "--precision", "bf16"]), 2, "bf16");
 }
 
@@ -202,12 +204,14 @@ fn predict_reads_stdin_and_files() {
         assert!(got[0].1 >= got[1].1 && got[0].1 + got[1].1 <= 1.0 + 1e-5, "{line}");
     }
 
-    // At half precision the same labels, with probabilities within 1e-2; a third value is refused.
-    let half = ok(senti(&["predict", p(&f.model), p(&file), "-k", "2", "--precision", "f16"]));
-    for (line, half_line) in out.lines().zip(half.lines()) {
-        let (full, half) = (pairs(line), pairs(half_line));
-        assert_eq!(full.iter().map(|x| &x.0).collect::<Vec<_>>(), half.iter().map(|x| &x.0).collect::<Vec<_>>(), "{line} / {half_line}");
-        assert!(full.iter().zip(&half).all(|(a, b)| (a.1 - b.1).abs() < 1e-2), "{line} / {half_line}");
+    // At half size the same labels, with probabilities within 1e-2; another value is refused.
+    for precision in ["f16", "i16"] {
+        let half = ok(senti(&["predict", p(&f.model), p(&file), "-k", "2", "--precision", precision]));
+        for (line, half_line) in out.lines().zip(half.lines()) {
+            let (full, half) = (pairs(line), pairs(half_line));
+            assert_eq!(full.iter().map(|x| &x.0).collect::<Vec<_>>(), half.iter().map(|x| &x.0).collect::<Vec<_>>(), "{precision}: {line} / {half_line}");
+            assert!(full.iter().zip(&half).all(|(a, b)| (a.1 - b.1).abs() < 1e-2), "{precision}: {line} / {half_line}");
+        }
     }
     fails(senti(&["predict", p(&f.model), p(&file), "--precision", "f64"]), 2, "f64");
 
@@ -228,7 +232,7 @@ fn info_describes_the_model_and_its_parameters() {
     let out = ok(senti(&["info", p(&f.model)]));
     assert!(out.contains("format        senti-model version 3, written by libsenti "), "{out}");
     assert!(out.contains("labels        3: cooking, space, sports"), "{out}");
-    assert!(out.contains(&format!("kernels       {} ", senti::simd_level())), "{out}");
+    assert!(out.contains(&format!("kernels       {} (matrix multiplies: gemm at {};", senti::simd_level(), senti::gemm_level())), "{out}");
     assert!(out.contains("architecture  gru, 1 layer, one direction, embedding 16, hidden 16"), "{out}");
     assert!(out.contains("wide path     n-grams up to 2"), "{out}");
     let param = |name: &str| -> String {
@@ -301,7 +305,9 @@ fn every_simd_level_predicts_what_the_widest_does() {
     let levels = &names[..=names.iter().position(|&n| n == widest).unwrap()];
     // At f16 too: a level without the fused half product keeps the half-rounded weights as f32,
     // which must answer the same.
-    for (model, precision) in [("v3/lstm-bi-wide", "f32"), ("v4/gru-pure-attention", "f32"), ("v5/transformer-wide", "f32"), ("v3/lstm-bi-wide", "f16"), ("v4/gru-pure-attention", "f16")] {
+    // At i16 the integer sums are exact at every level.
+    let cases = [("v3/lstm-bi-wide", "f32"), ("v4/gru-pure-attention", "f32"), ("v5/transformer-wide", "f32"), ("v3/lstm-bi-wide", "f16"), ("v4/gru-pure-attention", "f16"), ("v3/lstm-bi-wide", "i16"), ("v4/gru-pure-attention", "i16")];
+    for (model, precision) in cases {
         let path = root.join(format!("tests/golden/{model}.safetensors"));
         let predict = |level: &str| scores(&at(level, &["predict", p(&path), p(&texts), "--json", "-k", "99", "--precision", precision]));
         let reference = predict(widest);

@@ -374,25 +374,27 @@ func TestSetPredictionPrecision(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.SetPredictionPrecision("f32")
-	if err := m.SetPredictionPrecision("f16"); err != nil {
-		t.Fatal(err)
-	}
-	half, err := m.ScoresBatch(reviews)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range half {
-		if len(half[i]) != 2 {
-			t.Fatalf("f16: row %d has %d scores", i, len(half[i]))
+	for _, precision := range []string{"f16", "i16"} {
+		if err := m.SetPredictionPrecision(precision); err != nil {
+			t.Fatal(err)
 		}
-		for k, s := range half[i] {
-			if s < 0 || s > 1 || math.IsNaN(float64(s)) || math.Abs(float64(s-base[i][k])) > 1e-2 {
-				t.Errorf("f16: row %d %v, f32 %v", i, half[i], base[i])
-				break
+		half, err := m.ScoresBatch(reviews)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range half {
+			if len(half[i]) != 2 {
+				t.Fatalf("%s: row %d has %d scores", precision, i, len(half[i]))
 			}
-		}
-		if sum := half[i][0] + half[i][1]; math.Abs(float64(sum-1)) > 1e-5 {
-			t.Errorf("f16: row %d sums to %v", i, sum)
+			for k, s := range half[i] {
+				if s < 0 || s > 1 || math.IsNaN(float64(s)) || math.Abs(float64(s-base[i][k])) > 1e-2 {
+					t.Errorf("%s: row %d %v, f32 %v", precision, i, half[i], base[i])
+					break
+				}
+			}
+			if sum := half[i][0] + half[i][1]; math.Abs(float64(sum-1)) > 1e-5 {
+				t.Errorf("%s: row %d sums to %v", precision, i, sum)
+			}
 		}
 	}
 	if err := m.SetPredictionPrecision("f32"); err != nil {

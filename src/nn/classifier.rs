@@ -14,6 +14,7 @@ use super::transformer::TransformerEncoder;
 use super::kernels::SmallRowMatrix;
 use super::recurrent::RecurrenceOp;
 use super::half_precision::{f32_to_half, round_to_half};
+use super::int16_precision::round_weights;
 use super::config::NetworkConfig;
 use super::{CellKind, Pooling, Precision};
 use crate::error::{Error, Result};
@@ -119,7 +120,8 @@ pub(crate) struct Prepared {
     /// (layers[layer][direction]), for fast single-review steps.
     small_row_weights: Vec<Vec<SmallRowMatrix>>,
     /// Each direction's W_hh as the products over many rows read it (layers[layer][direction]):
-    /// at f16, its values rounded to half, so that a review scores the same alone and in a batch.
+    /// at f16, its values rounded to half, at i16 as the integer product sees them, so that a
+    /// review scores the same alone and in a batch.
     recurrent_weights: Vec<Vec<Tensor>>,
 }
 
@@ -144,7 +146,7 @@ impl Prepared {
                         let w_ih_t = w.w_ih.t()?;
                         Ok(match precision {
                             Precision::F32 => embedding.matmul(&w_ih_t)?,
-                            Precision::F16 => {
+                            Precision::F16 | Precision::I16 => {
                                 let g_n = w.w_ih.dims()[0];
                                 let mut table = Vec::with_capacity(vocab_size * g_n);
                                 for start in (0..vocab_size).step_by(TABLE_BLOCK_WORDS) {
@@ -169,6 +171,7 @@ impl Prepared {
                 whole.push(match precision {
                     Precision::F32 => w.w_hh.clone(),
                     Precision::F16 => Tensor::from_vec(values.into_iter().map(round_to_half).collect::<Vec<f32>>(), (g_n, h_n), &Device::Cpu)?,
+                    Precision::I16 => Tensor::from_vec(round_weights(&values, h_n), (g_n, h_n), &Device::Cpu)?,
                 });
             }
             small_row_weights.push(small);
@@ -713,6 +716,19 @@ mod tests {
                     assert!((half[i] - want[i]).abs() < 2e-3 && (alone - want[i]).abs() < 2e-3, "{cfg:?} f16 row {i}: {} {} {alone}", want[i], half[i]);
                 }
                 assert!(half.iter().zip(&want).any(|(h, w)| h != w), "{cfg:?}: f16 changed nothing");
+                // At i16: integer single-row weights at every level, a half table; a review
+                // alone (the integer product) and in the batch (f32 products of the same
+                // rounded values) agree closely.
+                loaded.set_precision(Precision::I16).unwrap();
+                let prepared = loaded.prepared().unwrap();
+                assert!(prepared.input_tables.as_ref().unwrap().iter().all(|t| t.dtype() == DType::F16));
+                assert!(prepared.small_row_weights.iter().flatten().all(|w| matches!(w, SmallRowMatrix::Int16(_))));
+                let integers = loaded.forward(&Batch::new(&refs).unwrap(), Mode::Infer, 2).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+                for (i, r) in refs.iter().enumerate() {
+                    let alone = loaded.forward(&Batch::new(&[r]).unwrap(), Mode::Infer, 1).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap()[0];
+                    assert!((integers[i] - want[i]).abs() < 2e-3 && (alone - integers[i]).abs() < 1e-4, "{cfg:?} i16 row {i}: {} {} {alone}", want[i], integers[i]);
+                }
+                assert!(integers.iter().zip(&want).any(|(h, w)| h != w), "{cfg:?}: i16 changed nothing");
                 loaded.set_precision(Precision::F32).unwrap();
                 let again = loaded.forward(&Batch::new(&refs).unwrap(), Mode::Infer, 2).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
                 assert_eq!(again, got, "{cfg:?}: back at f32");

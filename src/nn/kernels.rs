@@ -8,6 +8,7 @@
 
 use super::RecurrentCell;
 use super::half_precision::{self as halves, BLOCK, widen_halves};
+use super::int16_precision::{QuantizedMatrix, round_state};
 use super::simd::{dispatch, sigmoid, tanh};
 
 /// A matrix inside a slice: element (i, j) is at `i * row + j * col`, so a transpose is the
@@ -213,11 +214,12 @@ impl Weight for half::f16 {
     }
 }
 
-/// W_hh in `small_matmul_layout`, at the precision the model predicts with.
+/// W_hh in `small_matmul_layout`, at the precision the model predicts with, or as integers.
 #[derive(Clone, Copy)]
 pub(crate) enum SmallRowWeights<'a> {
     F32(&'a [f32]),
     Half(&'a [half::f16]),
+    Int16(&'a QuantizedMatrix),
 }
 
 /// The owned form of [`SmallRowWeights`], kept by a loaded model for each direction of each layer.
@@ -225,6 +227,7 @@ pub(crate) enum SmallRowWeights<'a> {
 pub(crate) enum SmallRowMatrix {
     F32(std::sync::Arc<[f32]>),
     Half(std::sync::Arc<[half::f16]>),
+    Int16(std::sync::Arc<QuantizedMatrix>),
 }
 
 impl SmallRowMatrix {
@@ -236,6 +239,7 @@ impl SmallRowMatrix {
             super::Precision::F32 => SmallRowMatrix::F32(small_matmul_layout(w_hh, h_n, g_n, |v| v).into()),
             super::Precision::F16 if halves::fused_product_available() => SmallRowMatrix::Half(small_matmul_layout(w_hh, h_n, g_n, halves::f32_to_half).into()),
             super::Precision::F16 => SmallRowMatrix::F32(small_matmul_layout(w_hh, h_n, g_n, halves::round_to_half).into()),
+            super::Precision::I16 => SmallRowMatrix::Int16(QuantizedMatrix::new(w_hh, h_n, g_n).into()),
         }
     }
 
@@ -243,6 +247,7 @@ impl SmallRowMatrix {
         match self {
             SmallRowMatrix::F32(w) => SmallRowWeights::F32(w),
             SmallRowMatrix::Half(w) => SmallRowWeights::Half(w),
+            SmallRowMatrix::Int16(w) => SmallRowWeights::Int16(w),
         }
     }
 }
@@ -323,6 +328,7 @@ fn forward_impl(
     let biases: Vec<f32> = b_ih[..g_n].iter().zip(&b_hh[..g_n]).map(|(a, b)| a + b).collect();
     let mut w_t: Option<Vec<f32>> = None;
     let mut widened = vec![0f32; if matches!(gx, Inputs::GatheredHalf { .. }) { g_n } else { 0 }];
+    let (mut state_integers, mut rounded) = (Vec::new(), Vec::new());
     let mut active = n;
     for s in 0..max_len {
         active = active_rows(&order, lens, s, active);
@@ -332,6 +338,11 @@ fn forward_impl(
             match w_hh_small {
                 Some(SmallRowWeights::F32(w_b)) if active <= SMALL_ROWS => small_matmul(active, h_n, g_n, &mut gh, &h, w_b),
                 Some(SmallRowWeights::Half(w_b)) if active <= SMALL_ROWS => small_matmul(active, h_n, g_n, &mut gh, &h, w_b),
+                Some(SmallRowWeights::Int16(w_q)) if active <= SMALL_ROWS => {
+                    for (out, hp) in gh.chunks_exact_mut(g_n).zip(h.chunks_exact(h_n)).take(active) {
+                        w_q.product(hp, &mut state_integers, out);
+                    }
+                }
                 _ => {
                     // W_hhᵀ (H × G·H) row-major is the operand gemm reads without repacking it
                     // at every step.
@@ -344,7 +355,16 @@ fn forward_impl(
                         }
                         t
                     });
-                    matmul_nn(active, g_n, h_n, &mut gh, &h, w_t, false, 1)
+                    if let Some(SmallRowWeights::Int16(_)) = w_hh_small {
+                        // The state as the integer product rounds it (w_hh holds the
+                        // dequantized weights), so a review scores the same in a batch.
+                        rounded.clear();
+                        rounded.extend_from_slice(&h[..active * h_n]);
+                        rounded.chunks_exact_mut(h_n).for_each(round_state);
+                        matmul_nn(active, g_n, h_n, &mut gh, &rounded, w_t, false, 1)
+                    } else {
+                        matmul_nn(active, g_n, h_n, &mut gh, &h, w_t, false, 1)
+                    }
                 }
             }
         }

@@ -6,6 +6,7 @@ mod attribution;
 mod classifier;
 mod config;
 mod half_precision;
+mod int16_precision;
 mod kernels;
 mod pooling;
 mod precision;

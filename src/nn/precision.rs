@@ -15,16 +15,21 @@ pub enum Precision {
     /// read: half the bytes a single review's recurrence reads at every step, where reading them
     /// is the limit, and half the memory of the input table. Arithmetic and state stay f32.
     F16,
+    /// The input table as at `F16`; the recurrent matrices as 16-bit integers with a scale per
+    /// row, multiplied by the state rounded to 16-bit integers at every step
+    /// (`int16_precision`): the same bytes as f16 without widening them, which is what bounds
+    /// f16 at AVX2.
+    I16,
 }
 
 impl Precision {
     /// Every precision, in the order the docs list them.
-    pub fn all() -> [Precision; 2] {
-        [Precision::F32, Precision::F16]
+    pub fn all() -> [Precision; 3] {
+        [Precision::F32, Precision::F16, Precision::I16]
     }
 
     /// The names `parse` accepts, as the C API, the CLI and the bindings spell them.
-    pub fn names() -> [&'static str; 2] {
+    pub fn names() -> [&'static str; 3] {
         Precision::all().map(Precision::name)
     }
 
@@ -32,21 +37,23 @@ impl Precision {
         match self {
             Precision::F32 => "f32",
             Precision::F16 => "f16",
+            Precision::I16 => "i16",
         }
     }
 
     pub fn parse(name: &str) -> Result<Precision> {
         Precision::all().into_iter().find(|p| p.name() == name).ok_or_else(|| {
             let expected: Vec<String> = Precision::names().iter().map(|n| format!("{n:?}")).collect();
-            Error::invalid_argument(format!("unknown prediction precision {name:?}: expected {}", expected.join(" or ")))
+            let (last, rest) = expected.split_last().expect("at least one precision");
+            Error::invalid_argument(format!("unknown prediction precision {name:?}: expected {} or {last}", rest.join(", ")))
         })
     }
 
-    /// Bytes one stored weight takes.
+    /// Bytes one stored weight takes (of the input table and of the recurrent matrices).
     pub fn bytes(self) -> usize {
         match self {
             Precision::F32 => 4,
-            Precision::F16 => 2,
+            Precision::F16 | Precision::I16 => 2,
         }
     }
 }
@@ -60,10 +67,10 @@ mod tests {
         for p in Precision::all() {
             assert_eq!(Precision::parse(p.name()).unwrap(), p);
         }
-        for bad in ["", "F16", "f64", "half", " f32"] {
+        for bad in ["", "F16", "f64", "half", " f32", "int16", "i8"] {
             let e = Precision::parse(bad).unwrap_err();
             assert_eq!(e.kind(), crate::error::ErrorKind::InvalidArgument, "{bad}");
-            assert!(e.to_string().contains("expected \"f32\" or \"f16\""), "{e}");
+            assert!(e.to_string().contains("expected \"f32\", \"f16\" or \"i16\""), "{e}");
         }
     }
 }

@@ -447,19 +447,21 @@ TEST_F(TrainedModel, TwoLabelScoresMatchPredict) {
     }
 }
 
-TEST_F(TrainedModel, PredictionPrecisionF16StaysCloseAndF32IsExact) {
+TEST_F(TrainedModel, PredictionPrecisionsOfHalfSizeStayCloseAndF32IsExact) {
     const auto base = model_.scores_batch(kReviews);
-    model_.set_prediction_precision("f16");
-    const auto half = model_.scores_batch(kReviews);
-    ASSERT_EQ(half.size(), base.size());
-    for (std::size_t i = 0; i < base.size(); ++i) {
-        ASSERT_EQ(half[i].size(), 2u);
-        for (std::size_t k = 0; k < 2; ++k) {
-            EXPECT_GE(half[i][k], 0.0f);
-            EXPECT_LE(half[i][k], 1.0f);
-            EXPECT_NEAR(half[i][k], base[i][k], 1e-2f) << "text " << i << " label " << k;
+    for (const char* precision : {"f16", "i16"}) {
+        model_.set_prediction_precision(precision);
+        const auto half = model_.scores_batch(kReviews);
+        ASSERT_EQ(half.size(), base.size());
+        for (std::size_t i = 0; i < base.size(); ++i) {
+            ASSERT_EQ(half[i].size(), 2u);
+            for (std::size_t k = 0; k < 2; ++k) {
+                EXPECT_GE(half[i][k], 0.0f);
+                EXPECT_LE(half[i][k], 1.0f);
+                EXPECT_NEAR(half[i][k], base[i][k], 1e-2f) << precision << " text " << i << " label " << k;
+            }
+            EXPECT_NEAR(half[i][0] + half[i][1], 1.0f, 1e-5f) << precision << " text " << i;
         }
-        EXPECT_NEAR(half[i][0] + half[i][1], 1.0f, 1e-5f) << "text " << i;
     }
     model_.set_prediction_precision(std::string("f32"));
     EXPECT_EQ(model_.scores_batch(kReviews), base);

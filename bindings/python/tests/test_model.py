@@ -163,19 +163,20 @@ def test_prediction_threads_do_not_change_scores(model):
         model.set_prediction_threads(0)
 
 
-def test_prediction_precision_f16_stays_close_and_f32_is_exact():
+def test_prediction_precisions_of_half_size_stay_close_and_f32_is_exact():
     pairs = [(t, label) for t, label in make_pairs(240) if label in ("sports", "business")]
     model = senti.train(pairs, labels=["sports", "business"], wide_ngrams=0, **SMALL)
     try:
         texts = [PROBES["sports"], PROBES["business"], "the coach and the shares", ""]
         base = model.predict_scores_batch(texts)
-        model.set_prediction_precision("f16")
-        half = model.predict_scores_batch(texts)
-        assert len(half) == len(base)
-        for row, want in zip(half, base):
-            assert len(row) == 2 and all(0.0 <= s <= 1.0 for s in row)
-            assert sum(row) == pytest.approx(1.0, abs=1e-5)
-            assert row == pytest.approx(want, abs=1e-2)
+        for precision in ("f16", "i16"):
+            model.set_prediction_precision(precision)
+            half = model.predict_scores_batch(texts)
+            assert len(half) == len(base)
+            for row, want in zip(half, base):
+                assert len(row) == 2 and all(0.0 <= s <= 1.0 for s in row)
+                assert sum(row) == pytest.approx(1.0, abs=1e-5)
+                assert row == pytest.approx(want, abs=1e-2)
         model.set_prediction_precision("f32")
         assert model.predict_scores_batch(texts) == base
         with pytest.raises(senti.InvalidArgumentError) as err:

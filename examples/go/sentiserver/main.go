@@ -106,8 +106,9 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 		"threads each prediction splits its reviews between (`n`, 0 = one per core); concurrent requests\n"+
 			"already keep the cores busy, so 1 serves the most at a steady latency")
 	fs.StringVar(&cfg.predictPrec, "prediction-precision", "f32",
-		"`precision` at which predictions store the network's weights: f32 (as trained) or f16 (half\n"+
-			"floats: lower latency per review; scores move by about 1e-4)")
+		"`precision` at which predictions store the network's weights: f32 (as trained), f16 (half\n"+
+			"floats) or i16 (16-bit integers: the fastest on AVX2-only CPUs); both lower the latency\n"+
+			"per review, and scores move by about 1e-4")
 	fs.DurationVar(&cfg.drainDelay, "drain-delay", defaultDrainDelay,
 		"after SIGTERM/SIGINT, how long /readyz answers 503 while serving on, before shutting down")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", shutdownTimeout,

@@ -37,6 +37,7 @@ struct Input {
 enum Precision {
     F32,
     F16,
+    I16,
     Other(Vec<u8>),
 }
 
@@ -109,6 +110,7 @@ fn set_precision(model: *const senti_model, precision: &Precision) {
     let name: &[u8] = match precision {
         Precision::F32 => b"f32",
         Precision::F16 => b"f16",
+        Precision::I16 => b"i16",
         Precision::Other(bytes) => bytes,
     };
     // Up to the first NUL, as C sees the string.
@@ -117,7 +119,7 @@ fn set_precision(model: *const senti_model, precision: &Precision) {
     let mut err = ptr::null_mut();
     let status = unsafe { senti_set_prediction_precision(model, c_name.as_ptr().cast(), &mut err) };
     match name {
-        b"f32" | b"f16" => check_ok(status, err),
+        b"f32" | b"f16" | b"i16" => check_ok(status, err),
         _ if std::str::from_utf8(name).is_err() => check_error(status, err, Some(senti_status::SENTI_ERR_INVALID_UTF8)),
         _ => check_error(status, err, Some(senti_status::SENTI_ERR_INVALID_ARGUMENT)),
     }
