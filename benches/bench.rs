@@ -633,6 +633,12 @@ fn compare(report: &mut Report, peers_path: &Path, quick: bool, report_load_star
         t.note("* review counts differ between the two runs: compared as reviews per second");
     }
     t.note(format!(
+        "instruction sets: libsenti's kernels {}, its gemm {}; the peers' frameworks {} (PEERS_MAX_ISA; ONNX Runtime and fastText choose by the CPU)",
+        senti::simd_level(),
+        senti::gemm_level(),
+        peers["machine"]["max_isa"].as_str().unwrap_or("as the CPU offers")
+    ));
+    t.note(format!(
         "load average at the start: this run {}, the peers' run {} ({} CPUs used); others' work on the machine makes figures noisy, \
          fine-grained multi-threading (the peers' OpenMP) most of all",
         report_load_start,

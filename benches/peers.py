@@ -788,6 +788,7 @@ def main():
         "cpus": cpus,
         "seconds": time.perf_counter() - started,
         "machine": {"cpu": cpu, "python": platform.python_version(), "loadavg_start": " ".join(loadavg_start),
+                    "max_isa": os.environ.get("PEERS_MAX_ISA") or "as the CPU offers",
                     "loadavg_end": " ".join(open("/proc/loadavg").read().split()[:3])},
         "settings": {"embedding_dim": EMBED, "hidden_size": HIDDEN, "vocab_size": VOCAB, "batch_size": TRAIN_BATCH,
                      "optimizer": "adam 1e-3", "padding": "pre", "truncation": "keep_end (pre)", "masking": False,

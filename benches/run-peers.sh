@@ -11,6 +11,12 @@
 # onnxruntime, fastText's binding (fasttext-numpy2: the original package breaks on numpy 2) and
 # numpy. A venv made before ONNX Runtime and fastText joined gets them on its next run.
 # Set PEERS_PYTHON to choose the interpreter that creates it (default: python3).
+#
+# PEERS_MAX_ISA=avx2 holds the frameworks to AVX2 on an AVX-512 machine, for a comparison with
+# libsenti held to AVX2 (SENTI_MAX_SIMD=avx2 and a build without the gemm-avx512 feature):
+# oneDNN (TensorFlow, PyTorch) through ONEDNN_MAX_CPU_ISA, MKL through MKL_ENABLE_INSTRUCTIONS,
+# PyTorch's own kernels through ATEN_CPU_CAPABILITY. ONNX Runtime and fastText have no such
+# setting and choose by the CPU; the report records the cap.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,4 +41,9 @@ fi
 export OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2
 export TF_NUM_INTRAOP_THREADS=2 TF_NUM_INTEROP_THREADS=1
 export TF_CPP_MIN_LOG_LEVEL=2 CUDA_VISIBLE_DEVICES=""
+case "${PEERS_MAX_ISA:-}" in
+  "") ;;
+  avx2) export ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 ATEN_CPU_CAPABILITY=avx2 ;;
+  *) echo "PEERS_MAX_ISA: only avx2 is known, got ${PEERS_MAX_ISA}" >&2; exit 2 ;;
+esac
 exec "$venv/bin/python" benches/peers.py "$@"

@@ -386,16 +386,18 @@ impl Classifier {
     /// Makes later predictions of a loaded recurrent model store their input table and recurrent
     /// weights at `precision`; calls already running finish as they started. Does nothing for a
     /// model being trained, or one without recurrent layers (a transformer keeps f32).
-    pub fn set_precision(&self, precision: Precision) -> Result<()> {
-        let Some(slot) = &self.prepared else { return Ok(()) };
+    /// Whether anything was rebuilt: false when the model already predicts at `precision` or
+    /// has no prepared weights.
+    pub fn set_precision(&self, precision: Precision) -> Result<bool> {
+        let Some(slot) = &self.prepared else { return Ok(false) };
         let _one_switch_at_a_time = slot.switching.lock().unwrap_or_else(|e| e.into_inner());
         if self.precision() == precision {
-            return Ok(());
+            return Ok(false);
         }
         // Built outside the read-write lock: predictions go on meanwhile with the old one.
         let next = Arc::new(Prepared::new(&self.embedding, &self.layers, precision)?);
         *slot.current.write().unwrap_or_else(|e| e.into_inner()) = next;
-        Ok(())
+        Ok(true)
     }
 
     pub fn named_tensors(&self) -> &[(String, Tensor)] {

@@ -38,10 +38,15 @@ pub(crate) struct QuantizedMatrix {
 
 /// One output row's scale and integers, `w ≈ scale · integers`.
 fn quantize(values: impl Iterator<Item = f32> + Clone) -> (f32, impl Iterator<Item = i16>) {
-    let max = values.clone().fold(0f32, |m, v| m.max(v.abs()));
-    let scale = max / LIMIT;
-    let inverse = if max > 0.0 { LIMIT / max } else { 0.0 };
+    let (scale, inverse) = scales(values.clone());
     (scale, values.map(move |v| nearest_integer(v * inverse)))
+}
+
+/// The scale that maps the largest magnitude of `values` to `LIMIT`, and its inverse (both 0
+/// when every value is 0).
+fn scales(values: impl Iterator<Item = f32>) -> (f32, f32) {
+    let max = values.fold(0f32, |m, v| m.max(v.abs()));
+    (max / LIMIT, if max > 0.0 { LIMIT / max } else { 0.0 })
 }
 
 /// `x` (|x| ≤ 4095) rounded to the nearest integer, ties to even: adding 1.5 · 2²³ leaves the
@@ -124,10 +129,9 @@ pub fn round_weights(w_hh: &[f32], h_n: usize) -> Vec<f32> {
 /// `h` rounded as [`QuantizedMatrix::product`] rounds it, in place: what products over many rows
 /// multiply by the dequantized weights.
 pub fn round_state(h: &mut [f32]) {
-    let (t, q) = quantize(h.iter().copied());
-    let q: Vec<i16> = q.collect();
-    for (v, q) in h.iter_mut().zip(q) {
-        *v = t * q as f32;
+    let (scale, inverse) = scales(h.iter().copied());
+    for v in h {
+        *v = scale * nearest_integer(*v * inverse) as f32;
     }
 }
 
