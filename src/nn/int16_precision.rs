@@ -37,6 +37,7 @@ pub(crate) struct QuantizedMatrix {
 }
 
 /// One output row's scale and integers, `w ≈ scale · integers`.
+#[inline(always)]
 fn quantize(values: impl Iterator<Item = f32> + Clone) -> (f32, impl Iterator<Item = i16>) {
     let (scale, inverse) = scales(values.clone());
     (scale, values.map(move |v| nearest_integer(v * inverse)))
@@ -44,8 +45,11 @@ fn quantize(values: impl Iterator<Item = f32> + Clone) -> (f32, impl Iterator<It
 
 /// The scale that maps the largest magnitude of `values` to `LIMIT`, and its inverse (both 0
 /// when every value is 0).
+#[inline(always)]
 fn scales(values: impl Iterator<Item = f32>) -> (f32, f32) {
-    let max = values.fold(0f32, |m, v| m.max(v.abs()));
+    // The largest magnitude through the bits: for finite values the order of |x|'s bits is the
+    // order of |x|, and an integer maximum vectorises where `f32::max` (NaN rules) does not.
+    let max = f32::from_bits(values.map(|v| v.to_bits() & 0x7fff_ffff).max().unwrap_or(0));
     (max / LIMIT, if max > 0.0 { LIMIT / max } else { 0.0 })
 }
 
@@ -89,6 +93,8 @@ impl QuantizedMatrix {
     }
 
     /// `out = h · W_hhᵀ` for one state `h` (H values) into `out` (G·H values); `state` is scratch.
+    /// Inlined into the dispatched kernels, so the state's rounding vectorises at their level.
+    #[inline(always)]
     pub fn product(&self, h: &[f32], state: &mut Vec<i16>, out: &mut [f32]) {
         let (h_n, g_n) = (self.h_n, self.g_n);
         let pairs = h_n.div_ceil(2);
@@ -128,6 +134,7 @@ pub fn round_weights(w_hh: &[f32], h_n: usize) -> Vec<f32> {
 
 /// `h` rounded as [`QuantizedMatrix::product`] rounds it, in place: what products over many rows
 /// multiply by the dequantized weights.
+#[inline(always)]
 pub fn round_state(h: &mut [f32]) {
     let (scale, inverse) = scales(h.iter().copied());
     for v in h {
