@@ -150,7 +150,7 @@ fn the_wide_path_mixes_in_and_leaves_the_recurrent_network_untouched() {
 }
 
 /// Word vectors learned from the training reviews' text put words of like meaning together:
-/// what makes them a better start for the embedding than random vectors.
+/// what makes them a better start for the embedding than random vectors. Trained in shards.
 #[test]
 fn word_vectors_put_like_words_together() {
     use senti::text::{Encoder, Tokenizer, Truncation, Vocab};
@@ -161,7 +161,9 @@ fn word_vectors_put_like_words_together() {
     let corpus: Vec<Vec<u32>> = reviews.iter().map(|e| encoder.encode_whole(&e.text)).collect();
     let dim = 64;
     let mut reports = 0;
-    let v = senti::nn::word2vec::train_vectors(&corpus, encoder.vocab.len(), dim, 1, &mut senti::rng::Rng::new(3), &mut |_, _, _| {
+    // Two shards on two threads, as the defaults train on a 2-core machine.
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    let v = senti::nn::word2vec::train_vectors(&corpus, encoder.vocab.len(), dim, 1, 2, &pool, &mut senti::rng::Rng::new(3), &mut |_, _, _| {
         reports += 1;
         true
     })

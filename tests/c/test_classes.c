@@ -211,7 +211,7 @@ static void test_prediction_precision(senti_model *m) {
     CHECK("f16 rounds something", memcmp(base, half, sizeof base) != 0, "identical to f32");
     CHECK("at f16 a review scores the same alone and in a batch", worst_alone < 1e-5f, "differs by %g", worst_alone);
     senti_error *err = NULL;
-    expect("an unknown precision", senti_set_prediction_precision(m, "f64", &err), &err, SENTI_ERR_INVALID_ARGUMENT, "\"f32\" or \"f16\"");
+    expect("an unknown precision", senti_set_prediction_precision(m, "f64", &err), &err, SENTI_ERR_INVALID_ARGUMENT, "\"f32\", \"f16\" or \"i16\"");
     err = NULL;
     expect("no precision", senti_set_prediction_precision(m, NULL, &err), &err, SENTI_ERR_NULL_POINTER, NULL);
     err = NULL;
@@ -220,6 +220,22 @@ static void test_prediction_precision(senti_model *m) {
     CHECK("back to f32", senti_set_prediction_precision(m, "f32", NULL) == SENTI_OK, "refused");
     CHECK("batch at f32 again", senti_predict_scores_batch(m, texts, NULL, N, again, N * 3, NULL) == SENTI_OK, "refused");
     CHECK("f32 again gives the same scores", !memcmp(base, again, sizeof base), "differ");
+
+    /* i16: integer recurrent weights; a batch multiplies the same rounded values as f32, so a
+     * review alone agrees with the batch closely rather than exactly. */
+    CHECK("set i16", senti_set_prediction_precision(m, "i16", NULL) == SENTI_OK, "refused");
+    CHECK("batch at i16", senti_predict_scores_batch(m, texts, NULL, N, half, N * 3, NULL) == SENTI_OK, "refused");
+    worst = 0, worst_alone = 0, refused = 0;
+    for (size_t i = 0; i < N * 3; i++) worst = fmaxf(worst, fabsf(half[i] - base[i]));
+    for (size_t i = 0; i < N; i++) {
+        refused += senti_predict_scores(m, texts[i], SENTI_NUL_TERMINATED, alone, 3, NULL) != SENTI_OK;
+        for (size_t c = 0; c < 3; c++) worst_alone = fmaxf(worst_alone, fabsf(alone[c] - half[i * 3 + c]));
+    }
+    CHECK("every review alone at i16", refused == 0, "%zu refused", refused);
+    CHECK("i16 scores stay close to f32", worst < 1e-2f, "moved by %g", worst);
+    CHECK("at i16 a review alone and in a batch agree", worst_alone < 1e-4f, "differ by %g", worst_alone);
+    CHECK("back to f32 from i16", senti_set_prediction_precision(m, "f32", NULL) == SENTI_OK &&
+          senti_predict_scores_batch(m, texts, NULL, N, again, N * 3, NULL) == SENTI_OK && !memcmp(base, again, sizeof base), "differ");
 }
 
 static void test_scores(senti_model *m, const char *what) {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! The label and score calls of the C ABI on the tiny model (loaded once): `senti_label_count`,
 //! `senti_label_name` (any index, any capacity), `senti_set_prediction_threads` (any count),
-//! `senti_set_prediction_precision` (any bytes, usually "f32" or "f16"),
+//! `senti_set_prediction_precision` (any bytes, usually "f32", "f16" or "i16"),
 //! `senti_predict_scores` (any capacity), `senti_predict_label`, `senti_predict_scores_batch`
 //! and `senti_evaluate_texts` (any labels) on up to 8 arbitrary texts.
 //!
