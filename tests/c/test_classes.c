@@ -191,25 +191,38 @@ static void test_prediction_threads(senti_model *m) {
     expect("prediction threads of no model", senti_set_prediction_threads(NULL, 1, &err), &err, SENTI_ERR_NULL_POINTER, NULL);
 }
 
-/* Half precision rounds the weights prediction reads: scores move a little, not far; a review
- * scores the same alone as in a batch; f32 again gives the first scores back bit for bit. */
-static void test_prediction_precision(senti_model *m) {
-    static float base[N * 3], half[N * 3], again[N * 3];
-    float alone[3];
-    CHECK("batch at f32", senti_predict_scores_batch(m, texts, NULL, N, base, N * 3, NULL) == SENTI_OK, "refused");
-    CHECK("set f16", senti_set_prediction_precision(m, "f16", NULL) == SENTI_OK, "refused");
-    CHECK("batch at f16", senti_predict_scores_batch(m, texts, NULL, N, half, N * 3, NULL) == SENTI_OK, "refused");
-    float worst = 0, worst_alone = 0;
+/* Switches `m` to `precision` and scores the texts in a batch into `got`: the scores stay
+ * within 1e-2 of `base` (f32's) and each review alone agrees with the batch within
+ * `alone_tolerance`. */
+static void check_half_size_precision(senti_model *m, const char *precision, const float *base, float *got, float alone_tolerance) {
+    char name[96];
+    float alone[3], worst = 0, worst_alone = 0;
     size_t refused = 0;
-    for (size_t i = 0; i < N * 3; i++) worst = fmaxf(worst, fabsf(half[i] - base[i]));
+    snprintf(name, sizeof name, "batch at %s", precision);
+    CHECK(name, senti_set_prediction_precision(m, precision, NULL) == SENTI_OK &&
+                    senti_predict_scores_batch(m, texts, NULL, N, got, N * 3, NULL) == SENTI_OK, "refused");
+    for (size_t i = 0; i < N * 3; i++) worst = fmaxf(worst, fabsf(got[i] - base[i]));
     for (size_t i = 0; i < N; i++) {
         refused += senti_predict_scores(m, texts[i], SENTI_NUL_TERMINATED, alone, 3, NULL) != SENTI_OK;
-        for (size_t c = 0; c < 3; c++) worst_alone = fmaxf(worst_alone, fabsf(alone[c] - half[i * 3 + c]));
+        for (size_t c = 0; c < 3; c++) worst_alone = fmaxf(worst_alone, fabsf(alone[c] - got[i * 3 + c]));
     }
-    CHECK("every review alone at f16", refused == 0, "%zu refused", refused);
-    CHECK("f16 scores stay close to f32", worst < 1e-2f, "moved by %g", worst);
-    CHECK("f16 rounds something", memcmp(base, half, sizeof base) != 0, "identical to f32");
-    CHECK("at f16 a review scores the same alone and in a batch", worst_alone < 1e-5f, "differs by %g", worst_alone);
+    snprintf(name, sizeof name, "every review alone at %s", precision);
+    CHECK(name, refused == 0, "%zu refused", refused);
+    snprintf(name, sizeof name, "%s scores stay close to f32 and round something", precision);
+    CHECK(name, worst < 1e-2f && memcmp(base, got, N * 3 * sizeof *got) != 0, "moved by %g", worst);
+    snprintf(name, sizeof name, "at %s a review alone and in a batch agree", precision);
+    CHECK(name, worst_alone <= alone_tolerance, "differ by %g", worst_alone);
+}
+
+/* The half-size precisions round the weights prediction reads: scores move a little, not far.
+ * At f16 a review scores the same alone as in a batch; at i16 a batch multiplies the same
+ * rounded values as f32, so alone and in a batch agree closely rather than exactly. f32 again
+ * gives the first scores back bit for bit; a refused value changes nothing. */
+static void test_prediction_precision(senti_model *m) {
+    static float base[N * 3], half[N * 3], integers[N * 3], again[N * 3];
+    CHECK("batch at f32", senti_predict_scores_batch(m, texts, NULL, N, base, N * 3, NULL) == SENTI_OK, "refused");
+    check_half_size_precision(m, "i16", base, integers, 1e-4f);
+    check_half_size_precision(m, "f16", base, half, 1e-5f);
     senti_error *err = NULL;
     expect("an unknown precision", senti_set_prediction_precision(m, "f64", &err), &err, SENTI_ERR_INVALID_ARGUMENT, "\"f32\", \"f16\" or \"i16\"");
     err = NULL;
@@ -220,22 +233,6 @@ static void test_prediction_precision(senti_model *m) {
     CHECK("back to f32", senti_set_prediction_precision(m, "f32", NULL) == SENTI_OK, "refused");
     CHECK("batch at f32 again", senti_predict_scores_batch(m, texts, NULL, N, again, N * 3, NULL) == SENTI_OK, "refused");
     CHECK("f32 again gives the same scores", !memcmp(base, again, sizeof base), "differ");
-
-    /* i16: integer recurrent weights; a batch multiplies the same rounded values as f32, so a
-     * review alone agrees with the batch closely rather than exactly. */
-    CHECK("set i16", senti_set_prediction_precision(m, "i16", NULL) == SENTI_OK, "refused");
-    CHECK("batch at i16", senti_predict_scores_batch(m, texts, NULL, N, half, N * 3, NULL) == SENTI_OK, "refused");
-    worst = 0, worst_alone = 0, refused = 0;
-    for (size_t i = 0; i < N * 3; i++) worst = fmaxf(worst, fabsf(half[i] - base[i]));
-    for (size_t i = 0; i < N; i++) {
-        refused += senti_predict_scores(m, texts[i], SENTI_NUL_TERMINATED, alone, 3, NULL) != SENTI_OK;
-        for (size_t c = 0; c < 3; c++) worst_alone = fmaxf(worst_alone, fabsf(alone[c] - half[i * 3 + c]));
-    }
-    CHECK("every review alone at i16", refused == 0, "%zu refused", refused);
-    CHECK("i16 scores stay close to f32", worst < 1e-2f, "moved by %g", worst);
-    CHECK("at i16 a review alone and in a batch agree", worst_alone < 1e-4f, "differ by %g", worst_alone);
-    CHECK("back to f32 from i16", senti_set_prediction_precision(m, "f32", NULL) == SENTI_OK &&
-          senti_predict_scores_batch(m, texts, NULL, N, again, N * 3, NULL) == SENTI_OK && !memcmp(base, again, sizeof base), "differ");
 }
 
 static void test_scores(senti_model *m, const char *what) {
