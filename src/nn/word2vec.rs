@@ -268,18 +268,12 @@ fn merge(
     stamps: impl Fn(&Worker) -> &Vec<u32> + Sync,
     matrix: impl Fn(&mut (Vec<f32>, Vec<f32>)) -> &mut Vec<f32> + Sync,
 ) {
-    let rows = shared.len() / dim;
-    let changed: Vec<usize> = (0..rows).filter(|&r| workers.iter().any(|w| stamps(w)[r] == round)).collect();
+    let changed: Vec<usize>;
     {
         let views: Vec<&[f32]> = copies.iter_mut().map(|c| &matrix(c)[..]).collect();
-        let mut changed_rows: Vec<(usize, &mut [f32])> = Vec::with_capacity(changed.len());
-        let mut next = changed.iter().peekable();
-        for (r, row) in shared.chunks_exact_mut(dim).enumerate() {
-            if next.peek() == Some(&&r) {
-                next.next();
-                changed_rows.push((r, row));
-            }
-        }
+        let mut changed_rows: Vec<(usize, &mut [f32])> =
+            shared.chunks_exact_mut(dim).enumerate().filter(|(r, _)| workers.iter().any(|w| stamps(w)[*r] == round)).collect();
+        changed = changed_rows.iter().map(|(r, _)| *r).collect();
         changed_rows.par_iter_mut().with_min_len(256).for_each(|(r, row)| {
             for (j, s) in row.iter_mut().enumerate() {
                 let old = *s;
