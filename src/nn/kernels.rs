@@ -9,7 +9,7 @@
 use super::RecurrentCell;
 use super::half_precision::{self as halves, BLOCK, widen_halves};
 use super::int16_precision::{QuantizedMatrix, round_state};
-use super::simd::{dispatch, sigmoid, tanh};
+use super::simd::{MulAdd, dispatch, sigmoid_with, tanh_with};
 
 /// A matrix inside a slice: element (i, j) is at `i * row + j * col`, so a transpose is the
 /// same slice with the strides swapped and a block of rows starts further in.
@@ -252,7 +252,7 @@ impl SmallRowMatrix {
     }
 }
 
-dispatch!(pub(crate) fn forward = forward_impl(d: &Dims, lens: &[usize], gx: Inputs, w_hh: &[f32], w_hh_small: Option<SmallRowWeights>, b_ih: &[f32], b_hh: &[f32], out: &mut [f32], saved: Option<&mut [f32]>));
+dispatch!(pub(crate) fn forward = forward_impl::<MulAdd>(d: &Dims, lens: &[usize], gx: Inputs, w_hh: &[f32], w_hh_small: Option<SmallRowWeights>, b_ih: &[f32], b_hh: &[f32], out: &mut [f32], saved: Option<&mut [f32]>));
 
 /// Up to this many running rows, the recurrent projection is computed as vector updates over the
 /// transposed weights (when the caller has them) instead of calling gemm: for one review the
@@ -306,7 +306,7 @@ fn small_matmul<W: Weight>(rows: usize, h_n: usize, g_n: usize, gh: &mut [f32], 
 /// (rows, steps, saved()).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn forward_impl(
+fn forward_impl<M: MulAdd>(
     d: &Dims,
     lens: &[usize],
     gx: Inputs,
@@ -377,7 +377,7 @@ fn forward_impl(
             let o_row = &mut out[at * h_n..][..h_n];
             let sv = saved.as_deref_mut().map(|sv| &mut sv[at * sv_n..][..sv_n]);
             match d.cell {
-                RecurrentCell::Lstm => lstm_step(h_n, pre, x, &biases, hp, &mut c[p * h_n..][..h_n], o_row, sv),
+                RecurrentCell::Lstm => lstm_step::<M>(h_n, pre, x, &biases, hp, &mut c[p * h_n..][..h_n], o_row, sv),
                 RecurrentCell::Gru => {
                     let (bi, bh) = (&b_ih[..g_n], &b_hh[..g_n]);
                     // The candidate keeps x's part apart: r multiplies only the recurrent part.
@@ -387,7 +387,7 @@ fn forward_impl(
                     for k in 0..2 * h_n {
                         pre[k] += x[k] + bi[k];
                     }
-                    gru_step(h_n, pre, &x[2 * h_n..], &bi[2 * h_n..], hp, o_row, sv)
+                    gru_step::<M>(h_n, pre, &x[2 * h_n..], &bi[2 * h_n..], hp, o_row, sv)
                 }
             }
         }
@@ -399,7 +399,7 @@ fn forward_impl(
 /// once per step, and the loop has no reads or writes that keep it from vectorising.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn lstm_step(h_n: usize, pre: &[f32], x: &[f32], biases: &[f32], h: &mut [f32], c: &mut [f32], out: &mut [f32], sv: Option<&mut [f32]>) {
+fn lstm_step<M: MulAdd>(h_n: usize, pre: &[f32], x: &[f32], biases: &[f32], h: &mut [f32], c: &mut [f32], out: &mut [f32], sv: Option<&mut [f32]>) {
     // Slices of exactly h_n values, so that indexing by j < h_n needs no bounds checks.
     let (p0, p1, p2, p3) = (&pre[..h_n], &pre[h_n..2 * h_n], &pre[2 * h_n..3 * h_n], &pre[3 * h_n..4 * h_n]);
     let (x0, x1, x2, x3) = (&x[..h_n], &x[h_n..2 * h_n], &x[2 * h_n..3 * h_n], &x[3 * h_n..4 * h_n]);
@@ -420,9 +420,9 @@ fn lstm_step(h_n: usize, pre: &[f32], x: &[f32], biases: &[f32], h: &mut [f32], 
             let (ag, ao) = rest.split_at_mut(h_n);
             let (ai, af, ag, ao, cs, tcs) = (&mut ai[..h_n], &mut af[..h_n], &mut ag[..h_n], &mut ao[..h_n], &mut cs[..h_n], &mut tcs[..h_n]);
             for j in 0..h_n {
-                let (i, f, g, o) = (sigmoid(gate(0, j)), sigmoid(gate(1, j)), tanh(gate(2, j)), sigmoid(gate(3, j)));
+                let (i, f, g, o) = (sigmoid_with::<M>(gate(0, j)), sigmoid_with::<M>(gate(1, j)), tanh_with::<M>(gate(2, j)), sigmoid_with::<M>(gate(3, j)));
                 let cj = f * c[j] + i * g;
-                let tc = tanh(cj);
+                let tc = tanh_with::<M>(cj);
                 (ai[j], af[j], ag[j], ao[j]) = (i, f, g, o);
                 (c[j], cs[j], tcs[j]) = (cj, cj, tc);
                 h[j] = o * tc;
@@ -431,10 +431,10 @@ fn lstm_step(h_n: usize, pre: &[f32], x: &[f32], biases: &[f32], h: &mut [f32], 
         }
         None => {
             for j in 0..h_n {
-                let (i, f, g, o) = (sigmoid(gate(0, j)), sigmoid(gate(1, j)), tanh(gate(2, j)), sigmoid(gate(3, j)));
+                let (i, f, g, o) = (sigmoid_with::<M>(gate(0, j)), sigmoid_with::<M>(gate(1, j)), tanh_with::<M>(gate(2, j)), sigmoid_with::<M>(gate(3, j)));
                 let cj = f * c[j] + i * g;
                 c[j] = cj;
-                h[j] = o * tanh(cj);
+                h[j] = o * tanh_with::<M>(cj);
                 out[j] = h[j];
             }
         }
@@ -446,9 +446,9 @@ fn lstm_step(h_n: usize, pre: &[f32], x: &[f32], biases: &[f32], h: &mut [f32], 
 /// in its first two blocks and, in the third, U h + b for the candidate, whose input part is
 /// `xn + bn`.
 #[inline(always)]
-fn gru_step(h_n: usize, pre: &mut [f32], xn: &[f32], bn: &[f32], h: &mut [f32], out: &mut [f32], sv: Option<&mut [f32]>) {
+fn gru_step<M: MulAdd>(h_n: usize, pre: &mut [f32], xn: &[f32], bn: &[f32], h: &mut [f32], out: &mut [f32], sv: Option<&mut [f32]>) {
     for k in 0..2 * h_n {
-        pre[k] = sigmoid(pre[k]);
+        pre[k] = sigmoid_with::<M>(pre[k]);
     }
     let (r, rest) = pre.split_at_mut(h_n);
     let (z, hn_pre) = rest.split_at_mut(h_n);
@@ -461,7 +461,7 @@ fn gru_step(h_n: usize, pre: &mut [f32], xn: &[f32], bn: &[f32], h: &mut [f32], 
             let (sz, sn) = rest.split_at_mut(h_n);
             let (sr, sz, sn, extra) = (&mut sr[..h_n], &mut sz[..h_n], &mut sn[..h_n], &mut extra[..h_n]);
             for j in 0..h_n {
-                let n = tanh(xn[j] + bn[j] + r[j] * hn_pre[j]);
+                let n = tanh_with::<M>(xn[j] + bn[j] + r[j] * hn_pre[j]);
                 let hn = (1.0 - z[j]) * n + z[j] * h[j];
                 h[j] = hn;
                 sr[j] = r[j];
@@ -472,7 +472,7 @@ fn gru_step(h_n: usize, pre: &mut [f32], xn: &[f32], bn: &[f32], h: &mut [f32], 
         }
         None => {
             for j in 0..h_n {
-                let n = tanh(xn[j] + bn[j] + r[j] * hn_pre[j]);
+                let n = tanh_with::<M>(xn[j] + bn[j] + r[j] * hn_pre[j]);
                 h[j] = (1.0 - z[j]) * n + z[j] * h[j];
             }
         }

@@ -7,7 +7,7 @@ use candle_core::{CpuStorage, CustomOp2, Layout, Shape, Tensor, bail};
 use rayon::prelude::*;
 
 use crate::nn::{Values, f32_slice};
-use crate::nn::simd::{dispatch, tanh};
+use crate::nn::simd::{MulAdd, dispatch, tanh_with};
 
 const SQRT_TWO_OVER_PI: f32 = 0.797_884_6;
 const CUBIC: f32 = 0.044_715;
@@ -20,26 +20,26 @@ pub(super) fn bias_gelu(x: &Tensor, bias: &Tensor) -> candle_core::Result<Tensor
 
 struct BiasGelu;
 
-dispatch!(fn forward_rows = forward_rows_impl(x: &[f32], bias: &[f32], out: &mut [f32]));
-dispatch!(fn backward_rows = backward_rows_impl(x: &[f32], bias: &[f32], grad: &[f32], dx: &mut [f32]));
+dispatch!(fn forward_rows = forward_rows_impl::<MulAdd>(x: &[f32], bias: &[f32], out: &mut [f32]));
+dispatch!(fn backward_rows = backward_rows_impl::<MulAdd>(x: &[f32], bias: &[f32], grad: &[f32], dx: &mut [f32]));
 
 #[inline(always)]
-fn forward_rows_impl(x: &[f32], bias: &[f32], out: &mut [f32]) {
+fn forward_rows_impl<M: MulAdd>(x: &[f32], bias: &[f32], out: &mut [f32]) {
     for (o, row) in out.chunks_exact_mut(bias.len()).zip(x.chunks_exact(bias.len())) {
         for ((o, &v), &b) in o.iter_mut().zip(row).zip(bias) {
             let v = v + b;
-            *o = 0.5 * v * (1.0 + tanh(SQRT_TWO_OVER_PI * v * (1.0 + CUBIC * v * v)));
+            *o = 0.5 * v * (1.0 + tanh_with::<M>(SQRT_TWO_OVER_PI * v * (1.0 + CUBIC * v * v)));
         }
     }
 }
 
 #[inline(always)]
-fn backward_rows_impl(x: &[f32], bias: &[f32], grad: &[f32], dx: &mut [f32]) {
+fn backward_rows_impl<M: MulAdd>(x: &[f32], bias: &[f32], grad: &[f32], dx: &mut [f32]) {
     let width = bias.len();
     for ((d, row), g) in dx.chunks_exact_mut(width).zip(x.chunks_exact(width)).zip(grad.chunks_exact(width)) {
         for (((d, &v), &b), &g) in d.iter_mut().zip(row).zip(bias).zip(g) {
             let v = v + b;
-            let th = tanh(SQRT_TWO_OVER_PI * v * (1.0 + CUBIC * v * v));
+            let th = tanh_with::<M>(SQRT_TWO_OVER_PI * v * (1.0 + CUBIC * v * v));
             let slope = 0.5 * (1.0 + th) + 0.5 * v * (1.0 - th * th) * SQRT_TWO_OVER_PI * (1.0 + 3.0 * CUBIC * v * v);
             *d = g * slope;
         }

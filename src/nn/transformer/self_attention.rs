@@ -14,7 +14,7 @@ use rayon::prelude::*;
 
 use crate::nn::{Values, f32_slice};
 use crate::nn::kernels::{Strided, StridedMut, gemm};
-use crate::nn::simd::{dispatch, exp};
+use crate::nn::simd::{MulAdd, dispatch, exp_with};
 
 /// Queries per block: a block's scores (64 × 800 floats at the longest default review) stay in L2.
 const QUERY_BLOCK: usize = 64;
@@ -165,32 +165,32 @@ fn softmax_in_place(row: &mut [f32]) -> f32 {
     max + sum.ln()
 }
 
-dispatch!(fn exp_shifted_sum = exp_shifted_sum_impl(row: &mut [f32], shift: f32) -> f32);
-dispatch!(fn exp_shifted = exp_shifted_impl(row: &mut [f32], shift: f32));
+dispatch!(fn exp_shifted_sum = exp_shifted_sum_impl::<MulAdd>(row: &mut [f32], shift: f32) -> f32);
+dispatch!(fn exp_shifted = exp_shifted_impl::<MulAdd>(row: &mut [f32], shift: f32));
 
 /// `row = e^(row − shift)`, returning the sum.
 #[inline(always)]
-fn exp_shifted_sum_impl(row: &mut [f32], shift: f32) -> f32 {
+fn exp_shifted_sum_impl<M: MulAdd>(row: &mut [f32], shift: f32) -> f32 {
     // Eight partial sums let the loop vectorise without reassociating one.
     let mut sums = [0f32; 8];
     let mut chunks = row.chunks_exact_mut(8);
     for c in &mut chunks {
         for (v, s) in c.iter_mut().zip(&mut sums) {
-            *v = exp(*v - shift);
+            *v = exp_with::<M>(*v - shift);
             *s += *v;
         }
     }
     let mut total: f32 = sums.iter().sum();
     for v in chunks.into_remainder() {
-        *v = exp(*v - shift);
+        *v = exp_with::<M>(*v - shift);
         total += *v;
     }
     total
 }
 
 #[inline(always)]
-fn exp_shifted_impl(row: &mut [f32], shift: f32) {
-    row.iter_mut().for_each(|v| *v = exp(*v - shift));
+fn exp_shifted_impl<M: MulAdd>(row: &mut [f32], shift: f32) {
+    row.iter_mut().for_each(|v| *v = exp_with::<M>(*v - shift));
 }
 
 #[cfg(test)]
