@@ -96,19 +96,12 @@ impl QuantizedMatrix {
     /// Inlined into the dispatched kernels, so the state's rounding vectorises at their level.
     #[inline(always)]
     pub fn product(&self, h: &[f32], state: &mut Vec<i16>, out: &mut [f32]) {
-        let (h_n, g_n) = (self.h_n, self.g_n);
-        let pairs = h_n.div_ceil(2);
-        let (t, q) = quantize(h[..h_n].iter().copied());
-        state.clear();
-        state.extend(q);
-        state.resize(2 * pairs, 0);
+        let g_n = self.g_n;
+        let pairs = self.h_n.div_ceil(2);
+        let t = self.round_state_into(h, state);
         let full = g_n / BLOCK * BLOCK;
-        let mut sums = [0f32; BLOCK];
         for j0 in (0..full).step_by(BLOCK) {
-            block_sums(state, &self.weights[j0 * 2 * pairs..][..BLOCK * 2 * pairs], &mut sums);
-            for ((o, &s), &scale) in out[j0..j0 + BLOCK].iter_mut().zip(&sums).zip(&self.scales[j0..]) {
-                *o = s * (scale * t);
-            }
+            self.block_product(state, t, j0 / BLOCK, &mut out[j0..j0 + BLOCK]);
         }
         let width = g_n - full;
         if width > 0 {
@@ -117,6 +110,29 @@ impl QuantizedMatrix {
                 let column = (0..pairs).map(|p| [tail[(p * width + i) * 2], tail[(p * width + i) * 2 + 1]]);
                 *o = pair_sums(state, column) * (self.scales[full + i] * t);
             }
+        }
+    }
+
+    /// The state `h` (H values) as integers into `state` (H rounded up to even), returning its
+    /// scale: the first half of a product, done once for any number of blocks.
+    #[inline(always)]
+    pub fn round_state_into(&self, h: &[f32], state: &mut Vec<i16>) -> f32 {
+        let (t, q) = quantize(h[..self.h_n].iter().copied());
+        state.clear();
+        state.extend(q);
+        state.resize(2 * self.h_n.div_ceil(2), 0);
+        t
+    }
+
+    /// The 64 outputs of block `block` (rows 64·block.., a full block) for a state rounded by
+    /// [`Self::round_state_into`] with scale `t`.
+    #[inline(always)]
+    pub fn block_product(&self, state: &[i16], t: f32, block: usize, out: &mut [f32]) {
+        let (pairs, j0) = (self.h_n.div_ceil(2), block * BLOCK);
+        let mut sums = [0f32; BLOCK];
+        block_sums(state, &self.weights[j0 * 2 * pairs..][..BLOCK * 2 * pairs], &mut sums);
+        for ((o, &s), &scale) in out[..BLOCK].iter_mut().zip(&sums).zip(&self.scales[j0..]) {
+            *o = s * (scale * t);
         }
     }
 }

@@ -119,7 +119,7 @@ impl Dims {
             RecurrentCell::Gru => self.gates() + self.hidden,
         }
     }
-    fn time(&self, len: usize, s: usize) -> usize {
+    pub(crate) fn time(&self, len: usize, s: usize) -> usize {
         if self.reverse { len - 1 - s } else { s }
     }
 }
@@ -154,7 +154,7 @@ pub(crate) enum Inputs<'a> {
 impl<'a> Inputs<'a> {
     /// Row `at`, borrowed, or widened into `scratch` (G·H values) for a half table.
     #[inline(always)]
-    fn row<'s>(&self, at: usize, g_n: usize, scratch: &'s mut [f32]) -> &'s [f32]
+    pub(crate) fn row<'s>(&self, at: usize, g_n: usize, scratch: &'s mut [f32]) -> &'s [f32]
     where
         'a: 's,
     {
@@ -220,6 +220,38 @@ pub(crate) enum SmallRowWeights<'a> {
     F32(&'a [f32]),
     Half(&'a [half::f16]),
     Int16(&'a QuantizedMatrix),
+}
+
+impl SmallRowWeights<'_> {
+    /// `h · W_hhᵀ` over whole 64-row blocks of W_hh: block `blocks[i]`'s 64 outputs into
+    /// `out[64·i..]`, each computed as the whole product computes it. `state` is scratch.
+    #[inline(always)]
+    pub(crate) fn block_products(self, h: &[f32], state: &mut Vec<i16>, blocks: &[usize], out: &mut [f32]) {
+        // Plain loops, not closures: a closure is compiled on its own, without the level of the
+        // kernel it sits in.
+        let h_n = h.len();
+        let mut acc = [0f32; BLOCK];
+        match self {
+            SmallRowWeights::F32(w_b) => {
+                for (&b, o) in blocks.iter().zip(out.chunks_exact_mut(BLOCK)) {
+                    f32::block_product(h, &w_b[b * h_n * BLOCK..][..h_n * BLOCK], &mut acc);
+                    o.copy_from_slice(&acc);
+                }
+            }
+            SmallRowWeights::Half(w_b) => {
+                for (&b, o) in blocks.iter().zip(out.chunks_exact_mut(BLOCK)) {
+                    half::f16::block_product(h, &w_b[b * h_n * BLOCK..][..h_n * BLOCK], &mut acc);
+                    o.copy_from_slice(&acc);
+                }
+            }
+            SmallRowWeights::Int16(w_q) => {
+                let t = w_q.round_state_into(h, state);
+                for (&b, o) in blocks.iter().zip(out.chunks_exact_mut(BLOCK)) {
+                    w_q.block_product(state, t, b, o);
+                }
+            }
+        }
+    }
 }
 
 /// The owned form of [`SmallRowWeights`], kept by a loaded model for each direction of each layer.
@@ -376,20 +408,37 @@ fn forward_impl<M: MulAdd>(
             let hp = &mut h[p * h_n..][..h_n];
             let o_row = &mut out[at * h_n..][..h_n];
             let sv = saved.as_deref_mut().map(|sv| &mut sv[at * sv_n..][..sv_n]);
-            match d.cell {
-                RecurrentCell::Lstm => lstm_step::<M>(h_n, pre, x, &biases, hp, &mut c[p * h_n..][..h_n], o_row, sv),
-                RecurrentCell::Gru => {
-                    let (bi, bh) = (&b_ih[..g_n], &b_hh[..g_n]);
-                    // The candidate keeps x's part apart: r multiplies only the recurrent part.
-                    for k in 0..g_n {
-                        pre[k] += bh[k];
-                    }
-                    for k in 0..2 * h_n {
-                        pre[k] += x[k] + bi[k];
-                    }
-                    gru_step::<M>(h_n, pre, &x[2 * h_n..], &bi[2 * h_n..], hp, o_row, sv)
-                }
+            cell_step::<M>(d.cell, h_n, pre, x, Biases { sum: &biases, input: b_ih, recurrent: b_hh }, hp, &mut c[p * h_n..][..h_n], o_row, sv);
+        }
+    }
+}
+
+/// A step's biases: for the LSTM both summed, for the GRU apart.
+#[derive(Clone, Copy)]
+pub(crate) struct Biases<'a> {
+    pub sum: &'a [f32],
+    pub input: &'a [f32],
+    pub recurrent: &'a [f32],
+}
+
+/// One row's step of `h_n` units from its recurrent pre-activations `pre` (G·h_n, gate-major)
+/// and input projections `x` (the same layout): the new state into `h` (and `c`) and `out`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) fn cell_step<M: MulAdd>(cell: RecurrentCell, h_n: usize, pre: &mut [f32], x: &[f32], biases: Biases, h: &mut [f32], c: &mut [f32], out: &mut [f32], sv: Option<&mut [f32]>) {
+    match cell {
+        RecurrentCell::Lstm => lstm_step::<M>(h_n, pre, x, biases.sum, h, c, out, sv),
+        RecurrentCell::Gru => {
+            let g_n = 3 * h_n;
+            let (bi, bh) = (&biases.input[..g_n], &biases.recurrent[..g_n]);
+            // The candidate keeps x's part apart: r multiplies only the recurrent part.
+            for k in 0..g_n {
+                pre[k] += bh[k];
             }
+            for k in 0..2 * h_n {
+                pre[k] += x[k] + bi[k];
+            }
+            gru_step::<M>(h_n, pre, &x[2 * h_n..], &bi[2 * h_n..], h, out, sv)
         }
     }
 }

@@ -11,6 +11,7 @@ mod kernels;
 mod pooling;
 mod precision;
 pub(crate) mod simd;
+mod split_units;
 pub mod word2vec;
 mod recurrent;
 mod transformer;

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor, bail};
 use rayon::prelude::*;
 
-use super::{RecurrentCell, Values, f32_slice};
+use super::{RecurrentCell, Values, f32_slice, split_units};
 use super::kernels::{self, Dims, Inputs, SmallRowMatrix};
 
 pub(crate) struct RecurrenceOp {
@@ -160,6 +160,9 @@ impl CustomOp3 for RecurrenceOp {
                 out.par_chunks_mut(rows * steps * h_n).zip(saved.par_chunks_mut(rows * steps * sv_n)).enumerate().for_each(run);
             }
             *self.saved.lock().unwrap_or_else(|e| e.into_inner()) = Some(saved);
+        } else if let (1, Some(w_small), true) = (batch, &self.w_hh_small, self.threads >= 2 && split_units::splittable(&d)) {
+            // One review cannot be split by rows: its hidden units are, over two threads.
+            split_units::forward(&d, lens[0], inputs, w_small.view(), b_ih, b_hh, &mut out);
         } else {
             let run = |(i, o): (usize, &mut [f32])| {
                 let r0 = i * rows;

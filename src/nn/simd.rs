@@ -153,12 +153,16 @@ macro_rules! dispatch {
         $crate::nn::simd::dispatch!(@levels $vis fn $name = [$imp::<$crate::nn::simd::Fused>] [$imp::<$crate::nn::simd::Separate>] ( $($arg : $ty),* ) $(-> $ret)?);
     };
     (@levels $vis:vis fn $name:ident = [$($wide:tt)*] [$($baseline:tt)*] ( $($arg:ident : $ty:ty),* ) $(-> $ret:ty)?) => {
+        // Kernels take their operands as many slices.
+        #[allow(clippy::too_many_arguments)]
         $vis fn $name($($arg: $ty),*) $(-> $ret)? {
             #[cfg(target_arch = "x86_64")]
             {
                 #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+                #[allow(clippy::too_many_arguments)]
                 unsafe fn avx512($($arg: $ty),*) $(-> $ret)? { $($wide)*($($arg),*) }
                 #[target_feature(enable = "avx2,fma")]
+                #[allow(clippy::too_many_arguments)]
                 unsafe fn avx2($($arg: $ty),*) $(-> $ret)? { $($wide)*($($arg),*) }
                 match $crate::nn::simd::level() {
                     // SAFETY: `level()` detected these features on this CPU.
