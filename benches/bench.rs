@@ -120,6 +120,27 @@ fn time_calls<I>(inputs: impl IntoIterator<Item = I>, mut call: impl FnMut(I)) -
     )
 }
 
+/// Milliseconds per `m.predict` call, sorted: `calls` calls cycling over `texts`, after 100
+/// warm-up calls.
+fn single_latencies(m: &SentimentModel, texts: &[&str], calls: usize) -> Vec<f64> {
+    for text in texts.iter().cycle().take(100) {
+        m.predict(text).unwrap();
+    }
+    time_calls(texts.iter().cycle().take(calls), |text| {
+        std::hint::black_box(m.predict(std::hint::black_box(text)).unwrap());
+    })
+}
+
+/// Reviews per second predicting `texts` in batches of `BATCH`, after one warm-up batch.
+fn batch_rate(m: &SentimentModel, texts: &[&str]) -> f64 {
+    m.predict_batch(&texts[..BATCH.min(texts.len())]).unwrap();
+    let s = Instant::now();
+    for chunk in texts.chunks(BATCH) {
+        std::hint::black_box(m.predict_batch(chunk).unwrap());
+    }
+    texts.len() as f64 / s.elapsed().as_secs_f64()
+}
+
 fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len().max(1) as f64
 }
@@ -418,19 +439,9 @@ fn default_models(report: &mut Report, test_set: &[Example], dir: &Path, work: &
         for &precision in precisions {
             m.set_prediction_precision(precision).unwrap();
             let label = format!("{cell}/{}", precision.name());
-            for text in texts.iter().cycle().take(100) {
-                m.predict(text).unwrap();
-            }
-            let times = time_calls(texts.iter().cycle().take(single_calls), |text| {
-                std::hint::black_box(m.predict(std::hint::black_box(text)).unwrap());
-            });
+            let times = single_latencies(&m, &texts, single_calls);
             let batch: Vec<&str> = texts.iter().cycle().take(batch_reviews).copied().collect();
-            m.predict_batch(&batch[..BATCH]).unwrap();
-            let s = Instant::now();
-            for chunk in batch.chunks(BATCH) {
-                std::hint::black_box(m.predict_batch(chunk).unwrap());
-            }
-            let rate = batch.len() as f64 / s.elapsed().as_secs_f64();
+            let rate = batch_rate(&m, &batch);
             let accuracy_now = m.evaluate(&accuracy_set).unwrap().accuracy;
             let probe = run_probe(&path, &probe_path, precision);
             let peak_mb = probe.get("VmHWM_kB").copied().unwrap_or(f64::NAN) / 1024.0;
@@ -574,20 +585,23 @@ fn compare(report: &mut Report, peers_path: &Path, quick: bool, report_load_star
             cells.push((r["cell"].as_str().unwrap().to_string(), r["max_len"].as_u64().map(|l| l as usize)));
         }
     }
-    // (label, metric, cell, max_len, which way is better, a memory figure)
-    type Spec = (&'static str, &'static str, String, Option<usize>, Better, bool);
+    // (label, our metric, the peers' metric it is set beside, cell, max_len, which way is
+    // better, a memory figure). The peers predict at f32 only; our i16 rows stand beside that.
+    type Spec = (&'static str, &'static str, &'static str, String, Option<usize>, Better, bool);
     let mut specs: Vec<Spec> = Vec::new();
     for (cell, len) in &cells {
-        specs.push(("epoch time (s)", "epoch_seconds", cell.clone(), *len, Better::Lower, false));
+        specs.push(("epoch time (s)", "epoch_seconds", "epoch_seconds", cell.clone(), *len, Better::Lower, false));
     }
     for cell in ["lstm", "gru"] {
         if find(&ours, "senti", "single_latency_p50", cell, None).is_some() {
-            specs.push(("single latency p50 (ms)", "single_latency_p50", cell.into(), None, Better::Lower, false));
-            specs.push(("batch-256 throughput (reviews/s)", "batch_throughput", cell.into(), None, Better::Higher, false));
-            specs.push(("peak memory (MB)", "peak_memory", cell.into(), None, Better::Lower, true));
+            specs.push(("single latency p50 (ms)", "single_latency_p50", "single_latency_p50", cell.into(), None, Better::Lower, false));
+            specs.push(("single latency p50, ours at i16 (ms)", "single_latency_p50_i16", "single_latency_p50", cell.into(), None, Better::Lower, false));
+            specs.push(("batch-256 throughput (reviews/s)", "batch_throughput", "batch_throughput", cell.into(), None, Better::Higher, false));
+            specs.push(("batch-256 throughput, ours at i16 (reviews/s)", "batch_throughput_i16", "batch_throughput", cell.into(), None, Better::Higher, false));
+            specs.push(("peak memory (MB)", "peak_memory", "peak_memory", cell.into(), None, Better::Lower, true));
         }
     }
-    for (label, metric, cell, len, better, memory) in specs {
+    for (label, metric, peer_metric, cell, len, better, memory) in specs {
         let Some(o) = find(&ours, "senti", metric, &cell, len) else { continue };
         let ours_v = o["value"].as_f64().unwrap();
         let mut row = vec![label.to_string(), cell.clone(), len.map_or("".into(), |l| l.to_string())];
@@ -596,7 +610,7 @@ fn compare(report: &mut Report, peers_path: &Path, quick: bool, report_load_star
         let mut best: Option<(&str, f64)> = None;
         let mut row_json = json!({"metric": metric, "cell": cell, "max_len": len, "senti": ours_v});
         for &(fw, name) in &present {
-            let Some(p) = find(&peer_results, fw, metric, &cell, len) else {
+            let Some(p) = find(&peer_results, fw, peer_metric, &cell, len) else {
                 peer_cells.push("-".to_string());
                 verdicts.push("-".to_string());
                 continue;
@@ -610,7 +624,7 @@ fn compare(report: &mut Report, peers_path: &Path, quick: bool, report_load_star
             } else {
                 verdict(ours_v, peer_v, better, memory)
             };
-            peer_cells.push(if metric == "batch_throughput" { thousands(peer_v) } else { f2(peer_v) });
+            peer_cells.push(if peer_metric == "batch_throughput" { thousands(peer_v) } else { f2(peer_v) });
             verdicts.push(text.clone());
             row_json[fw] = json!({"value": peer_v, "advantage": adv, "verdict": text});
             let is_better = |a: f64, b: f64| if better == Better::Lower { a < b } else { a > b };
@@ -619,7 +633,7 @@ fn compare(report: &mut Report, peers_path: &Path, quick: bool, report_load_star
             }
         }
         row.extend(peer_cells);
-        row.push(if metric == "batch_throughput" { thousands(ours_v) } else { f2(ours_v) });
+        row.push(if peer_metric == "batch_throughput" { thousands(ours_v) } else { f2(ours_v) });
         row.extend(verdicts);
         row.push(best.map_or("-".into(), |(n, _)| n.to_string()));
         row_json["best_peer"] = json!(best.map(|(n, _)| n));
@@ -902,38 +916,26 @@ fn main() {
     let throughput_n = if quick { 5120 } else { test_set.len() };
     let mut t = Table::new(
         "Prediction: models of (a) at max_len 200, saved and loaded",
-        &["cell", "single p50 ms", "single p99 ms", "single mean ms", "batch-256 reviews/s", "single p50 ms at f16", "single p50 ms at i16"],
+        &["cell", "single p50 ms", "single p99 ms", "single mean ms", "batch-256 reviews/s", "single p50 ms at f16", "single p50 ms at i16", "batch-256 reviews/s at i16"],
     );
     for (cell, path) in &models_200 {
         let m = SentimentModel::load(path).expect("loading a saved model");
-        for t in latency_texts.iter().cycle().take(100) {
-            m.predict(t).unwrap();
-        }
-        let times = time_calls(latency_texts.iter().cycle().take(single_calls), |t| {
-            std::hint::black_box(m.predict(std::hint::black_box(t)).unwrap());
-        });
+        let times = single_latencies(&m, &latency_texts, single_calls);
         let texts: Vec<&str> = test_set[..throughput_n].iter().map(|e| e.text.as_str()).collect();
-        m.predict_batch(&texts[..BATCH]).unwrap();
-        let s = Instant::now();
-        for chunk in texts.chunks(BATCH) {
-            std::hint::black_box(m.predict_batch(chunk).unwrap());
-        }
-        let rate = throughput_n as f64 / s.elapsed().as_secs_f64();
+        let rate = batch_rate(&m, &texts);
         let (p50, p99) = (percentile(&times, 50.0), percentile(&times, 99.0));
         let mut row = vec![cell.to_string(), f3(p50), f3(p99), f3(mean(&times)), thousands(rate)];
-        // The same calls at the other precisions (senti_set_prediction_precision), right after.
+        // The same calls at the other precisions (senti_set_prediction_precision), right after;
+        // i16's batches multiply integers too.
         for precision in [Precision::F16, Precision::I16] {
             m.set_prediction_precision(precision).unwrap();
-            for t in latency_texts.iter().cycle().take(100) {
-                m.predict(t).unwrap();
-            }
-            let times = time_calls(latency_texts.iter().cycle().take(single_calls), |t| {
-                std::hint::black_box(m.predict(std::hint::black_box(t)).unwrap());
-            });
-            let p50 = percentile(&times, 50.0);
+            let p50 = percentile(&single_latencies(&m, &latency_texts, single_calls), 50.0);
             report.metric(&format!("single_latency_p50_{}", precision.name()), Some(cell), None, p50, "ms", json!({"calls": single_calls}));
             row.push(f3(p50));
         }
+        let rate_i16 = batch_rate(&m, &texts);
+        report.metric("batch_throughput_i16", Some(cell), None, rate_i16, "reviews/s", json!({"batch": BATCH, "reviews": throughput_n}));
+        row.push(thousands(rate_i16));
         t.row(row);
         let extra = json!({"calls": single_calls, "distinct_reviews": latency_texts.len()});
         report.metric("single_latency_p50", Some(cell), None, p50, "ms", extra.clone());

@@ -474,9 +474,8 @@ pub unsafe extern "C" fn senti_set_prediction_threads(model: *const senti_model,
 /// 0.59 ms at i16 against 0.67 to 0.74 at f16 and 0.88 to 0.92 at f32, and 0.39 ms at AVX-512
 /// (README, Models). On IMDB's test split its accuracy equalled f32's for both default
 /// models and probabilities moved by at most 1.1e-4. Its integer sums are exact, so every
-/// instruction set gives the same scores; a batch multiplies the weights and the rounded state
-/// as f32, so a review's probability alone and in a batch agree to about 1e-5 rather than
-/// exactly. For a model without a network the call changes nothing. Switching builds
+/// instruction set gives the same scores, and a batch multiplies the same integers, so a review
+/// scores the same alone and in a batch. For a model without a network the call changes nothing. Switching builds
 /// the new weights first (tens of milliseconds for the default model; one switch at a time), is
 /// safe while other threads predict, and takes effect for calls that start after it returns:
 /// a call already running finishes with the weights it started with. `precision` must be a

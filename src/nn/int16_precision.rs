@@ -13,9 +13,9 @@
 //! and integers `round(h_k / t)`. With both at most 4095 in magnitude, 64 pairs of products sum
 //! exactly in an i32 lane (128 · 4095² < 2³¹), so sums are taken in i32 over 64 pairs at a time
 //! and then added as f32, and the row's result is that sum times `s_j · t`. Integer sums are
-//! exact, so every instruction set gives bit-identical results. Products over many rows
-//! (gemm) read the dequantized weights `s_j · w_jk` and the rounded state `t · round(h_k / t)`,
-//! which agree with the integer product up to f32 rounding.
+//! exact, so every instruction set gives bit-identical results. A batch's step multiplies the
+//! same integers, four states for each weight read, with each state's sums taken in the same
+//! order, so a review scores the same bits alone and in a batch.
 
 use super::half_precision::BLOCK;
 use super::simd::{Level, level};
@@ -93,7 +93,7 @@ impl QuantizedMatrix {
     }
 
     /// `out = h · W_hhᵀ` for one state `h` (H values) into `out` (G·H values); `state` is scratch.
-    /// Inlined into the dispatched kernels, so the state's rounding vectorises at their level.
+    /// The definition the batch product is held to, and the faster form for one state.
     #[inline(always)]
     pub fn product(&self, h: &[f32], state: &mut Vec<i16>, out: &mut [f32]) {
         let g_n = self.g_n;
@@ -124,6 +124,49 @@ impl QuantizedMatrix {
         t
     }
 
+    /// `out = h · W_hhᵀ` for `rows` states `h` (rows × H) into `out` (rows × G·H): each row's
+    /// outputs are bit for bit what [`Self::product`] gives for that row alone, so a review
+    /// scores the same alone and in a batch. Each weight read serves several rows. `states` and
+    /// `scales` are scratch.
+    #[inline(always)]
+    pub fn rows_product(&self, rows: usize, h: &[f32], states: &mut Vec<i16>, scales: &mut Vec<f32>, out: &mut [f32]) {
+        let (h_n, g_n) = (self.h_n, self.g_n);
+        let width = 2 * h_n.div_ceil(2);
+        states.clear();
+        scales.clear();
+        for row in h[..rows * h_n].chunks_exact(h_n) {
+            let (t, q) = quantize(row.iter().copied());
+            scales.push(t);
+            states.extend(q);
+            states.resize(states.len() + width - h_n, 0);
+        }
+        let full = g_n / BLOCK * BLOCK;
+        let mut sums = [0f32; ROWS_AT_ONCE * BLOCK];
+        for r0 in (0..rows).step_by(ROWS_AT_ONCE) {
+            let n = ROWS_AT_ONCE.min(rows - r0);
+            let group = &states[r0 * width..(r0 + n) * width];
+            for j0 in (0..full).step_by(BLOCK) {
+                block_sums_rows(group, width, &self.weights[j0 * width..][..BLOCK * width], &mut sums[..n * BLOCK]);
+                for (r, row_sums) in sums[..n * BLOCK].chunks_exact(BLOCK).enumerate() {
+                    let t = scales[r0 + r];
+                    for ((o, &s), &scale) in out[(r0 + r) * g_n + j0..][..BLOCK].iter_mut().zip(row_sums).zip(&self.scales[j0..]) {
+                        *o = s * (scale * t);
+                    }
+                }
+            }
+        }
+        if full < g_n {
+            let tail_n = g_n - full;
+            let tail = &self.weights[full * width..];
+            for (r, state) in states.chunks_exact(width).enumerate() {
+                for (i, o) in out[r * g_n + full..][..tail_n].iter_mut().enumerate() {
+                    let column = (0..width / 2).map(|p| [tail[(p * tail_n + i) * 2], tail[(p * tail_n + i) * 2 + 1]]);
+                    *o = pair_sums(state, column) * (self.scales[full + i] * scales[r]);
+                }
+            }
+        }
+    }
+
     /// The 64 outputs of block `block` (rows 64·block.., a full block) for a state rounded by
     /// [`Self::round_state_into`] with scale `t`.
     #[inline(always)]
@@ -134,27 +177,6 @@ impl QuantizedMatrix {
         for ((o, &s), &scale) in out[..BLOCK].iter_mut().zip(&sums).zip(&self.scales[j0..]) {
             *o = s * (scale * t);
         }
-    }
-}
-
-/// W_hh (G·H × H, row-major) as the integer product sees it, `s_j · round(w_jk / s_j)`, for
-/// products over many rows.
-pub fn round_weights(w_hh: &[f32], h_n: usize) -> Vec<f32> {
-    let mut out = Vec::with_capacity(w_hh.len());
-    for row in w_hh.chunks_exact(h_n) {
-        let (scale, q) = quantize(row.iter().copied());
-        out.extend(q.map(|v| scale * v as f32));
-    }
-    out
-}
-
-/// `h` rounded as [`QuantizedMatrix::product`] rounds it, in place: what products over many rows
-/// multiply by the dequantized weights.
-#[inline(always)]
-pub fn round_state(h: &mut [f32]) {
-    let (scale, inverse) = scales(h.iter().copied());
-    for v in h {
-        *v = scale * nearest_integer(*v * inverse) as f32;
     }
 }
 
@@ -192,6 +214,33 @@ fn block_sums(state: &[i16], block: &[i16], sums: &mut [f32; BLOCK]) {
     let pairs = state.len() / 2;
     for (j, s) in sums.iter_mut().enumerate() {
         *s = pair_sums(state, (0..pairs).map(|p| [block[(p * BLOCK + j) * 2], block[(p * BLOCK + j) * 2 + 1]]));
+    }
+}
+
+/// States a batch product multiplies by each weight it reads.
+const ROWS_AT_ONCE: usize = 4;
+
+/// [`block_sums`] for up to `ROWS_AT_ONCE` states of `width` integers each (`states` holds them
+/// one after another): `sums[64·r + j]` for state r, the same sums in the same order.
+fn block_sums_rows(states: &[i16], width: usize, block: &[i16], sums: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: each kernel runs only where the CPU has the features it enables, and the
+        // lengths are those the kernels require (checked here).
+        assert!(states.len() <= ROWS_AT_ONCE * width && states.len().is_multiple_of(width) && block.len() == BLOCK * width && sums.len() == states.len() / width * BLOCK);
+        // Full groups only: fewer states go one by one through the kernel made for one.
+        if states.len() == ROWS_AT_ONCE * width {
+            if level() == Level::Avx512 && avx512bw() {
+                return unsafe { block_sums_rows_avx512::<ROWS_AT_ONCE>(states, width, block, sums) };
+            }
+            if level() >= Level::Avx2 {
+                return unsafe { block_sums_rows_avx2::<ROWS_AT_ONCE>(states, width, block, sums) };
+            }
+        }
+    }
+    for (state, out) in states.chunks_exact(width).zip(sums.chunks_exact_mut(BLOCK)) {
+        let out: &mut [f32; BLOCK] = out.try_into().expect("64 sums per state");
+        block_sums(state, block, out);
     }
 }
 
@@ -266,6 +315,81 @@ unsafe fn block_sums_avx512(state: &[i16], block: &[i16], sums: &mut [f32; BLOCK
     }
 }
 
+/// # Safety
+/// The CPU must have AVX2; `states` holds `R` states of `width` (even) integers,
+/// `block.len() == 64 · width`, `sums.len() == 64 · R`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn block_sums_rows_avx2<const R: usize>(states: &[i16], width: usize, block: &[i16], sums: &mut [f32]) {
+    use std::arch::x86_64::*;
+    let pairs = width / 2;
+    sums.fill(0.0);
+    // 16 outputs at a time (two registers of 8), for every state: 8 integer accumulators.
+    for quarter in 0..4 {
+        for chunk in (0..pairs).step_by(PAIRS_PER_SUM) {
+            let mut partial = [[_mm256_setzero_si256(); 2]; R];
+            for p in chunk..(chunk + PAIRS_PER_SUM).min(pairs) {
+                // SAFETY: pair p of every state is inside `states`; `block` holds 128 per pair.
+                unsafe {
+                    let w = block.as_ptr().add(p * 2 * BLOCK + quarter * 32);
+                    let (w0, w1) = (_mm256_loadu_si256(w.cast()), _mm256_loadu_si256(w.add(16).cast()));
+                    for (r, acc) in partial.iter_mut().enumerate() {
+                        let h = _mm256_set1_epi32(states.as_ptr().add(r * width + 2 * p).cast::<i32>().read_unaligned());
+                        acc[0] = _mm256_add_epi32(acc[0], _mm256_madd_epi16(w0, h));
+                        acc[1] = _mm256_add_epi32(acc[1], _mm256_madd_epi16(w1, h));
+                    }
+                }
+            }
+            for (r, acc) in partial.iter().enumerate() {
+                for (i, a) in acc.iter().enumerate() {
+                    // SAFETY: 8 sums from 64·r + 16·quarter + 8·i are inside `sums`.
+                    unsafe {
+                        let at = sums.as_mut_ptr().add(r * BLOCK + quarter * 16 + 8 * i);
+                        _mm256_storeu_ps(at, _mm256_add_ps(_mm256_loadu_ps(at), _mm256_cvtepi32_ps(*a)));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// # Safety
+/// The CPU must have AVX-512F and AVX-512BW; lengths as for [`block_sums_rows_avx2`].
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw")]
+unsafe fn block_sums_rows_avx512<const R: usize>(states: &[i16], width: usize, block: &[i16], sums: &mut [f32]) {
+    use std::arch::x86_64::*;
+    let pairs = width / 2;
+    sums.fill(0.0);
+    // 32 outputs at a time (two registers of 16), for every state.
+    for half in 0..2 {
+        for chunk in (0..pairs).step_by(PAIRS_PER_SUM) {
+            let mut partial = [[_mm512_setzero_si512(); 2]; R];
+            for p in chunk..(chunk + PAIRS_PER_SUM).min(pairs) {
+                // SAFETY: pair p of every state is inside `states`; `block` holds 128 per pair.
+                unsafe {
+                    let w = block.as_ptr().add(p * 2 * BLOCK + half * 64);
+                    let (w0, w1) = (_mm512_loadu_si512(w.cast()), _mm512_loadu_si512(w.add(32).cast()));
+                    for (r, acc) in partial.iter_mut().enumerate() {
+                        let h = _mm512_set1_epi32(states.as_ptr().add(r * width + 2 * p).cast::<i32>().read_unaligned());
+                        acc[0] = _mm512_add_epi32(acc[0], _mm512_madd_epi16(w0, h));
+                        acc[1] = _mm512_add_epi32(acc[1], _mm512_madd_epi16(w1, h));
+                    }
+                }
+            }
+            for (r, acc) in partial.iter().enumerate() {
+                for (i, a) in acc.iter().enumerate() {
+                    // SAFETY: 16 sums from 64·r + 32·half + 16·i are inside `sums`.
+                    unsafe {
+                        let at = sums.as_mut_ptr().add(r * BLOCK + half * 32 + 16 * i);
+                        _mm512_storeu_ps(at, _mm512_add_ps(_mm512_loadu_ps(at), _mm512_cvtepi32_ps(*a)));
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,6 +399,26 @@ mod tests {
         let mut rng = Rng::new(seed);
         (0..g_n * h_n).map(|_| (rng.next_f32() - 0.5) * 0.8).collect()
     }
+
+/// W_hh (G·H × H, row-major) as the integer product sees it, `s_j · round(w_jk / s_j)`, for
+/// products over many rows.
+fn round_weights(w_hh: &[f32], h_n: usize) -> Vec<f32> {
+    let mut out = Vec::with_capacity(w_hh.len());
+    for row in w_hh.chunks_exact(h_n) {
+        let (scale, q) = quantize(row.iter().copied());
+        out.extend(q.map(|v| scale * v as f32));
+    }
+    out
+}
+
+/// `h` rounded as [`QuantizedMatrix::product`] rounds it, in place: what products over many rows
+/// multiply by the dequantized weights.
+fn round_state(h: &mut [f32]) {
+    let (scale, inverse) = scales(h.iter().copied());
+    for v in h {
+        *v = scale * nearest_integer(*v * inverse) as f32;
+    }
+}
 
     fn reference(w: &[f32], h: &[f32], g_n: usize) -> Vec<f32> {
         let h_n = h.len();
@@ -330,6 +474,37 @@ mod tests {
         for (j, &k) in kernel.iter().enumerate() {
             let scalar = pair_sums(&state, (0..h_n / 2).map(|p| [block[(p * BLOCK + j) * 2], block[(p * BLOCK + j) * 2 + 1]]));
             assert_eq!(k, scalar, "row {j}");
+        }
+    }
+
+    /// A batch's rows, in full groups of four and the rest, give each row's product alone bit
+    /// for bit, and this CPU's batch kernel sums as the scalar one does.
+    #[test]
+    fn a_batch_gives_each_rows_product_alone() {
+        for (g_n, h_n) in [(512, 128), (384, 128), (200, 33), (128, 300)] {
+            let w = matrix(g_n, h_n, 7 + g_n as u64);
+            let q = QuantizedMatrix::new(&w, h_n, g_n);
+            for rows in [1, 3, 4, 9] {
+                let mut rng = Rng::new(rows as u64);
+                let h: Vec<f32> = (0..rows * h_n).map(|_| rng.next_f32() * 2.0 - 1.0).collect();
+                let mut batch = vec![0f32; rows * g_n];
+                q.rows_product(rows, &h, &mut Vec::new(), &mut Vec::new(), &mut batch);
+                for r in 0..rows {
+                    let mut alone = vec![0f32; g_n];
+                    q.product(&h[r * h_n..][..h_n], &mut Vec::new(), &mut alone);
+                    assert_eq!(&batch[r * g_n..][..g_n], &alone[..], "{g_n}×{h_n}, row {r} of {rows}");
+                }
+            }
+            let width = 2 * h_n.div_ceil(2);
+            let states: Vec<i16> = (0..ROWS_AT_ONCE * width).map(|i| ((i * 2_654_435_761) % 8191) as i16 - 4095).collect();
+            let block = &q.weights[..BLOCK * width];
+            let mut kernel = vec![0f32; ROWS_AT_ONCE * BLOCK];
+            block_sums_rows(&states, width, block, &mut kernel);
+            for (state, sums) in states.chunks_exact(width).zip(kernel.chunks_exact(BLOCK)) {
+                for (j, &k) in sums.iter().enumerate() {
+                    assert_eq!(k, pair_sums(state, (0..width / 2).map(|p| [block[(p * BLOCK + j) * 2], block[(p * BLOCK + j) * 2 + 1]])), "{g_n}×{h_n} output {j}");
+                }
+            }
         }
     }
 

@@ -8,7 +8,7 @@
 
 use super::RecurrentCell;
 use super::half_precision::{self as halves, BLOCK, widen_halves};
-use super::int16_precision::{QuantizedMatrix, round_state};
+use super::int16_precision::QuantizedMatrix;
 use super::simd::{MulAdd, dispatch, sigmoid_with, tanh_with};
 
 /// A matrix inside a slice: element (i, j) is at `i * row + j * col`, so a transpose is the
@@ -360,7 +360,7 @@ fn forward_impl<M: MulAdd>(
     let biases: Vec<f32> = b_ih[..g_n].iter().zip(&b_hh[..g_n]).map(|(a, b)| a + b).collect();
     let mut w_t: Option<Vec<f32>> = None;
     let mut widened = vec![0f32; if matches!(gx, Inputs::GatheredHalf { .. }) { g_n } else { 0 }];
-    let (mut state_integers, mut rounded) = (Vec::new(), Vec::new());
+    let (mut state_integers, mut state_scales) = (Vec::new(), Vec::new());
     let mut active = n;
     for s in 0..max_len {
         active = active_rows(&order, lens, s, active);
@@ -370,11 +370,14 @@ fn forward_impl<M: MulAdd>(
             match w_hh_small {
                 Some(SmallRowWeights::F32(w_b)) if active <= SMALL_ROWS => small_matmul(active, h_n, g_n, &mut gh, &h, w_b),
                 Some(SmallRowWeights::Half(w_b)) if active <= SMALL_ROWS => small_matmul(active, h_n, g_n, &mut gh, &h, w_b),
+                // Integers at any batch size (the same sums row by row or four rows at a time),
+                // so a review scores the same alone and in a batch.
                 Some(SmallRowWeights::Int16(w_q)) if active <= SMALL_ROWS => {
                     for (out, hp) in gh.chunks_exact_mut(g_n).zip(h.chunks_exact(h_n)).take(active) {
                         w_q.product(hp, &mut state_integers, out);
                     }
                 }
+                Some(SmallRowWeights::Int16(w_q)) => w_q.rows_product(active, &h, &mut state_integers, &mut state_scales, &mut gh),
                 _ => {
                     // W_hhᵀ (H × G·H) row-major is the operand gemm reads without repacking it
                     // at every step.
@@ -387,16 +390,7 @@ fn forward_impl<M: MulAdd>(
                         }
                         t
                     });
-                    if let Some(SmallRowWeights::Int16(_)) = w_hh_small {
-                        // The state as the integer product rounds it (w_hh holds the
-                        // dequantized weights), so a review scores the same in a batch.
-                        rounded.clear();
-                        rounded.extend_from_slice(&h[..active * h_n]);
-                        rounded.chunks_exact_mut(h_n).for_each(round_state);
-                        matmul_nn(active, g_n, h_n, &mut gh, &rounded, w_t, false, 1)
-                    } else {
-                        matmul_nn(active, g_n, h_n, &mut gh, &h, w_t, false, 1)
-                    }
+                    matmul_nn(active, g_n, h_n, &mut gh, &h, w_t, false, 1)
                 }
             }
         }
