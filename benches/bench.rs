@@ -599,6 +599,7 @@ fn compare(report: &mut Report, peers_path: &Path, quick: bool, report_load_star
             specs.push(("batch-256 throughput (reviews/s)", "batch_throughput", "batch_throughput", cell.into(), None, Better::Higher, false));
             specs.push(("batch-256 throughput, ours at i16 (reviews/s)", "batch_throughput_i16", "batch_throughput", cell.into(), None, Better::Higher, false));
             specs.push(("peak memory (MB)", "peak_memory", "peak_memory", cell.into(), None, Better::Lower, true));
+            specs.push(("peak memory, ours at i16 (MB)", "peak_memory_i16", "peak_memory", cell.into(), None, Better::Lower, true));
         }
     }
     for (label, metric, peer_metric, cell, len, better, memory) in specs {
@@ -959,14 +960,17 @@ fn main() {
     std::fs::write(&texts_path, serde_json::to_vec(&probe_texts).unwrap()).unwrap();
     let mut t = Table::new(
         "Peak memory: a fresh process loads a max_len-200 model, predicts 1,000 reviews one by one and 1,000 in batches of 256",
-        &["cell", "peak RSS MB (VmHWM)", "RSS at end MB", "before loading MB", "model file MB"],
+        &["cell", "peak RSS MB (VmHWM)", "RSS at end MB", "before loading MB", "model file MB", "peak RSS MB at i16"],
     );
     for (cell, path) in &models_200 {
         let p = run_probe(path, &texts_path, Precision::F32);
         let mb = |k: &str| p.get(k).copied().unwrap_or(f64::NAN) / 1024.0;
         let file_mb = std::fs::metadata(path).map_or(f64::NAN, |m| m.len() as f64 / (1 << 20) as f64);
-        t.row(vec![cell.to_string(), f1(mb("VmHWM_kB")), f1(mb("VmRSS_kB")), f1(mb("baseline_VmHWM_kB")), f1(file_mb)]);
+        // At i16 the per-word input table is stored as halves: half of f32's.
+        let i16_mb = run_probe(path, &texts_path, Precision::I16).get("VmHWM_kB").copied().unwrap_or(f64::NAN) / 1024.0;
+        t.row(vec![cell.to_string(), f1(mb("VmHWM_kB")), f1(mb("VmRSS_kB")), f1(mb("baseline_VmHWM_kB")), f1(file_mb), f1(i16_mb)]);
         report.metric("peak_memory", Some(cell), None, mb("VmHWM_kB"), "MB", json!({"rss_end_mb": mb("VmRSS_kB"), "before_model_mb": mb("baseline_VmHWM_kB")}));
+        report.metric("peak_memory_i16", Some(cell), None, i16_mb, "MB", json!({}));
     }
     t.note(format!("the probe is this binary run again with --memory-probe; MB = 2^20 bytes; test reviews 0, {PROBE_STRIDE}, {}, … ", 2 * PROBE_STRIDE));
     if let Some((_, path)) = models_200.first() {

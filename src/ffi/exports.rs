@@ -453,7 +453,8 @@ pub unsafe extern "C" fn senti_set_prediction_threads(model: *const senti_model,
 
 /// Sets the precision at which each later prediction, batch prediction and evaluation with
 /// `model` stores the network's weights: `precision` is "f32" (the default after `senti_load`:
-/// the weights as trained), "f16" (IEEE half floats, widened to f32 as they are read) or "i16"
+/// the weights as trained; a model builds what prediction reads at its first prediction, so one
+/// switched before it predicts never holds f32's tables), "f16" (IEEE half floats, widened to f32 as they are read) or "i16"
 /// (the recurrent matrices as 16-bit integers with a scale per row, multiplied by the state
 /// rounded to 16-bit integers at every step; the input table as at "f16").
 ///

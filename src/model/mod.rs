@@ -318,7 +318,7 @@ pub(crate) fn logits_encoded(classifier: &Classifier, encoded: &[Vec<u32>], thre
     let mut rest = order.as_slice();
     // One set of prediction weights for every chunk: a precision switched meanwhile waits for
     // the next call.
-    let prepared = classifier.prepared();
+    let prepared = classifier.prepared()?;
     while !rest.is_empty() {
         // Sorted by length, so the chunk's last review is its longest: grow the chunk while the
         // padded size fits the token budget.

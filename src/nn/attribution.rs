@@ -96,7 +96,7 @@ impl Classifier {
     pub fn reference_logits(&self, len: usize, threads: usize) -> Result<Vec<f32>> {
         let zeros = Tensor::zeros((len.max(1), self.embedding_dim()), candle_core::DType::F32, &candle_core::Device::Cpu)?;
         let one: Arc<[usize]> = Arc::from(vec![len.max(1)]);
-        Ok(self.forward_from(FirstInput::Embedded(zeros), len.max(1), &one, Mode::Infer, threads, self.prepared())?.flatten_all()?.to_vec1::<f32>()?)
+        Ok(self.forward_from(FirstInput::Embedded(zeros), len.max(1), &one, Mode::Infer, threads, self.prepared()?)?.flatten_all()?.to_vec1::<f32>()?)
     }
 }
 

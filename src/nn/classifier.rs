@@ -11,11 +11,11 @@ use candle_core::{DType, Device, Tensor, Var};
 use super::attention::AttentionPool;
 use super::pooling::PoolOp;
 use super::transformer::TransformerEncoder;
-use super::kernels::SmallRowMatrix;
+use super::kernels::{SmallRowMatrix, Strided, StridedMut, gemm};
 use super::recurrent::RecurrenceOp;
 use super::half_precision::{f32_to_half, round_to_half};
 use super::config::NetworkConfig;
-use super::{CellKind, Pooling, Precision};
+use super::{CellKind, Pooling, Precision, Values};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 
@@ -102,10 +102,19 @@ pub struct Classifier {
 }
 
 /// The prepared weights a loaded recurrent model predicts with now, and a lock that lets one
-/// precision switch build at a time (each build holds the model's tables once more).
+/// build run at a time (a switch holds the model's tables once more while it builds).
 struct PreparedSlot {
-    current: RwLock<Arc<Prepared>>,
+    /// None until the first prediction or precision switch after loading: a model switched before
+    /// it predicts (a server configuring i16) never builds f32's tables, and its peak memory
+    /// holds one set of tables, not two.
+    current: RwLock<Option<Arc<Prepared>>>,
     switching: Mutex<()>,
+}
+
+impl PreparedSlot {
+    fn now(&self) -> Option<Arc<Prepared>> {
+        self.current.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
 }
 
 /// What a loaded recurrent model derives from its weights for prediction, at one precision.
@@ -131,26 +140,33 @@ pub(crate) struct Prepared {
 const MAX_INPUT_TABLE_BYTES: usize = 64 << 20;
 
 /// Vocabulary rows projected at a time when a half-precision table is built, so that the f32
-/// rows exist only a block at a time.
-const TABLE_BLOCK_WORDS: usize = 4096;
+/// rows exist only a block at a time (2 MB for the default model's 512 gate columns).
+const TABLE_BLOCK_WORDS: usize = 1024;
 
 impl Prepared {
     fn new(embedding: &Tensor, layers: &[Vec<Recurrent>], precision: Precision) -> Result<Self> {
         let vocab_size = embedding.dims()[0];
+        // As Candle's own products do: the threads of the pool the call runs in.
+        let table_threads = rayon::current_num_threads();
         let table_bytes: usize = layers.first().map_or(0, |dirs| dirs.iter().map(|w| w.w_ih.dims()[0] * vocab_size * precision.bytes()).sum());
         let input_tables = match layers.first() {
             Some(dirs) if table_bytes <= MAX_INPUT_TABLE_BYTES => Some(
                 dirs.iter()
                     .map(|w| -> Result<Tensor> {
-                        let w_ih_t = w.w_ih.t()?;
                         Ok(match precision {
-                            Precision::F32 => embedding.matmul(&w_ih_t)?,
+                            Precision::F32 => embedding.matmul(&w.w_ih.t()?)?,
                             Precision::F16 | Precision::I16 => {
-                                let g_n = w.w_ih.dims()[0];
+                                let (g_n, e_n) = w.w_ih.dims2()?;
+                                let (words, w_ih) = (Values::of(embedding)?, Values::of(&w.w_ih)?);
                                 let mut table = Vec::with_capacity(vocab_size * g_n);
+                                // One reused buffer of f32 rows: no block-sized temporaries are
+                                // freed for the allocator to keep as resident memory.
+                                let mut rows = vec![0f32; TABLE_BLOCK_WORDS.min(vocab_size) * g_n];
                                 for start in (0..vocab_size).step_by(TABLE_BLOCK_WORDS) {
-                                    let rows = embedding.narrow(0, start, TABLE_BLOCK_WORDS.min(vocab_size - start))?.matmul(&w_ih_t)?;
-                                    table.extend(rows.flatten_all()?.to_vec1::<f32>()?.into_iter().map(f32_to_half));
+                                    let n = TABLE_BLOCK_WORDS.min(vocab_size - start);
+                                    let block = Strided::rows(&words[start * e_n..(start + n) * e_n], e_n);
+                                    gemm(n, g_n, e_n, StridedMut::rows(&mut rows, g_n), false, block, Strided::rows(&w_ih, e_n).t(), 1.0, table_threads);
+                                    table.extend(rows[..n * g_n].iter().map(|&v| f32_to_half(v)));
                                 }
                                 Tensor::from_vec(table, (vocab_size, g_n), &Device::Cpu)?
                             }
@@ -363,7 +379,7 @@ impl Classifier {
         let head_b = get("head.bias".into(), &[outputs], Init::Bias { ones_block: None, block: 1 })?;
         let prepared = match weights {
             Weights::Load(_) if !layers.is_empty() => {
-                Some(PreparedSlot { current: RwLock::new(Arc::new(Prepared::new(&embedding, &layers, Precision::F32)?)), switching: Mutex::new(()) })
+                Some(PreparedSlot { current: RwLock::new(None), switching: Mutex::new(()) })
             }
             _ => None,
         };
@@ -371,31 +387,41 @@ impl Classifier {
     }
 
     /// What prediction reads now, for a call to hold across all its forward passes, so that a
-    /// precision switched meanwhile never mixes into one call. None for a model being trained, or
-    /// without recurrent layers.
-    pub(crate) fn prepared(&self) -> Option<Arc<Prepared>> {
-        self.prepared.as_ref().map(|slot| slot.current.read().unwrap_or_else(|e| e.into_inner()).clone())
+    /// precision switched meanwhile never mixes into one call; built at f32 by the first call
+    /// that needs it. None for a model being trained, or without recurrent layers.
+    pub(crate) fn prepared(&self) -> Result<Option<Arc<Prepared>>> {
+        let Some(slot) = &self.prepared else { return Ok(None) };
+        if let Some(p) = slot.now() {
+            return Ok(Some(p));
+        }
+        let _one_build_at_a_time = slot.switching.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(p) = slot.now() {
+            return Ok(Some(p));
+        }
+        let built = Arc::new(Prepared::new(&self.embedding, &self.layers, Precision::F32)?);
+        *slot.current.write().unwrap_or_else(|e| e.into_inner()) = Some(built.clone());
+        Ok(Some(built))
     }
 
     /// The precision prediction uses (f32 for a model being trained or without recurrent layers).
     pub fn precision(&self) -> Precision {
-        self.prepared().map_or(Precision::F32, |p| p.precision)
+        self.prepared.as_ref().and_then(PreparedSlot::now).map_or(Precision::F32, |p| p.precision)
     }
 
     /// Makes later predictions of a loaded recurrent model store their input table and recurrent
     /// weights at `precision`; calls already running finish as they started. Does nothing for a
     /// model being trained, or one without recurrent layers (a transformer keeps f32).
-    /// Whether anything was rebuilt: false when the model already predicts at `precision` or
+    /// Whether anything was built: false when the model already predicts at `precision` or
     /// has no prepared weights.
     pub fn set_precision(&self, precision: Precision) -> Result<bool> {
         let Some(slot) = &self.prepared else { return Ok(false) };
-        let _one_switch_at_a_time = slot.switching.lock().unwrap_or_else(|e| e.into_inner());
+        let _one_build_at_a_time = slot.switching.lock().unwrap_or_else(|e| e.into_inner());
         if self.precision() == precision {
             return Ok(false);
         }
         // Built outside the read-write lock: predictions go on meanwhile with the old one.
         let next = Arc::new(Prepared::new(&self.embedding, &self.layers, precision)?);
-        *slot.current.write().unwrap_or_else(|e| e.into_inner()) = next;
+        *slot.current.write().unwrap_or_else(|e| e.into_inner()) = Some(next);
         Ok(true)
     }
 
@@ -414,7 +440,7 @@ impl Classifier {
 
     /// Logits, shape (batch, outputs).
     pub fn forward(&self, batch: &Batch, mode: Mode, threads: usize) -> Result<Tensor> {
-        let prepared = if mode.differentiable() { None } else { self.prepared() };
+        let prepared = if mode.differentiable() { None } else { self.prepared()? };
         self.forward_with(batch, mode, threads, prepared)
     }
 
@@ -494,7 +520,7 @@ impl Classifier {
     pub(crate) fn attention_weights(&self, ids: &[u32], threads: usize) -> Result<Option<Vec<f32>>> {
         let Some(attention) = &self.attention else { return Ok(None) };
         let batch = Batch::new(&[ids])?;
-        let prepared = self.prepared();
+        let prepared = self.prepared()?;
         let first = match &prepared {
             Some(p) if p.input_tables.is_some() => FirstInput::Table { ids: Arc::from(ids) },
             _ if self.encoder.is_some() => FirstInput::Embedded(self.embed(ids)?),
@@ -696,7 +722,9 @@ mod tests {
                 let fresh = Classifier::new(&cfg, 50, 2, Weights::Init { rng: &mut rng, vars: &mut vars }).unwrap();
                 let map: HashMap<String, Tensor> = vars.iter().map(|(n, v)| (n.clone(), v.as_tensor().clone())).collect();
                 let loaded = Classifier::new(&cfg, 50, 2, Weights::Load(&map)).unwrap();
-                assert!(loaded.prepared().is_some_and(|p| p.input_tables.is_some()));
+                // Nothing is prepared until a prediction needs it.
+                assert!(loaded.prepared.as_ref().unwrap().now().is_none());
+                assert!(loaded.prepared().unwrap().is_some_and(|p| p.input_tables.is_some() && p.precision == Precision::F32));
                 let want = fresh.forward(&Batch::new(&refs).unwrap(), Mode::Infer, 1).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
                 let got = loaded.forward(&Batch::new(&refs).unwrap(), Mode::Infer, 2).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
                 for (i, r) in refs.iter().enumerate() {
@@ -706,7 +734,7 @@ mod tests {
                 // At half precision: a half table and half single-row weights, answers close to
                 // the trained ones; back at f32, the same answers as before.
                 loaded.set_precision(Precision::F16).unwrap();
-                let prepared = loaded.prepared().unwrap();
+                let prepared = loaded.prepared().unwrap().unwrap();
                 assert_eq!(prepared.precision, Precision::F16);
                 assert!(prepared.input_tables.as_ref().unwrap().iter().all(|t| t.dtype() == DType::F16));
                 let fused = super::super::half_precision::fused_product_available();
@@ -720,7 +748,7 @@ mod tests {
                 // At i16: integer weights at every level, a half table; a review scores the
                 // same bits alone and in the batch (both multiply the same integers).
                 loaded.set_precision(Precision::I16).unwrap();
-                let prepared = loaded.prepared().unwrap();
+                let prepared = loaded.prepared().unwrap().unwrap();
                 assert!(prepared.input_tables.as_ref().unwrap().iter().all(|t| t.dtype() == DType::F16));
                 assert!(prepared.small_row_weights.iter().flatten().all(|w| matches!(w, SmallRowMatrix::Int16(_))));
                 let integers = loaded.forward(&Batch::new(&refs).unwrap(), Mode::Infer, 2).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
@@ -734,6 +762,32 @@ mod tests {
                 assert_eq!(again, got, "{cfg:?}: back at f32");
             }
         }
+    }
+
+    /// A model switched before its first prediction builds only the new precision's tables, and
+    /// answers as one switched after predicting at f32.
+    #[test]
+    fn a_switch_before_the_first_prediction_builds_one_set_of_tables() {
+        let cfg = config(CellKind::Lstm, 1, false, Pooling::Last);
+        let (mut rng, mut vars) = (Rng::new(5), Vec::new());
+        Classifier::new(&cfg, 50, 2, Weights::Init { rng: &mut rng, vars: &mut vars }).unwrap();
+        let map: HashMap<String, Tensor> = vars.iter().map(|(n, v)| (n.clone(), v.as_tensor().clone())).collect();
+        let ids: Vec<u32> = (0..12).map(|i| i * 3 % 48 + 2).collect();
+        let answer = |m: &Classifier| m.forward(&Batch::new(&[&ids[..]]).unwrap(), Mode::Infer, 1).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let early = Classifier::new(&cfg, 50, 2, Weights::Load(&map)).unwrap();
+        assert!(early.set_precision(Precision::I16).unwrap(), "a switch from the f32 the model starts at builds");
+        let built = early.prepared.as_ref().unwrap().now().expect("the switch built i16's tables");
+        assert_eq!(built.precision, Precision::I16);
+        let late = Classifier::new(&cfg, 50, 2, Weights::Load(&map)).unwrap();
+        let at_f32 = answer(&late);
+        late.set_precision(Precision::I16).unwrap();
+        assert_eq!(answer(&early), answer(&late));
+        assert_ne!(answer(&early), at_f32, "i16 rounds the weights");
+        // The prediction read the tables the switch built: nothing was built again.
+        assert!(Arc::ptr_eq(&built, &early.prepared().unwrap().unwrap()));
+        // Back to f32 before predicting: nothing built, nothing to switch.
+        let fresh = Classifier::new(&cfg, 50, 2, Weights::Load(&map)).unwrap();
+        assert!(!fresh.set_precision(Precision::F32).unwrap() && fresh.prepared.as_ref().unwrap().now().is_none());
     }
 
     #[test]
