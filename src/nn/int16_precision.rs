@@ -96,31 +96,35 @@ impl QuantizedMatrix {
     /// The definition the batch product is held to, and the faster form for one state.
     #[inline(always)]
     pub fn product(&self, h: &[f32], state: &mut Vec<i16>, out: &mut [f32]) {
-        let g_n = self.g_n;
-        let pairs = self.h_n.div_ceil(2);
         let t = self.round_state_into(h, state);
-        let full = g_n / BLOCK * BLOCK;
+        let full = self.g_n / BLOCK * BLOCK;
         for j0 in (0..full).step_by(BLOCK) {
             self.block_product(state, t, j0 / BLOCK, &mut out[j0..j0 + BLOCK]);
         }
-        let width = g_n - full;
-        if width > 0 {
-            let tail = &self.weights[full * 2 * pairs..];
-            for (i, o) in out[full..g_n].iter_mut().enumerate() {
-                let column = (0..pairs).map(|p| [tail[(p * width + i) * 2], tail[(p * width + i) * 2 + 1]]);
-                *o = pair_sums(state, column) * (self.scales[full + i] * t);
-            }
-        }
+        self.tail_products(state, t, &mut out[full..self.g_n]);
     }
 
-    /// The state `h` (H values) as integers into `state` (H rounded up to even), returning its
-    /// scale: the first half of a product, done once for any number of blocks.
+    /// Integers per state: H rounded up to even.
+    #[inline(always)]
+    fn state_width(&self) -> usize {
+        2 * self.h_n.div_ceil(2)
+    }
+
+    /// The state `h` (H values) as integers into `state`, returning its scale: the first half of
+    /// a product, done once for any number of blocks.
     #[inline(always)]
     pub fn round_state_into(&self, h: &[f32], state: &mut Vec<i16>) -> f32 {
-        let (t, q) = quantize(h[..self.h_n].iter().copied());
         state.clear();
-        state.extend(q);
-        state.resize(2 * self.h_n.div_ceil(2), 0);
+        self.push_state(h, state)
+    }
+
+    /// [`Self::round_state_into`] appending to `states`, for a batch's states side by side.
+    #[inline(always)]
+    fn push_state(&self, h: &[f32], states: &mut Vec<i16>) -> f32 {
+        let (t, q) = quantize(h[..self.h_n].iter().copied());
+        let end = states.len() + self.state_width();
+        states.extend(q);
+        states.resize(end, 0);
         t
     }
 
@@ -130,15 +134,12 @@ impl QuantizedMatrix {
     /// `scales` are scratch.
     #[inline(always)]
     pub fn rows_product(&self, rows: usize, h: &[f32], states: &mut Vec<i16>, scales: &mut Vec<f32>, out: &mut [f32]) {
-        let (h_n, g_n) = (self.h_n, self.g_n);
-        let width = 2 * h_n.div_ceil(2);
+        let (h_n, g_n, width) = (self.h_n, self.g_n, self.state_width());
         states.clear();
         scales.clear();
         for row in h[..rows * h_n].chunks_exact(h_n) {
-            let (t, q) = quantize(row.iter().copied());
+            let t = self.push_state(row, states);
             scales.push(t);
-            states.extend(q);
-            states.resize(states.len() + width - h_n, 0);
         }
         let full = g_n / BLOCK * BLOCK;
         let mut sums = [0f32; ROWS_AT_ONCE * BLOCK];
@@ -148,22 +149,12 @@ impl QuantizedMatrix {
             for j0 in (0..full).step_by(BLOCK) {
                 block_sums_rows(group, width, &self.weights[j0 * width..][..BLOCK * width], &mut sums[..n * BLOCK]);
                 for (r, row_sums) in sums[..n * BLOCK].chunks_exact(BLOCK).enumerate() {
-                    let t = scales[r0 + r];
-                    for ((o, &s), &scale) in out[(r0 + r) * g_n + j0..][..BLOCK].iter_mut().zip(row_sums).zip(&self.scales[j0..]) {
-                        *o = s * (scale * t);
-                    }
+                    self.scale_sums(row_sums, scales[r0 + r], j0, &mut out[(r0 + r) * g_n + j0..][..BLOCK]);
                 }
             }
         }
-        if full < g_n {
-            let tail_n = g_n - full;
-            let tail = &self.weights[full * width..];
-            for (r, state) in states.chunks_exact(width).enumerate() {
-                for (i, o) in out[r * g_n + full..][..tail_n].iter_mut().enumerate() {
-                    let column = (0..width / 2).map(|p| [tail[(p * tail_n + i) * 2], tail[(p * tail_n + i) * 2 + 1]]);
-                    *o = pair_sums(state, column) * (self.scales[full + i] * scales[r]);
-                }
-            }
+        for ((state, &t), out) in states.chunks_exact(width).zip(scales.iter()).zip(out.chunks_exact_mut(g_n)) {
+            self.tail_products(state, t, &mut out[full..]);
         }
     }
 
@@ -171,11 +162,28 @@ impl QuantizedMatrix {
     /// [`Self::round_state_into`] with scale `t`.
     #[inline(always)]
     pub fn block_product(&self, state: &[i16], t: f32, block: usize, out: &mut [f32]) {
-        let (pairs, j0) = (self.h_n.div_ceil(2), block * BLOCK);
+        let j0 = block * BLOCK;
         let mut sums = [0f32; BLOCK];
-        block_sums(state, &self.weights[j0 * 2 * pairs..][..BLOCK * 2 * pairs], &mut sums);
-        for ((o, &s), &scale) in out[..BLOCK].iter_mut().zip(&sums).zip(&self.scales[j0..]) {
+        block_sums(state, &self.weights[j0 * self.state_width()..][..BLOCK * self.state_width()], &mut sums);
+        self.scale_sums(&sums, t, j0, out);
+    }
+
+    /// Outputs `j0..` from their integer sums: each sum times its row's scale and the state's.
+    #[inline(always)]
+    fn scale_sums(&self, sums: &[f32], t: f32, j0: usize, out: &mut [f32]) {
+        for ((o, &s), &scale) in out.iter_mut().zip(sums).zip(&self.scales[j0..]) {
             *o = s * (scale * t);
+        }
+    }
+
+    /// The outputs past the last full block (G·H mod 64 of them, in `out`), one sum each.
+    #[inline(always)]
+    fn tail_products(&self, state: &[i16], t: f32, out: &mut [f32]) {
+        let (pairs, full) = (self.state_width() / 2, self.g_n / BLOCK * BLOCK);
+        let (width, tail) = (out.len(), &self.weights[full * 2 * pairs..]);
+        for (i, o) in out.iter_mut().enumerate() {
+            let column = (0..pairs).map(|p| [tail[(p * width + i) * 2], tail[(p * width + i) * 2 + 1]]);
+            *o = pair_sums(state, column) * (self.scales[full + i] * t);
         }
     }
 }
@@ -400,25 +408,24 @@ mod tests {
         (0..g_n * h_n).map(|_| (rng.next_f32() - 0.5) * 0.8).collect()
     }
 
-/// W_hh (G·H × H, row-major) as the integer product sees it, `s_j · round(w_jk / s_j)`, for
-/// products over many rows.
-fn round_weights(w_hh: &[f32], h_n: usize) -> Vec<f32> {
-    let mut out = Vec::with_capacity(w_hh.len());
-    for row in w_hh.chunks_exact(h_n) {
-        let (scale, q) = quantize(row.iter().copied());
-        out.extend(q.map(|v| scale * v as f32));
+    /// W_hh (G·H × H, row-major) as the integer product sees it, `s_j · round(w_jk / s_j)`: with
+    /// [`round_state`], the f32 form the integer product is checked against.
+    fn round_weights(w_hh: &[f32], h_n: usize) -> Vec<f32> {
+        let mut out = Vec::with_capacity(w_hh.len());
+        for row in w_hh.chunks_exact(h_n) {
+            let (scale, q) = quantize(row.iter().copied());
+            out.extend(q.map(|v| scale * v as f32));
+        }
+        out
     }
-    out
-}
 
-/// `h` rounded as [`QuantizedMatrix::product`] rounds it, in place: what products over many rows
-/// multiply by the dequantized weights.
-fn round_state(h: &mut [f32]) {
-    let (scale, inverse) = scales(h.iter().copied());
-    for v in h {
-        *v = scale * nearest_integer(*v * inverse) as f32;
+    /// `h` rounded as [`QuantizedMatrix::product`] rounds it, in place.
+    fn round_state(h: &mut [f32]) {
+        let (scale, inverse) = scales(h.iter().copied());
+        for v in h {
+            *v = scale * nearest_integer(*v * inverse) as f32;
+        }
     }
-}
 
     fn reference(w: &[f32], h: &[f32], g_n: usize) -> Vec<f32> {
         let h_n = h.len();

@@ -33,7 +33,6 @@ pub(crate) fn splittable(d: &Dims) -> bool {
 /// The outputs (steps × H) of one review of `len` steps, on two threads from the step at which
 /// the pool's second thread takes up its half. Same arguments as `kernels::forward` for one row,
 /// without training. Whether the second thread took part.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn forward(d: &Dims, len: usize, gx: Inputs, w: SmallRowWeights, b_ih: &[f32], b_hh: &[f32], out: &mut [f32]) -> bool {
     let exchange = Exchange::new(d.hidden);
     let half = d.hidden / 2;
