@@ -35,6 +35,8 @@ pub(crate) struct RecurrenceOp {
     /// table's: every step's gradient added into its word's row. Outside training the table may
     /// be f16 (a model predicting at half precision).
     ids: Option<(Arc<[u32]>, usize)>,
+    /// The training forward pass's saved values for its backward pass: the first `batch × steps ×
+    /// saved-per-unit` values of a spare buffer that may be longer.
     saved: Mutex<Option<Vec<f32>>>,
 }
 
@@ -82,30 +84,59 @@ mod spare_saved {
 
     /// Buffers kept at most: one per direction of a two-layer bidirectional model.
     const KEEP: usize = 4;
-    static SPARE: Mutex<Vec<Vec<f32>>> = Mutex::new(Vec::new());
+    static SPARE: Pool = Pool(Mutex::new(Vec::new()));
 
-    /// A buffer of `len` values. A reused one keeps its old values: the forward pass writes the
-    /// saved values of every real step, and the backward pass reads no other.
     pub(super) fn take(len: usize) -> Vec<f32> {
-        let mut spare = SPARE.lock().unwrap_or_else(|e| e.into_inner());
-        match spare.iter().position(|v| v.len() >= len) {
-            Some(i) => {
-                let mut v = spare.swap_remove(i);
-                v.truncate(len);
-                v
-            }
-            None => vec![0f32; len],
-        }
+        SPARE.take(len)
     }
 
     pub(super) fn give(v: Vec<f32>) {
-        let mut spare = SPARE.lock().unwrap_or_else(|e| e.into_inner());
-        spare.push(v);
-        if spare.len() > KEEP {
-            // Keep the largest: they serve every shorter batch.
-            spare.sort_by_key(|v| std::cmp::Reverse(v.len()));
-            spare.truncate(KEEP);
+        SPARE.give(v)
+    }
+
+    pub(super) struct Pool(Mutex<Vec<Vec<f32>>>);
+
+    impl Pool {
+        /// A buffer of at least `len` values: the shortest spare one that is long enough, kept
+        /// at its full length so that it still serves the longest batches after a short one
+        /// (cut to the short batch's length, it served no longer batch again, and training
+        /// faulted in a fresh buffer at most steps). A reused one keeps its old values: the
+        /// forward pass writes the saved values of every real step, and the backward pass reads
+        /// no other.
+        pub(super) fn take(&self, len: usize) -> Vec<f32> {
+            let mut spare = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            let fitting = spare.iter().enumerate().filter(|(_, v)| v.len() >= len).min_by_key(|(_, v)| v.len()).map(|(i, _)| i);
+            match fitting {
+                Some(i) => spare.swap_remove(i),
+                None => vec![0f32; len],
+            }
         }
+
+        pub(super) fn give(&self, v: Vec<f32>) {
+            let mut spare = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            spare.push(v);
+            if spare.len() > KEEP {
+                // Keep the largest: they serve every shorter batch.
+                spare.sort_by_key(|v| std::cmp::Reverse(v.len()));
+                spare.truncate(KEEP);
+            }
+        }
+    }
+
+    #[test]
+    fn a_buffer_that_served_a_short_batch_still_serves_a_long_one() {
+        let pool = Pool(Mutex::new(Vec::new()));
+        let long = pool.take(1000);
+        let at = long.as_ptr();
+        pool.give(long);
+        let short = pool.take(10);
+        assert_eq!((short.as_ptr(), short.len()), (at, 1000), "the short batch borrows the whole buffer");
+        pool.give(short);
+        assert_eq!(pool.take(1000).as_ptr(), at, "and the next long batch gets it back");
+        let (a, b) = (pool.take(50), pool.take(500));
+        pool.give(b);
+        pool.give(a);
+        assert_eq!(pool.take(40).len(), 50, "the shortest buffer that fits is lent");
     }
 }
 
@@ -148,18 +179,19 @@ impl CustomOp3 for RecurrenceOp {
         let lens = &self.lengths;
         if self.training {
             let sv_n = d.saved();
-            let mut saved = spare_saved::take(batch * steps * sv_n);
+            let mut spare = spare_saved::take(batch * steps * sv_n);
+            let saved = &mut spare[..batch * steps * sv_n];
             let run = |(i, (o, sv)): (usize, (&mut [f32], &mut [f32]))| {
                 let r0 = i * rows;
                 let n = o.len() / (steps * h_n);
                 kernels::forward(&d, &lens[r0..r0 + n], inputs.rows(r0, n, steps, g_n), w, self.w_hh_small.as_ref().map(SmallRowMatrix::view), b_ih, b_hh, o, Some(sv));
             };
             if rows >= batch {
-                run((0, (&mut out, &mut saved)));
+                run((0, (&mut out, saved)));
             } else {
                 out.par_chunks_mut(rows * steps * h_n).zip(saved.par_chunks_mut(rows * steps * sv_n)).enumerate().for_each(run);
             }
-            *self.saved.lock().unwrap_or_else(|e| e.into_inner()) = Some(saved);
+            *self.saved.lock().unwrap_or_else(|e| e.into_inner()) = Some(spare);
         } else if let (1, Some(w_small), true) = (batch, &self.w_hh_small, self.threads >= 2 && split_units::splittable(&d)) {
             // One review cannot be split by rows: its hidden units are, over two threads.
             split_units::forward(&d, lens[0], inputs, w_small.view(), b_ih, b_hh, &mut out);
