@@ -453,7 +453,7 @@ fn default_models(report: &mut Report, test_set: &[Example], dir: &Path, work: &
                 Some(net) => {
                     let gates = net.cell.recurrent().map_or(0, |c| c.gates()) * net.hidden_size;
                     // Without F16C kernels (baseline) an f16 model holds its rounded weights as f32.
-                    let bytes = if precision == Precision::F16 && senti::simd_level() == "baseline" { 4 } else { precision.bytes() };
+                    let bytes = if precision == Precision::F16 && senti::simd_level() == "baseline" { 4 } else { precision.weight_bytes() };
                     let matrix_bytes = (gates * net.hidden_size * bytes) as f64;
                     (matrix_bytes, mean_steps * net.directions() as f64 * net.layers as f64 * matrix_bytes)
                 }
@@ -506,7 +506,7 @@ fn default_models(report: &mut Report, test_set: &[Example], dir: &Path, work: &
         DEFAULT_MODEL_WORDS.end()
     ));
     t.note(format!("test accuracy: this run's, at that precision, on {} test reviews; main job's accuracy and training s: the main job's own record (<cell>_test.json), from the machine and run that trained it", thousands(accuracy_set.len() as f64)));
-    t.note("precision: senti_set_prediction_precision; f16 stores the per-word input table and the recurrent matrices as half floats, i16 the table as half floats and the recurrent matrices as 16-bit integers with a scale per row (the default model keeps a per-word table only at f16 and i16)");
+    t.note("precision: senti_set_prediction_precision; f16 stores the per-word input table and the recurrent matrices as half floats, i16 the table as bytes and the recurrent matrices as 16-bit integers, each with a scale per row (the default model keeps a per-word table only at f16 and i16)");
     t.note("recurrent weights read: every step of every direction reads its whole recurrent matrix (4 bytes a weight at f32, 2 at f16 and i16); at batch 1 that, not arithmetic, bounds a review, so compare the rate with the cache bandwidth of the CPU");
     t.note(format!("peak RSS: a fresh process loads the file and predicts {} of these reviews one by one, then in batches", thousands(texts.len().min(PROBE_TEXTS) as f64 / 2.0)));
     report.show(t);
@@ -966,7 +966,7 @@ fn main() {
         let p = run_probe(path, &texts_path, Precision::F32);
         let mb = |k: &str| p.get(k).copied().unwrap_or(f64::NAN) / 1024.0;
         let file_mb = std::fs::metadata(path).map_or(f64::NAN, |m| m.len() as f64 / (1 << 20) as f64);
-        // At i16 the per-word input table is stored as halves: half of f32's.
+        // At i16 the per-word input table is stored as bytes: a quarter of f32's.
         let i16_mb = run_probe(path, &texts_path, Precision::I16).get("VmHWM_kB").copied().unwrap_or(f64::NAN) / 1024.0;
         t.row(vec![cell.to_string(), f1(mb("VmHWM_kB")), f1(mb("VmRSS_kB")), f1(mb("baseline_VmHWM_kB")), f1(file_mb), f1(i16_mb)]);
         report.metric("peak_memory", Some(cell), None, mb("VmHWM_kB"), "MB", json!({"rss_end_mb": mb("VmRSS_kB"), "before_model_mb": mb("baseline_VmHWM_kB")}));

@@ -877,7 +877,8 @@ senti_status senti_set_prediction_threads(const struct senti_model *model,
  * the weights as trained; a model builds what prediction reads at its first prediction, so one
  * switched before it predicts never holds f32's tables), "f16" (IEEE half floats, widened to f32 as they are read) or "i16"
  * (the recurrent matrices as 16-bit integers with a scale per row, multiplied by the state
- * rounded to 16-bit integers at every step; the input table as at "f16").
+ * rounded to 16-bit integers at every step; the per-word input table one byte a value with a
+ * scale per row, half of "f16"'s memory).
  *
  * "f16" halves the bytes a single review's recurrence reads at every step, which is what limits
  * a single review's latency: on an AVX-512 CPU the default BiLSTM's review took 0.56 to 0.66 of its f32

@@ -417,8 +417,8 @@ func (m *Model) SetPredictionThreads(threads int) error {
 // SetPredictionPrecision sets the precision at which each later prediction and evaluation with
 // the model stores the network's weights: "f32" (the default after Load: the weights as
 // trained), "f16" (half floats, widened to f32 as they are read) or "i16" (the recurrent
-// matrices as 16-bit integers with a scale per row: the fastest single review where the CPU
-// has AVX2 but not AVX-512), which lower a single review's latency while scores move by about
+// matrices as 16-bit integers and the input table as bytes, each with a scale per row: the
+// fastest single review where the CPU has AVX2 but not AVX-512, and the least memory), which lower a single review's latency while scores move by about
 // 1e-4. Arithmetic stays f32 and the wide path is
 // unaffected; explanations integrate at f32 (the rounding shows in their unexplained part). It
 // may run while other goroutines predict. Any other value is

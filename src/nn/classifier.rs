@@ -14,6 +14,7 @@ use super::transformer::TransformerEncoder;
 use super::kernels::{SmallRowMatrix, Strided, StridedMut, gemm};
 use super::recurrent::RecurrenceOp;
 use super::half_precision::{f32_to_half, round_to_half};
+use super::byte_table;
 use super::config::NetworkConfig;
 use super::{CellKind, Pooling, Precision, Values};
 use crate::error::{Error, Result};
@@ -121,8 +122,9 @@ impl PreparedSlot {
 pub(crate) struct Prepared {
     precision: Precision,
     /// The first layer's input projection of every vocabulary word, per direction
-    /// (embedding · W_ihᵀ, vocab × G·H; f32, or f16 at half precision). Prediction then gathers
-    /// rows instead of multiplying, which halves its arithmetic. Absent when it would be too large.
+    /// (embedding · W_ihᵀ, vocab × G·H; f32, f16 at half precision, bytes with a scale per row
+    /// at i16). Prediction then gathers rows instead of multiplying, which halves its arithmetic.
+    /// Absent when it would be too large.
     input_tables: Option<Vec<Tensor>>,
     /// Each direction's W_hh in the blocked layout of `kernels::small_matmul_layout`
     /// (layers[layer][direction]), for fast single-review steps.
@@ -136,10 +138,10 @@ pub(crate) struct Prepared {
 /// Largest precomputed input table (all directions together, at the precision it is stored
 /// in) a loaded model keeps. At f32 that is one direction over 30,000 words, so the default
 /// bidirectional model projects each step's embedding instead; at f16 both directions fit
-/// (61 MB), which saves a single review about a fifth of its time for 23–41 MB more peak memory.
+/// (61 MB; 31 MB at i16), which saves a single review about a fifth of its time.
 const MAX_INPUT_TABLE_BYTES: usize = 64 << 20;
 
-/// Vocabulary rows projected at a time when a half-precision table is built, so that the f32
+/// Vocabulary rows projected at a time when a half or byte table is built, so that the f32
 /// rows exist only a block at a time (2 MB for the default model's 512 gate columns).
 const TABLE_BLOCK_WORDS: usize = 1024;
 
@@ -148,7 +150,7 @@ impl Prepared {
         let vocab_size = embedding.dims()[0];
         // As Candle's own products do: the threads of the pool the call runs in.
         let table_threads = rayon::current_num_threads();
-        let table_bytes: usize = layers.first().map_or(0, |dirs| dirs.iter().map(|w| w.w_ih.dims()[0] * vocab_size * precision.bytes()).sum());
+        let table_bytes: usize = layers.first().map_or(0, |dirs| dirs.iter().map(|w| w.w_ih.dims()[0] * vocab_size * precision.table_bytes()).sum());
         let input_tables = match layers.first() {
             Some(dirs) if table_bytes <= MAX_INPUT_TABLE_BYTES => Some(
                 dirs.iter()
@@ -158,7 +160,11 @@ impl Prepared {
                             Precision::F16 | Precision::I16 => {
                                 let (g_n, e_n) = w.w_ih.dims2()?;
                                 let (words, w_ih) = (Values::of(embedding)?, Values::of(&w.w_ih)?);
-                                let mut table = Vec::with_capacity(vocab_size * g_n);
+                                let (mut halves, mut packed) = (Vec::new(), Vec::new());
+                                match precision {
+                                    Precision::F16 => halves.reserve_exact(vocab_size * g_n),
+                                    _ => packed.reserve_exact(vocab_size * (byte_table::SCALE_BYTES + g_n)),
+                                }
                                 // One reused buffer of f32 rows: no block-sized temporaries are
                                 // freed for the allocator to keep as resident memory.
                                 let mut rows = vec![0f32; TABLE_BLOCK_WORDS.min(vocab_size) * g_n];
@@ -166,9 +172,15 @@ impl Prepared {
                                     let n = TABLE_BLOCK_WORDS.min(vocab_size - start);
                                     let block = Strided::rows(&words[start * e_n..(start + n) * e_n], e_n);
                                     gemm(n, g_n, e_n, StridedMut::rows(&mut rows, g_n), false, block, Strided::rows(&w_ih, e_n).t(), 1.0, table_threads);
-                                    table.extend(rows[..n * g_n].iter().map(|&v| f32_to_half(v)));
+                                    match precision {
+                                        Precision::F16 => halves.extend(rows[..n * g_n].iter().map(|&v| f32_to_half(v))),
+                                        _ => byte_table::push_rows(&rows[..n * g_n], g_n, &mut packed),
+                                    }
                                 }
-                                Tensor::from_vec(table, (vocab_size, g_n), &Device::Cpu)?
+                                match precision {
+                                    Precision::F16 => Tensor::from_vec(halves, (vocab_size, g_n), &Device::Cpu)?,
+                                    _ => Tensor::from_vec(packed, (vocab_size, byte_table::SCALE_BYTES + g_n), &Device::Cpu)?,
+                                }
                             }
                         })
                     })
@@ -745,11 +757,11 @@ mod tests {
                     assert!((half[i] - want[i]).abs() < 2e-3 && (alone - want[i]).abs() < 2e-3, "{cfg:?} f16 row {i}: {} {} {alone}", want[i], half[i]);
                 }
                 assert!(half.iter().zip(&want).any(|(h, w)| h != w), "{cfg:?}: f16 changed nothing");
-                // At i16: integer weights at every level, a half table; a review scores the
+                // At i16: integer weights at every level, a byte table; a review scores the
                 // same bits alone and in the batch (both multiply the same integers).
                 loaded.set_precision(Precision::I16).unwrap();
                 let prepared = loaded.prepared().unwrap().unwrap();
-                assert!(prepared.input_tables.as_ref().unwrap().iter().all(|t| t.dtype() == DType::F16));
+                assert!(prepared.input_tables.as_ref().unwrap().iter().all(|t| t.dtype() == DType::U8));
                 assert!(prepared.small_row_weights.iter().flatten().all(|w| matches!(w, SmallRowMatrix::Int16(_))));
                 let integers = loaded.forward(&Batch::new(&refs).unwrap(), Mode::Infer, 2).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
                 for (i, r) in refs.iter().enumerate() {

@@ -7,6 +7,7 @@
 //! computed for every step beforehand or as rows of a per-word table (`Inputs`).
 
 use super::RecurrentCell;
+use super::byte_table::ByteTable;
 use super::half_precision::{self as halves, BLOCK, widen_halves};
 use super::int16_precision::QuantizedMatrix;
 use super::simd::{MulAdd, dispatch, sigmoid_with, tanh_with};
@@ -149,6 +150,9 @@ pub(crate) enum Inputs<'a> {
     /// The same table stored at half precision (`half_precision::f32_to_half`): half the memory, each row
     /// widened as the step reads it.
     GatheredHalf { table: &'a [half::f16], ids: &'a [u32] },
+    /// The same table one byte a value with a scale per row (`byte_table`): a quarter of f32's
+    /// memory, each row widened as the step reads it.
+    GatheredBytes { table: ByteTable<'a>, ids: &'a [u32] },
 }
 
 impl<'a> Inputs<'a> {
@@ -165,7 +169,16 @@ impl<'a> Inputs<'a> {
                 widen_halves(&table[ids[at] as usize * g_n..][..g_n], scratch);
                 &scratch[..g_n]
             }
+            Inputs::GatheredBytes { table, ids } => {
+                table.widen_row(ids[at] as usize, scratch);
+                &scratch[..g_n]
+            }
         }
+    }
+
+    /// Whether [`Inputs::row`] widens rows into its scratch (which must then hold G·H values).
+    pub(crate) fn widens(&self) -> bool {
+        matches!(self, Inputs::GatheredHalf { .. } | Inputs::GatheredBytes { .. })
     }
 
     /// The inputs of rows `r0..r0 + n`.
@@ -174,6 +187,7 @@ impl<'a> Inputs<'a> {
             Inputs::Dense(gx) => Inputs::Dense(&gx[r0 * steps * g_n..(r0 + n) * steps * g_n]),
             Inputs::Gathered { table, ids } => Inputs::Gathered { table, ids: &ids[r0 * steps..(r0 + n) * steps] },
             Inputs::GatheredHalf { table, ids } => Inputs::GatheredHalf { table, ids: &ids[r0 * steps..(r0 + n) * steps] },
+            Inputs::GatheredBytes { table, ids } => Inputs::GatheredBytes { table, ids: &ids[r0 * steps..(r0 + n) * steps] },
         }
     }
 }
@@ -359,7 +373,7 @@ fn forward_impl<M: MulAdd>(
     // The LSTM adds both biases to every pre-activation: one sum, added once.
     let biases: Vec<f32> = b_ih[..g_n].iter().zip(&b_hh[..g_n]).map(|(a, b)| a + b).collect();
     let mut w_t: Option<Vec<f32>> = None;
-    let mut widened = vec![0f32; if matches!(gx, Inputs::GatheredHalf { .. }) { g_n } else { 0 }];
+    let mut widened = vec![0f32; if gx.widens() { g_n } else { 0 }];
     let (mut state_integers, mut state_scales) = (Vec::new(), Vec::new());
     let mut active = n;
     for s in 0..max_len {
@@ -698,6 +712,43 @@ mod tests {
                     forward(&d, &lens, Inputs::GatheredHalf { table: &table_half, ids: &ids }, &w_r, Some(SmallRowWeights::Half(&small_half)), &b_ih, &b_hh, &mut got, None);
                     let worst = want.iter().zip(&got).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
                     assert!(worst <= 1e-5, "{cell:?} reverse {reverse} rows {rows}: {worst}");
+                    assert!(want.iter().any(|&v| v != 0.0));
+                }
+            }
+        }
+    }
+
+    /// A forward pass reading a byte table equals one reading the rows it widens to, bit for bit,
+    /// for both cells, both directions and one to five rows.
+    #[test]
+    fn byte_table_inputs_equal_their_widened_rows() {
+        use crate::nn::byte_table::{SCALE_BYTES, push_rows};
+        let mut rng = crate::rng::Rng::new(12);
+        let mut random = |n: usize, scale: f32| -> Vec<f32> { (0..n).map(|_| (rng.next_f32() - 0.5) * scale).collect() };
+        for cell in [RecurrentCell::Lstm, RecurrentCell::Gru] {
+            for reverse in [false, true] {
+                for rows in 1..=5 {
+                    let (h_n, words, steps) = (24, 9, 7);
+                    let d = Dims { cell, hidden: h_n, steps, reverse };
+                    let g_n = d.gates();
+                    let (table, w_hh, b_ih, b_hh) = (random(words * g_n, 4.0), random(g_n * h_n, 0.6), random(g_n, 0.2), random(g_n, 0.2));
+                    let mut packed = Vec::new();
+                    push_rows(&table, g_n, &mut packed);
+                    let bytes = ByteTable::new(&packed, g_n).unwrap();
+                    let mut widened = vec![0f32; words * g_n];
+                    for (word, row) in widened.chunks_exact_mut(g_n).enumerate() {
+                        bytes.widen_row(word, row);
+                    }
+                    assert_eq!(packed.len(), words * (SCALE_BYTES + g_n));
+                    assert!(widened.iter().zip(&table).any(|(a, b)| a != b), "bytes round");
+                    let ids: Vec<u32> = (0..rows * steps).map(|i| (i * 5 % words) as u32).collect();
+                    let lens: Vec<usize> = (0..rows).map(|r| steps - r % steps).collect();
+                    let small = small_matmul_layout(&w_hh, h_n, g_n, |v| v);
+                    let mut want = vec![0f32; rows * steps * h_n];
+                    let mut got = vec![0f32; rows * steps * h_n];
+                    forward(&d, &lens, Inputs::Gathered { table: &widened, ids: &ids }, &w_hh, Some(SmallRowWeights::F32(&small)), &b_ih, &b_hh, &mut want, None);
+                    forward(&d, &lens, Inputs::GatheredBytes { table: bytes, ids: &ids }, &w_hh, Some(SmallRowWeights::F32(&small)), &b_ih, &b_hh, &mut got, None);
+                    assert_eq!(want, got, "{cell:?} reverse {reverse} rows {rows}");
                     assert!(want.iter().any(|&v| v != 0.0));
                 }
             }

@@ -3,6 +3,7 @@
 
 mod attention;
 mod attribution;
+mod byte_table;
 mod classifier;
 mod config;
 mod half_precision;

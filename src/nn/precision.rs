@@ -15,10 +15,10 @@ pub enum Precision {
     /// read: half the bytes a single review's recurrence reads at every step, where reading them
     /// is the limit, and half the memory of the input table. Arithmetic and state stay f32.
     F16,
-    /// The input table as at `F16`; the recurrent matrices as 16-bit integers with a scale per
-    /// row, multiplied by the state rounded to 16-bit integers at every step
-    /// (`int16_precision`): the same bytes as f16 without widening them, which is what bounds
-    /// f16 at AVX2.
+    /// The recurrent matrices as 16-bit integers with a scale per row, multiplied by the state
+    /// rounded to 16-bit integers at every step (`int16_precision`): the same bytes as f16
+    /// without widening them, which is what bounds f16 at AVX2. The input table one byte a value
+    /// with a scale per row (`byte_table`): half of f16's memory.
     I16,
 }
 
@@ -49,11 +49,20 @@ impl Precision {
         })
     }
 
-    /// Bytes one stored weight takes (of the input table and of the recurrent matrices).
-    pub fn bytes(self) -> usize {
+    /// Bytes one recurrent weight takes.
+    pub fn weight_bytes(self) -> usize {
         match self {
             Precision::F32 => 4,
             Precision::F16 | Precision::I16 => 2,
+        }
+    }
+
+    /// Bytes one value of the per-word input table takes (besides a row's scale at i16).
+    pub fn table_bytes(self) -> usize {
+        match self {
+            Precision::F32 => 4,
+            Precision::F16 => 2,
+            Precision::I16 => 1,
         }
     }
 }

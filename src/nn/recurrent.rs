@@ -14,6 +14,7 @@ use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor, bail};
 use rayon::prelude::*;
 
 use super::{RecurrentCell, Values, f32_slice, split_units};
+use super::byte_table::{self, ByteTable};
 use super::kernels::{self, Dims, Inputs, SmallRowMatrix};
 
 pub(crate) struct RecurrenceOp {
@@ -149,7 +150,9 @@ impl CustomOp3 for RecurrenceOp {
         let (batch, steps, g_n) = match &self.ids {
             None => l1.shape().dims3()?,
             Some((ids, steps)) => {
-                let (vocab, g_n) = l1.shape().dims2()?;
+                let (vocab, columns) = l1.shape().dims2()?;
+                // A byte table's rows start with their scale.
+                let g_n = if matches!(s1, CpuStorage::U8(_)) { columns.saturating_sub(byte_table::SCALE_BYTES) } else { columns };
                 if ids.len() != self.lengths.len() * steps || ids.iter().any(|&i| i as usize >= vocab) {
                     bail!("recurrence: token ids do not fit the input table");
                 }
@@ -168,6 +171,11 @@ impl CustomOp3 for RecurrenceOp {
             (Some((ids, _)), CpuStorage::F16(table)) if !self.training => {
                 let Some((start, end)) = l1.contiguous_offsets() else { bail!("recurrence: the input table must be contiguous") };
                 Inputs::GatheredHalf { table: &table[start..end], ids }
+            }
+            (Some((ids, _)), CpuStorage::U8(packed)) if !self.training => {
+                let Some((start, end)) = l1.contiguous_offsets() else { bail!("recurrence: the input table must be contiguous") };
+                let Some(table) = ByteTable::new(&packed[start..end], g_n) else { bail!("recurrence: the byte table is not whole rows") };
+                Inputs::GatheredBytes { table, ids }
             }
             (Some((ids, _)), _) => Inputs::Gathered { table: f32_slice(s1, l1, "recurrence: the input table")?, ids },
             (None, _) => Inputs::Dense(f32_slice(s1, l1, "recurrence: gx")?),

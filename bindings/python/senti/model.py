@@ -435,7 +435,8 @@ class Model(_util.Owned):
         """Sets the precision at which each later prediction and evaluation stores the network's
         weights: ``"f32"`` (the default after loading: the weights as trained), ``"f16"`` (half
         floats, widened to f32 as they are read) or ``"i16"`` (the recurrent matrices as 16-bit
-        integers with a scale per row: the fastest where the CPU has AVX2 but not AVX-512); both
+        integers and the input table as bytes, each with a scale per row: the fastest where the
+        CPU has AVX2 but not AVX-512, and the least memory); both
         lower the latency per review, and scores move by about 1e-4. Arithmetic stays f32 and the wide path is unaffected; explanations integrate at
         f32 (the rounding shows in their unexplained part). Safe while
         other threads predict. Any other value raises :class:`senti.InvalidArgumentError` and

@@ -8,6 +8,7 @@
 mod exit;
 mod explain;
 mod info;
+mod precision;
 mod predict;
 mod progress;
 mod test;

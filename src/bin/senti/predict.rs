@@ -28,11 +28,8 @@ pub struct Args {
     /// One JSON array per line: `[{"label": ..., "probability": ...}, ...]`.
     #[arg(long)]
     json: bool,
-    /// The precision the network predicts with: `f32` (the weights as trained) or `f16` (the
-    /// input table and recurrent weights rounded to half floats: faster single reviews on CPUs
-    /// with F16C; probabilities move by about 1e-4).
-    #[arg(long, default_value = "f32", value_parser = clap::builder::PossibleValuesParser::new(senti::Precision::names()))]
-    precision: String,
+    #[command(flatten)]
+    precision: crate::precision::PrecisionArg,
 }
 
 struct Printer<W: Write> {
@@ -96,7 +93,7 @@ impl<W: Write> Printer<W> {
 
 pub fn run(args: Args) -> Outcome {
     let model = Model::load(&args.model)?;
-    model.set_prediction_precision(senti::Precision::parse(&args.precision)?)?;
+    args.precision.apply(&model)?;
     let k = (args.k as usize).min(model.labels().len());
     let mut printer = Printer { out: BufWriter::new(std::io::stdout().lock()), k, json: args.json };
     if args.files.is_empty() {

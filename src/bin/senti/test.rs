@@ -48,11 +48,8 @@ pub struct Args {
     /// No progress bar (it is also hidden when stderr is not a terminal).
     #[arg(short, long)]
     quiet: bool,
-    /// The precision the network predicts with: `f32` (the weights as trained) or `f16` (the
-    /// input table and recurrent weights rounded to half floats: faster single reviews on CPUs
-    /// with F16C; probabilities move by about 1e-4).
-    #[arg(long, default_value = "f32", value_parser = clap::builder::PossibleValuesParser::new(senti::Precision::names()))]
-    precision: String,
+    #[command(flatten)]
+    precision: crate::precision::PrecisionArg,
 }
 
 fn named<T: serde::de::DeserializeOwned>(what: &str, name: &str) -> Result<T, Failure> {
@@ -80,7 +77,7 @@ fn evaluate(model: &Model, spec: &DataSpec, part: Part, quiet: bool) -> Result<E
 
 pub fn run(args: Args) -> Outcome {
     let model = Model::load(&args.model)?;
-    model.set_prediction_precision(senti::Precision::parse(&args.precision)?)?;
+    args.precision.apply(&model)?;
     let spec = DataSpec {
         path: args.data.clone(),
         format: named::<Format>("format", &args.format)?,
