@@ -40,7 +40,7 @@ impl<'a> ByteTable<'a> {
     /// The table in `packed`, or None when it is not whole rows of `width` values.
     pub(crate) fn new(packed: &'a [u8], width: usize) -> Option<Self> {
         let row = SCALE_BYTES + width;
-        (width > 0 && packed.len() % row == 0).then_some(ByteTable { packed, width })
+        (width > 0 && packed.len().is_multiple_of(row)).then_some(ByteTable { packed, width })
     }
 
     /// Row `word`, widened into the start of `dst`.

@@ -686,14 +686,23 @@ mod tests {
         }
     }
 
-    /// A forward pass reading a half table and half recurrent weights equals one reading their
-    /// rounded values at full precision, for both cells, both directions and one to five rows.
-    #[test]
-    fn half_inputs_and_weights_equal_their_rounded_values() {
-        use crate::nn::half_precision::f32_to_half;
-        let widen = |v: &[f32]| -> Vec<f32> { v.iter().map(|&x| halves::round_to_half(x)).collect() };
-        let mut rng = crate::rng::Rng::new(11);
+    /// A small random first layer: dims, a per-word table of 9 words, W_hh, both biases, token
+    /// ids and lengths for `rows` rows of 7 steps.
+    struct Case {
+        d: Dims,
+        table: Vec<f32>,
+        w_hh: Vec<f32>,
+        b_ih: Vec<f32>,
+        b_hh: Vec<f32>,
+        ids: Vec<u32>,
+        lens: Vec<usize>,
+    }
+
+    /// Every cell, direction and one to five rows, each with its random case.
+    fn first_layer_cases(seed: u64) -> Vec<Case> {
+        let mut rng = crate::rng::Rng::new(seed);
         let mut random = |n: usize, scale: f32| -> Vec<f32> { (0..n).map(|_| (rng.next_f32() - 0.5) * scale).collect() };
+        let mut cases = Vec::new();
         for cell in [RecurrentCell::Lstm, RecurrentCell::Gru] {
             for reverse in [false, true] {
                 for rows in 1..=5 {
@@ -701,20 +710,33 @@ mod tests {
                     let d = Dims { cell, hidden: h_n, steps, reverse };
                     let g_n = d.gates();
                     let (table, w_hh, b_ih, b_hh) = (random(words * g_n, 4.0), random(g_n * h_n, 0.6), random(g_n, 0.2), random(g_n, 0.2));
-                    let ids: Vec<u32> = (0..rows * steps).map(|i| (i * 5 % words) as u32).collect();
-                    let lens: Vec<usize> = (0..rows).map(|r| steps - r % steps).collect();
-                    let (table_r, w_r) = (widen(&table), widen(&w_hh));
-                    let table_half: Vec<half::f16> = table.iter().map(|&x| f32_to_half(x)).collect();
-                    let (small, small_half) = (small_matmul_layout(&w_r, h_n, g_n, |v| v), small_matmul_layout(&w_hh, h_n, g_n, f32_to_half));
-                    let mut want = vec![0f32; rows * steps * h_n];
-                    let mut got = vec![0f32; rows * steps * h_n];
-                    forward(&d, &lens, Inputs::Gathered { table: &table_r, ids: &ids }, &w_r, Some(SmallRowWeights::F32(&small)), &b_ih, &b_hh, &mut want, None);
-                    forward(&d, &lens, Inputs::GatheredHalf { table: &table_half, ids: &ids }, &w_r, Some(SmallRowWeights::Half(&small_half)), &b_ih, &b_hh, &mut got, None);
-                    let worst = want.iter().zip(&got).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
-                    assert!(worst <= 1e-5, "{cell:?} reverse {reverse} rows {rows}: {worst}");
-                    assert!(want.iter().any(|&v| v != 0.0));
+                    let ids = (0..rows * steps).map(|i| (i * 5 % words) as u32).collect();
+                    let lens = (0..rows).map(|r| steps - r % steps).collect();
+                    cases.push(Case { d, table, w_hh, b_ih, b_hh, ids, lens });
                 }
             }
+        }
+        cases
+    }
+
+    /// A forward pass reading a half table and half recurrent weights equals one reading their
+    /// rounded values at full precision, for both cells, both directions and one to five rows.
+    #[test]
+    fn half_inputs_and_weights_equal_their_rounded_values() {
+        use crate::nn::half_precision::f32_to_half;
+        let widen = |v: &[f32]| -> Vec<f32> { v.iter().map(|&x| halves::round_to_half(x)).collect() };
+        for Case { d, table, w_hh, b_ih, b_hh, ids, lens } in first_layer_cases(11) {
+            let (h_n, g_n, rows) = (d.hidden, d.gates(), lens.len());
+            let (table_r, w_r) = (widen(&table), widen(&w_hh));
+            let table_half: Vec<half::f16> = table.iter().map(|&x| f32_to_half(x)).collect();
+            let (small, small_half) = (small_matmul_layout(&w_r, h_n, g_n, |v| v), small_matmul_layout(&w_hh, h_n, g_n, f32_to_half));
+            let mut want = vec![0f32; rows * d.steps * h_n];
+            let mut got = vec![0f32; rows * d.steps * h_n];
+            forward(&d, &lens, Inputs::Gathered { table: &table_r, ids: &ids }, &w_r, Some(SmallRowWeights::F32(&small)), &b_ih, &b_hh, &mut want, None);
+            forward(&d, &lens, Inputs::GatheredHalf { table: &table_half, ids: &ids }, &w_r, Some(SmallRowWeights::Half(&small_half)), &b_ih, &b_hh, &mut got, None);
+            let worst = want.iter().zip(&got).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+            assert!(worst <= 1e-5, "{:?} reverse {} rows {rows}: {worst}", d.cell, d.reverse);
+            assert!(want.iter().any(|&v| v != 0.0));
         }
     }
 
@@ -723,35 +745,24 @@ mod tests {
     #[test]
     fn byte_table_inputs_equal_their_widened_rows() {
         use crate::nn::byte_table::{SCALE_BYTES, push_rows};
-        let mut rng = crate::rng::Rng::new(12);
-        let mut random = |n: usize, scale: f32| -> Vec<f32> { (0..n).map(|_| (rng.next_f32() - 0.5) * scale).collect() };
-        for cell in [RecurrentCell::Lstm, RecurrentCell::Gru] {
-            for reverse in [false, true] {
-                for rows in 1..=5 {
-                    let (h_n, words, steps) = (24, 9, 7);
-                    let d = Dims { cell, hidden: h_n, steps, reverse };
-                    let g_n = d.gates();
-                    let (table, w_hh, b_ih, b_hh) = (random(words * g_n, 4.0), random(g_n * h_n, 0.6), random(g_n, 0.2), random(g_n, 0.2));
-                    let mut packed = Vec::new();
-                    push_rows(&table, g_n, &mut packed);
-                    let bytes = ByteTable::new(&packed, g_n).unwrap();
-                    let mut widened = vec![0f32; words * g_n];
-                    for (word, row) in widened.chunks_exact_mut(g_n).enumerate() {
-                        bytes.widen_row(word, row);
-                    }
-                    assert_eq!(packed.len(), words * (SCALE_BYTES + g_n));
-                    assert!(widened.iter().zip(&table).any(|(a, b)| a != b), "bytes round");
-                    let ids: Vec<u32> = (0..rows * steps).map(|i| (i * 5 % words) as u32).collect();
-                    let lens: Vec<usize> = (0..rows).map(|r| steps - r % steps).collect();
-                    let small = small_matmul_layout(&w_hh, h_n, g_n, |v| v);
-                    let mut want = vec![0f32; rows * steps * h_n];
-                    let mut got = vec![0f32; rows * steps * h_n];
-                    forward(&d, &lens, Inputs::Gathered { table: &widened, ids: &ids }, &w_hh, Some(SmallRowWeights::F32(&small)), &b_ih, &b_hh, &mut want, None);
-                    forward(&d, &lens, Inputs::GatheredBytes { table: bytes, ids: &ids }, &w_hh, Some(SmallRowWeights::F32(&small)), &b_ih, &b_hh, &mut got, None);
-                    assert_eq!(want, got, "{cell:?} reverse {reverse} rows {rows}");
-                    assert!(want.iter().any(|&v| v != 0.0));
-                }
+        for Case { d, table, w_hh, b_ih, b_hh, ids, lens } in first_layer_cases(12) {
+            let (h_n, g_n, rows) = (d.hidden, d.gates(), lens.len());
+            let mut packed = Vec::new();
+            push_rows(&table, g_n, &mut packed);
+            let bytes = ByteTable::new(&packed, g_n).unwrap();
+            let mut widened = vec![0f32; table.len()];
+            for (word, row) in widened.chunks_exact_mut(g_n).enumerate() {
+                bytes.widen_row(word, row);
             }
+            assert_eq!(packed.len(), table.len() / g_n * (SCALE_BYTES + g_n));
+            assert!(widened.iter().zip(&table).any(|(a, b)| a != b), "bytes round");
+            let small = small_matmul_layout(&w_hh, h_n, g_n, |v| v);
+            let mut want = vec![0f32; rows * d.steps * h_n];
+            let mut got = vec![0f32; rows * d.steps * h_n];
+            forward(&d, &lens, Inputs::Gathered { table: &widened, ids: &ids }, &w_hh, Some(SmallRowWeights::F32(&small)), &b_ih, &b_hh, &mut want, None);
+            forward(&d, &lens, Inputs::GatheredBytes { table: bytes, ids: &ids }, &w_hh, Some(SmallRowWeights::F32(&small)), &b_ih, &b_hh, &mut got, None);
+            assert_eq!(want, got, "{:?} reverse {} rows {rows}", d.cell, d.reverse);
+            assert!(want.iter().any(|&v| v != 0.0));
         }
     }
 }
