@@ -49,6 +49,12 @@ impl Precision {
         })
     }
 
+    /// Bytes one recurrent weight takes (and, before i16's table took bytes, a table value).
+    #[deprecated(since = "0.2.0", note = "the table and the recurrent weights differ at i16: use `weight_bytes` or `table_bytes`")]
+    pub fn bytes(self) -> usize {
+        self.weight_bytes()
+    }
+
     /// Bytes one recurrent weight takes.
     pub fn weight_bytes(self) -> usize {
         match self {

@@ -34,7 +34,7 @@ pub(crate) struct RecurrenceOp {
     /// Inputs from a per-word table: each (row, step)'s table row (batch × steps) and steps. The
     /// first input is then the table (words, G·H) instead of `gx`, and its gradient is the
     /// table's: every step's gradient added into its word's row. Outside training the table may
-    /// be f16 (a model predicting at half precision).
+    /// be f16 or bytes (a model predicting at f16 or i16).
     ids: Option<(Arc<[u32]>, usize)>,
     /// The training forward pass's saved values for its backward pass: the first `batch × steps ×
     /// saved-per-unit` values of a spare buffer that may be longer.
