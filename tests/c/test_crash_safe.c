@@ -4,9 +4,10 @@
  * it over the target, so the target is always a complete model file: the old one or the new one.
  *
  *   (a) A child process saves two different models A and B over one path in a tight loop; the
- *       parent SIGKILLs it at random moments (half of them just after a temporary file appears,
- *       i.e. in the middle of a write). After every kill the target must load and answer exactly
- *       as A or as B.
+ *       parent SIGKILLs it at random moments: half of them after one, two or three finished
+ *       saves (the child reports each on a pipe, so both models reach the target however fast
+ *       the child runs), half just after a temporary file appears, i.e. in the middle of a
+ *       write. After every kill the target must load and answer exactly as A or as B.
  *   (b) A save that fails: a child limited by RLIMIT_FSIZE below the model's size (SIGXFSZ
  *       ignored) must get SENTI_ERR_IO; the old file must still load and answer the same, and no
  *       temporary file may be left in the folder. The same for a rename that fails (the target
@@ -123,19 +124,22 @@ static char *listing(const char *dir) {
 
 /* ---- child modes -------------------------------------------------------------------------- */
 
-/* --save-loop A B target ready-fd: save A and B alternately over target until killed. */
+/* --save-loop A B target report-fd: save A and B alternately over target until killed, writing
+ * "r" to report-fd when ready and "s" after each finished save. */
 static int child_save_loop(char **argv) {
     senti_model *a = load_or_die(argv[2]), *b = load_or_die(argv[3]);
     const char *target = argv[4];
     int fd = atoi(argv[5]);
     if (write(fd, "r", 1) != 1) return 3;
-    close(fd);
     for (unsigned long i = 0;; i++) {
         senti_status st = senti_save(i % 2 ? b : a, target, NULL);
         if (st != SENTI_OK) {
             fprintf(stderr, "child: save failed: %s\n", senti_status_name(st));
             return 4;
         }
+        /* The parent holds the pipe open until the kill; a full pipe never blocks a child that
+         * is killed within a few saves. */
+        if (write(fd, "s", 1) != 1) return 5;
     }
 }
 
@@ -158,6 +162,12 @@ static int child_save_limited(char **argv) {
 
 /* ---- (a) SIGKILL during saves -------------------------------------------------------------- */
 
+/* Sleeps `us` microseconds (whole seconds included: nanosleep refuses 10^9 nanoseconds or more). */
+static void sleep_us(long us) {
+    struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
+    nanosleep(&ts, NULL);
+}
+
 static void test_kill_during_saves(const char *dir, const char *fa, const char *fb, const float *a, const float *b) {
     char target[1024], tmp_prefix[256];
     snprintf(target, sizeof target, "%s/target.safetensors", dir);
@@ -169,7 +179,8 @@ static void test_kill_during_saves(const char *dir, const char *fa, const char *
     double save_s = (now_s() - t0) / 3;
     senti_free(ma);
     long span_us = (long)(save_s * 1e6 * 4) + 1;
-    printf("  one save takes %.1f ms; kills fall in the first %.1f ms of the child's loop\n", save_s * 1e3, span_us / 1e3);
+    printf("  one save takes %.1f ms; kills fall after 1-3 finished saves plus up to %.1f ms, or in a write within the first %.1f ms\n",
+           save_s * 1e3, span_us / 8 / 1e3, span_us * 3 / 4 / 1e3);
     int rounds = 20, as_a = 0, as_b = 0, bad = 0, mid_write = 0, leftovers = 0;
     unsigned seed = (unsigned)getpid() ^ (unsigned)time(NULL);
     printf("  kill rounds (seed %u):", seed);
@@ -188,30 +199,30 @@ static void test_kill_during_saves(const char *dir, const char *fa, const char *
         close(fds[1]);
         char c;
         if (read(fds[0], &c, 1) != 1) { fprintf(stderr, "child did not start\n"); exit(2); }
-        close(fds[0]);
         seed = seed * 1103515245u + 12345u;
         unsigned rnd = seed >> 8;
         int saw_tmp = 0;
         if (r % 2 == 0) {
-            /* Anywhere in the first four saves of the loop. */
-            struct timespec ts = {0, (rnd % span_us) * 1000};
-            nanosleep(&ts, NULL);
+            /* After one, two or three finished saves (A, B, A at the target), then anywhere in the
+             * first half of the next save: counting saves rather than timing them keeps both models
+             * in play when the child runs slower than the parent's measurement. */
+            int saves = 1 + (r / 2) % 3;
+            for (int k = 0; k < saves; k++) {
+                if (read(fds[0], &c, 1) != 1) { fprintf(stderr, "child stopped saving\n"); exit(2); }
+            }
+            sleep_us(rnd % (span_us / 8 + 1));
         } else {
             /* Inside a write: somewhere in the first three saves, then as soon as a temporary
              * file exists, plus 0-2 ms. */
-            struct timespec skip = {0, (rnd % (span_us * 3 / 4)) * 1000};
-            nanosleep(&skip, NULL);
+            sleep_us(rnd % (span_us * 3 / 4));
             double until = now_s() + 5;
-            while (!(saw_tmp = count_prefixed(dir, tmp_prefix, 0) > 0) && now_s() < until) {
-                struct timespec ts = {0, 100 * 1000};
-                nanosleep(&ts, NULL);
-            }
-            struct timespec ts = {0, (long)((rnd >> 4) % 2000) * 1000};
-            nanosleep(&ts, NULL);
+            while (!(saw_tmp = count_prefixed(dir, tmp_prefix, 0) > 0) && now_s() < until) sleep_us(100);
+            sleep_us((long)((rnd >> 4) % 2000));
         }
         kill(pid, SIGKILL);
         int status;
         waitpid(pid, &status, 0);
+        close(fds[0]);
         int killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
         int left = count_prefixed(dir, tmp_prefix, 1); /* a killed save cannot clean up: remove */
         leftovers += left;
