@@ -50,13 +50,18 @@ const FIT_CLASSES: usize = CLASSES_PER_DOUBLING;
 const CLASSES_PER_DOUBLING: usize = 8;
 const CLASSES: usize = (HUGE.trailing_zeros() - LARGE.trailing_zeros()) as usize * CLASSES_PER_DOUBLING + 1;
 
-/// The class index and rounded size of a cached block of `size` bytes (`LARGE <= size <= HUGE`).
-fn class_of(size: usize) -> (usize, usize) {
+/// The class of a cached block of `size` bytes (`LARGE <= size <= HUGE`): the smallest whose
+/// [`class_size`] holds it.
+fn class_of(size: usize) -> usize {
     let doubling = usize::BITS - 1 - size.leading_zeros(); // floor(log2(size))
     let step = (1usize << doubling) / CLASSES_PER_DOUBLING;
-    let rounded = size.div_ceil(step) * step;
-    let index = (doubling - LARGE.trailing_zeros()) as usize * CLASSES_PER_DOUBLING + (rounded / step - CLASSES_PER_DOUBLING);
-    (index, rounded)
+    (doubling - LARGE.trailing_zeros()) as usize * CLASSES_PER_DOUBLING + (size.div_ceil(step) - CLASSES_PER_DOUBLING)
+}
+
+/// The classes whose blocks may serve a request of class `wanted`: its own and up to
+/// [`FIT_CLASSES`] above it.
+fn lendable(wanted: usize) -> std::ops::Range<usize> {
+    wanted..CLASSES.min(wanted + FIT_CLASSES + 1)
 }
 
 fn cached(layout: Layout) -> bool {
@@ -146,10 +151,10 @@ impl CachingAllocator {
         self.lists.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// A kept block of class `class` or up to FIT_CLASSES above it, the smallest there is.
+    /// A kept block of a class [`lendable`] to `class`, the smallest there is.
     fn take(&self, class: usize) -> Option<Block> {
         let mut lists = self.lists();
-        let found = (class..CLASSES.min(class + FIT_CLASSES + 1)).find(|&c| !lists.heads[c].is_null())?;
+        let found = lendable(class).find(|&c| !lists.heads[c].is_null())?;
         let block = Block(lists.heads[found]);
         lists.heads[found] = block.next();
         lists.idle_bytes -= class_size(found);
@@ -208,7 +213,7 @@ unsafe impl GlobalAlloc for CachingAllocator {
             // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
             return unsafe { System.alloc(layout) };
         }
-        let class = class_of(layout.size()).0;
+        let class = class_of(layout.size());
         self.take(class).or_else(|| Block::fresh(class, false)).map_or(std::ptr::null_mut(), Block::data)
     }
 
@@ -217,7 +222,7 @@ unsafe impl GlobalAlloc for CachingAllocator {
             // SAFETY: forwarded unchanged.
             return unsafe { System.alloc_zeroed(layout) };
         }
-        let class = class_of(layout.size()).0;
+        let class = class_of(layout.size());
         if let Some(block) = self.take(class) {
             // SAFETY: the block's data holds at least layout.size() writable bytes.
             unsafe { block.data().write_bytes(0, layout.size()) };
@@ -243,7 +248,7 @@ unsafe impl GlobalAlloc for CachingAllocator {
             // SAFETY: both sides are System's own blocks; forwarded unchanged.
             (false, false) => unsafe { System.realloc(ptr, layout, new_size) },
             // The block already fits, and is no more oversized than a fresh `take` may lend.
-            (true, true) if (class_of(new_size).0..=class_of(new_size).0 + FIT_CLASSES).contains(&Block::of(ptr).class()) => ptr,
+            (true, true) if lendable(class_of(new_size)).contains(&Block::of(ptr).class()) => ptr,
             _ => {
                 // SAFETY: new_layout is valid (above); the copy stays within both blocks.
                 let new = unsafe { self.alloc(new_layout) };
@@ -273,17 +278,18 @@ mod tests {
     fn classes_cover_every_large_size_with_at_most_an_eighth_of_slack() {
         let mut last = (0, 0);
         for size in (LARGE..LARGE * 64).step_by(4093).chain([LARGE, HUGE, HUGE - 1, 3 << 20, (3 << 20) + 1]) {
-            let (index, rounded) = class_of(size);
-            assert!(rounded >= size && rounded - size <= size / 8, "{size} -> {rounded}");
+            let index = class_of(size);
             assert!(index < CLASSES, "{size} -> class {index}");
-            assert_eq!(class_size(index), rounded, "class {index} of {size}");
+            let rounded = class_size(index);
+            assert!(rounded >= size && rounded - size <= size / 8, "{size} -> {rounded}");
+            assert!(index == 0 || class_size(index - 1) < size, "{size}: class {index} is not the smallest that holds it");
             if size >= last.1 {
                 assert!(index >= last.0, "classes grow with size");
                 last = (index, size);
             }
         }
-        assert_eq!(class_of(LARGE), (0, LARGE));
-        assert_eq!(class_of(LARGE + 1).0, 1);
+        assert_eq!((class_of(LARGE), class_size(0)), (0, LARGE));
+        assert_eq!(class_of(LARGE + 1), 1);
     }
 
     #[test]
@@ -294,7 +300,7 @@ mod tests {
         assert!(!first.is_null());
         unsafe { first.write_bytes(7, layout.size()) };
         unsafe { alloc.dealloc(first, layout) };
-        assert_eq!(alloc.idle_bytes(), class_of(layout.size()).1, "a freed large block is kept");
+        assert_eq!(alloc.idle_bytes(), class_size(class_of(layout.size())), "a freed large block is kept");
         let second = unsafe { alloc.alloc_zeroed(layout) };
         assert_eq!(second, first, "the next block of its class is the same memory");
         let bytes = unsafe { std::slice::from_raw_parts(second, layout.size()) };
