@@ -155,32 +155,18 @@ impl Prepared {
             Some(dirs) if table_bytes <= MAX_INPUT_TABLE_BYTES => Some(
                 dirs.iter()
                     .map(|w| -> Result<Tensor> {
+                        let g_n = w.w_ih.dims2()?.0;
                         Ok(match precision {
                             Precision::F32 => embedding.matmul(&w.w_ih.t()?)?,
-                            Precision::F16 | Precision::I16 => {
-                                let (g_n, e_n) = w.w_ih.dims2()?;
-                                let (words, w_ih) = (Values::of(embedding)?, Values::of(&w.w_ih)?);
-                                let (mut halves, mut packed) = (Vec::new(), Vec::new());
-                                match precision {
-                                    Precision::F16 => halves.reserve_exact(vocab_size * g_n),
-                                    _ => packed.reserve_exact(vocab_size * (byte_table::SCALE_BYTES + g_n)),
-                                }
-                                // One reused buffer of f32 rows: no block-sized temporaries are
-                                // freed for the allocator to keep as resident memory.
-                                let mut rows = vec![0f32; TABLE_BLOCK_WORDS.min(vocab_size) * g_n];
-                                for start in (0..vocab_size).step_by(TABLE_BLOCK_WORDS) {
-                                    let n = TABLE_BLOCK_WORDS.min(vocab_size - start);
-                                    let block = Strided::rows(&words[start * e_n..(start + n) * e_n], e_n);
-                                    gemm(n, g_n, e_n, StridedMut::rows(&mut rows, g_n), false, block, Strided::rows(&w_ih, e_n).t(), 1.0, table_threads);
-                                    match precision {
-                                        Precision::F16 => halves.extend(rows[..n * g_n].iter().map(|&v| f32_to_half(v))),
-                                        _ => byte_table::push_rows(&rows[..n * g_n], g_n, &mut packed),
-                                    }
-                                }
-                                match precision {
-                                    Precision::F16 => Tensor::from_vec(halves, (vocab_size, g_n), &Device::Cpu)?,
-                                    _ => Tensor::from_vec(packed, (vocab_size, byte_table::SCALE_BYTES + g_n), &Device::Cpu)?,
-                                }
+                            Precision::F16 => {
+                                let mut halves = Vec::with_capacity(vocab_size * g_n);
+                                project_by_blocks(embedding, &w.w_ih, table_threads, |rows| halves.extend(rows.iter().map(|&v| f32_to_half(v))))?;
+                                Tensor::from_vec(halves, (vocab_size, g_n), &Device::Cpu)?
+                            }
+                            Precision::I16 => {
+                                let mut packed = Vec::with_capacity(vocab_size * (byte_table::SCALE_BYTES + g_n));
+                                project_by_blocks(embedding, &w.w_ih, table_threads, |rows| byte_table::push_rows(rows, g_n, &mut packed))?;
+                                Tensor::from_vec(packed, (vocab_size, byte_table::SCALE_BYTES + g_n), &Device::Cpu)?
                             }
                         })
                     })
@@ -206,6 +192,22 @@ impl Prepared {
         }
         Ok(Self { precision, input_tables, small_row_weights, recurrent_weights })
     }
+}
+
+/// Hands `store` the rows of `embedding · w_ihᵀ` (vocab × G·H) [`TABLE_BLOCK_WORDS`] words at a
+/// time, each block projected into one reused buffer of f32 rows: no block-sized temporaries are
+/// freed for the allocator to keep as resident memory.
+fn project_by_blocks(embedding: &Tensor, w_ih: &Tensor, threads: usize, mut store: impl FnMut(&[f32])) -> Result<()> {
+    let ((vocab_size, e_n), g_n) = (embedding.dims2()?, w_ih.dims2()?.0);
+    let (words, w_ih) = (Values::of(embedding)?, Values::of(w_ih)?);
+    let mut rows = vec![0f32; TABLE_BLOCK_WORDS.min(vocab_size) * g_n];
+    for start in (0..vocab_size).step_by(TABLE_BLOCK_WORDS) {
+        let n = TABLE_BLOCK_WORDS.min(vocab_size - start);
+        let block = Strided::rows(&words[start * e_n..(start + n) * e_n], e_n);
+        gemm(n, g_n, e_n, StridedMut::rows(&mut rows, g_n), false, block, Strided::rows(&w_ih, e_n).t(), 1.0, threads);
+        store(&rows[..n * g_n]);
+    }
+    Ok(())
 }
 
 /// Where weights come from: a seeded initialiser (training) or a model file's tensors.
