@@ -377,6 +377,11 @@ fn memory_probe(model: &Path, texts: &Path, precision: Precision) {
     println!("predictions {} mean {:.4}", texts.len(), sum / texts.len() as f32);
 }
 
+/// A figure of [`run_probe`]'s report (a `_kB` one) in MB; NaN when the probe did not print it.
+fn probe_mb(probe: &BTreeMap<String, f64>, key: &str) -> f64 {
+    probe.get(key).copied().unwrap_or(f64::NAN) / 1024.0
+}
+
 fn run_probe(model: &Path, texts: &Path, precision: Precision) -> BTreeMap<String, f64> {
     let exe = std::env::current_exe().expect("current_exe");
     let out = Command::new(exe)
@@ -444,7 +449,7 @@ fn default_models(report: &mut Report, test_set: &[Example], dir: &Path, work: &
             let rate = batch_rate(&m, &batch);
             let accuracy_now = m.evaluate(&accuracy_set).unwrap().accuracy;
             let probe = run_probe(&path, &probe_path, precision);
-            let peak_mb = probe.get("VmHWM_kB").copied().unwrap_or(f64::NAN) / 1024.0;
+            let peak_mb = probe_mb(&probe, "VmHWM_kB");
             // What bounds one review: every step of every direction reads the whole recurrent matrix.
             let max_len = m.text_config().max_len;
             let mean_steps = texts.iter().map(|t| tok.tokenize(t).len().min(max_len) as f64).sum::<f64>() / texts.len().max(1) as f64;
@@ -494,7 +499,7 @@ fn default_models(report: &mut Report, test_set: &[Example], dir: &Path, work: &
             report.metric("default_single_latency_p50", Some(&who), Some(max_len), p50, "ms", extra.clone());
             report.metric("default_single_latency_p99", Some(&who), Some(max_len), p99, "ms", extra.clone());
             report.metric("default_batch_throughput", Some(&who), Some(max_len), rate, "reviews/s", json!({"batch": BATCH, "reviews": batch.len()}));
-            report.metric("default_peak_memory", Some(&who), Some(max_len), peak_mb, "MB", json!({"rss_end_mb": probe.get("VmRSS_kB").copied().unwrap_or(f64::NAN) / 1024.0}));
+            report.metric("default_peak_memory", Some(&who), Some(max_len), peak_mb, "MB", json!({"rss_end_mb": probe_mb(&probe, "VmRSS_kB")}));
             report.metric("default_recurrent_read_rate", Some(&who), Some(max_len), gbps, "GB/s", json!({"bytes_per_review": read, "matrix_bytes": matrix_bytes}));
             report.metric("default_test_accuracy_this_run", Some(&who), Some(max_len), accuracy_now, "fraction", json!({"reviews": accuracy_set.len()}));
         }
@@ -964,10 +969,10 @@ fn main() {
     );
     for (cell, path) in &models_200 {
         let p = run_probe(path, &texts_path, Precision::F32);
-        let mb = |k: &str| p.get(k).copied().unwrap_or(f64::NAN) / 1024.0;
+        let mb = |k: &str| probe_mb(&p, k);
         let file_mb = std::fs::metadata(path).map_or(f64::NAN, |m| m.len() as f64 / (1 << 20) as f64);
         // At i16 the per-word input table is stored as bytes: a quarter of f32's.
-        let i16_mb = run_probe(path, &texts_path, Precision::I16).get("VmHWM_kB").copied().unwrap_or(f64::NAN) / 1024.0;
+        let i16_mb = probe_mb(&run_probe(path, &texts_path, Precision::I16), "VmHWM_kB");
         t.row(vec![cell.to_string(), f1(mb("VmHWM_kB")), f1(mb("VmRSS_kB")), f1(mb("baseline_VmHWM_kB")), f1(file_mb), f1(i16_mb)]);
         report.metric("peak_memory", Some(cell), None, mb("VmHWM_kB"), "MB", json!({"rss_end_mb": mb("VmRSS_kB"), "before_model_mb": mb("baseline_VmHWM_kB")}));
         report.metric("peak_memory_i16", Some(cell), None, i16_mb, "MB", json!({}));
