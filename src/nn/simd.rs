@@ -6,7 +6,6 @@
 //! module). Kernels written with the branch-free functions below and instantiated through
 //! `dispatch!` are compiled a second and third time with AVX2+FMA and AVX-512 enabled.
 
-
 use std::ffi::CStr;
 
 /// How a kernel computes `a·b + c`. Kernels compiled for AVX2 and AVX-512 (`dispatch!`'s
